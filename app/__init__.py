@@ -1,0 +1,1 @@
+"""The Streamlit UI: a router, cached readers and shared widgets. Pages render; services decide."""

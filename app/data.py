@@ -1,0 +1,60 @@
+"""Cached readers: DataFrames and plain values for pages (st.cache_data). Never Sessions or ORM objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app.resources import settings, telemetry_source
+from services.auth import Actor
+from services.db import session_scope
+from services.slos import service as slo_service
+from services.slos.evaluation import SloDefinition, SloStatus, evaluate, series
+from services.telemetry import catalogue
+from services.telemetry.source import QueryResult
+
+
+def now_floor(seconds: int = 30) -> datetime:
+    """Now, floored so that reruns within the period share cached results."""
+    now = datetime.now(UTC)
+    return now - timedelta(seconds=now.second % seconds, microseconds=now.microsecond)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def slo_definitions(_actor: Actor, actor_name: str) -> list[SloDefinition]:
+    """Every SLO's plain definition."""
+    with session_scope() as s:
+        return [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=_actor)]
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def slo_statuses(defs: tuple[SloDefinition, ...], at: datetime) -> list[SloStatus]:
+    """Every SLO evaluated as of `at`."""
+    return evaluate(telemetry_source(), list(defs), at=at)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def slo_series(slo: SloDefinition, at: datetime) -> pd.DataFrame:
+    """One SLO's per-bin series with budget columns."""
+    return series(telemetry_source(), slo, at=at)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=128)
+def catalogue_query(name: str, start: datetime, end: datetime, **params: object) -> QueryResult:
+    """Run a catalogue query with start/end and other parameters."""
+    text = catalogue.render(name, start=start, end=end, **params)  # type: ignore[arg-type]
+    return telemetry_source().query(text, timespan=(start, end), name=name)
+
+
+def clear_slo_caches() -> None:
+    """After an SLO changed."""
+    slo_definitions.clear()
+    slo_statuses.clear()
+    slo_series.clear()
+
+
+def service_name() -> str:
+    """The service the backoffice watches."""
+    return settings().service_name

@@ -1,0 +1,48 @@
+"""Formatting numbers and times the same way on every page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.config import get_settings
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    """A fraction as a percent, or an em dash."""
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def num(value: float | None, digits: int = 0) -> str:
+    """A number with thousands separators, or an em dash."""
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def rate(value: float | None) -> str:
+    """A burn rate like 2.35×."""
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def when(value: datetime | None) -> str:
+    """A time in the display time zone."""
+    if value is None:
+        return "—"
+    tz = ZoneInfo(get_settings().display_timezone)
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def duration(value: timedelta | None) -> str:
+    """A duration like 3d 4h or 25 min."""
+    if value is None:
+        return "not burning"
+    secs = int(value.total_seconds())
+    if secs <= 0:
+        return "exhausted"
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m = rem // 60
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m}min"
+    return f"{m} min"

@@ -1,0 +1,50 @@
+"""Altair charts for one SLO: SLI over time and the error-budget burn-down."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+
+def sli_chart(frame: pd.DataFrame, objective: float) -> alt.LayerChart:
+    """SLI per bin with the objective as a rule."""
+    data = frame.assign(sli_pct=frame["sli"] * 100)
+    line = (
+        alt.Chart(data)
+        .mark_line(point=False)
+        .encode(
+            x=alt.X("TimeGenerated:T", title=None),
+            y=alt.Y("sli_pct:Q", title="SLI %", scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("TimeGenerated:T", title="bin start"),
+                alt.Tooltip("sli_pct:Q", title="SLI %", format=".3f"),
+                alt.Tooltip("good:Q", format=",.0f"),
+                alt.Tooltip("total:Q", format=",.0f"),
+            ],
+        )
+    )
+    rule = alt.Chart(pd.DataFrame({"objective": [objective]})).mark_rule(color="#d33", strokeDash=[6, 3]).encode(
+        y="objective:Q"
+    )
+    return (line + rule).properties(height=240)
+
+
+def burndown_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Budget remaining (cumulative over the window) with the zero line."""
+    data = frame.assign(remaining_pct=frame["budget_remaining"] * 100)
+    area = (
+        alt.Chart(data)
+        .mark_area(line=True, opacity=0.25)
+        .encode(
+            x=alt.X("TimeGenerated:T", title=None),
+            y=alt.Y("remaining_pct:Q", title="budget remaining %"),
+            tooltip=[
+                alt.Tooltip("TimeGenerated:T", title="bin start"),
+                alt.Tooltip("remaining_pct:Q", title="remaining %", format=".1f"),
+                alt.Tooltip("cum_good:Q", title="good so far", format=",.0f"),
+                alt.Tooltip("cum_total:Q", title="requests so far", format=",.0f"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#d33").encode(y="y:Q")
+    return (area + zero).properties(height=240)

@@ -1,0 +1,65 @@
+"""The SLO create/edit form and delete control (the service layer validates and checks permissions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.data import clear_slo_caches, service_name
+from app.ui.errors import shown_errors
+from services.auth import Actor, can
+from services.db import session_scope
+from services.slos import service as slo_service
+from services.slos.evaluation import SloDefinition
+from services.slos.schemas import parse_slo_input
+
+
+def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int | None = None) -> None:
+    """A form that creates a new SLO or edits `existing`."""
+    key = f"slos.form.{existing.id if existing else 'new'}"
+    permission = "slo.update" if existing else "slo.create"
+    if not can(actor, permission):
+        st.info(f"{actor.name} ({actor.role}) can read SLOs; creating and editing them needs the lead role.")
+    with st.form(key, clear_on_submit=existing is None):
+        c1, c2 = st.columns(2)
+        name = c1.text_input("Name", value=existing.name if existing else "")
+        service = c2.text_input("Service (AppRoleName)", value=existing.service if existing else service_name())
+        operation = c1.text_input(
+            "Operation (request Name, optional)", value=(existing.operation or "") if existing else "",
+            help="Leave empty to cover every request of the service.",
+        )
+        kinds = ["availability", "latency"]
+        kind = c2.selectbox("SLI kind", kinds, index=kinds.index(existing.kind) if existing else 0,
+                            help="availability = successful / all requests; latency = requests faster than the "
+                            "threshold / all requests")
+        objective = c1.number_input("Objective (%)", value=existing.objective if existing else 99.0,
+                                    step=0.1, format="%.3f")
+        threshold = c2.number_input("Latency threshold (ms, latency SLOs only)",
+                                    value=float(existing.threshold_ms or 300.0) if existing else 300.0, step=10.0)
+        windows = [7, 28, 30]
+        window = c1.selectbox("Rolling window (days)", windows,
+                              index=windows.index(existing.window_days) if existing else 2)
+        submitted = st.form_submit_button("Save changes" if existing else "Create SLO", type="primary")
+    if submitted:
+        data = {"name": name, "service": service, "operation": operation, "kind": kind, "objective": objective,
+                "threshold_ms": threshold if kind == "latency" else None, "window_days": window}
+        with shown_errors("saving the SLO"):
+            parsed = parse_slo_input(data)
+            with session_scope() as s:
+                if existing:
+                    slo_service.update_slo(s, actor=actor, slo_id=existing.id, data=parsed, expected_version=version)
+                else:
+                    slo_service.create_slo(s, actor=actor, data=parsed)
+            clear_slo_caches()
+            st.success(f"SLO {parsed.name!r} saved.")
+            st.rerun()
+
+
+def delete_control(actor: Actor, slo: SloDefinition) -> None:
+    """A confirm-then-delete control."""
+    confirm = st.checkbox(f"I want to delete {slo.name!r}", key=f"slos.delete.confirm.{slo.id}")
+    if st.button("Delete SLO", key=f"slos.delete.{slo.id}", disabled=not confirm):
+        with shown_errors("deleting the SLO"):
+            with session_scope() as s:
+                slo_service.delete_slo(s, actor=actor, slo_id=slo.id)
+            clear_slo_caches()
+            st.rerun()

@@ -1,0 +1,52 @@
+"""Home: the SDLC phases as a workflow, the SRE practices attached to each, and live practice tiles."""
+
+import streamlit as st
+
+from app.data import now_floor, service_name, slo_definitions, slo_statuses
+from app.auth import current_actor
+from app.resources import telemetry_source
+from app.ui import format as fmt
+from app.ui.errors import shown_errors
+from services.overview import PHASES, PRACTICES, tiles
+
+LINKS = {
+    "Monitoring": ("../pages/slos.py", "SLOs & error budgets"),
+    "Incident Response": ("../pages/slos.py", "Burn-rate alerts"),
+    "Postmortem & RCA": ("../pages/logs.py", "Investigate in Logs"),
+    "Testing": ("../pages/logs.py", "Release telemetry"),
+    "Capacity Planning": ("../pages/logs.py", "Traffic in Logs"),
+    "Development": ("../pages/logs.py", "Releases in Logs"),
+    "Product": ("../pages/logs.py", "Business events"),
+}
+ICON = {"ok": ":material/check_circle:", "warn": ":material/warning:", "alert": ":material/error:",
+        "none": ":material/radio_button_unchecked:"}
+
+actor = current_actor()
+service = service_name()
+st.title(f"SRE Backoffice · {service}")
+st.caption("The SDLC phases as a workflow, with the SRE practices each phase uses. Tiles are live figures "
+           "computed from telemetry and SLO status.")
+
+cols = st.columns(len(PHASES))
+for i, (col, (phase, practices)) in enumerate(zip(cols, PHASES, strict=True)):
+    with col.container(border=True):
+        st.markdown(f"**{i + 1}. {phase}**" + (" →" if i < len(PHASES) - 1 else ""))
+        for p in practices:
+            st.markdown(f"- {p}")
+
+at = now_floor()
+with shown_errors("computing the practice tiles"):
+    statuses = slo_statuses(tuple(slo_definitions(actor, actor.name)), at)
+    practice_tiles = {t.practice: t for t in tiles(telemetry_source(), statuses, service=service, at=at)}
+    st.subheader("Practices", divider="gray")
+    rows = [PRACTICES[:4], PRACTICES[4:]]
+    for row in rows:
+        for col, practice in zip(st.columns(4), row, strict=False):
+            t = practice_tiles[practice]
+            with col.container(border=True):
+                st.markdown(f"{ICON[t.state]} **{practice}**")
+                st.metric(t.label, t.value)
+                st.caption(t.detail or " ")
+                page, label = LINKS[practice]
+                st.page_link(page, label=label, icon=":material/arrow_forward:")
+    st.caption(f"As of {fmt.when(at)} · service {service}")

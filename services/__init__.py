@@ -1,0 +1,1 @@
+"""SRE Backoffice service layer: domain logic and adapters, free of any UI framework."""

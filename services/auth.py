@@ -1,0 +1,64 @@
+"""Roles, permissions and the acting user: one role table, checked in the service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.errors import InvalidInput, PermissionDenied
+
+ROLES: tuple[str, ...] = ("viewer", "developer", "operator", "lead", "admin")
+
+# permission -> the lowest role that holds it
+PERMISSIONS: dict[str, str] = {
+    "slo.read": "viewer",
+    "telemetry.query": "viewer",
+    "audit.read": "viewer",
+    "slo.create": "lead",
+    "slo.update": "lead",
+    "slo.delete": "lead",
+    "demo.seed": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a plain value handed into every service call that changes something."""
+
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise InvalidInput(f"Unknown role {self.role!r} for {self.name!r}; use one of {', '.join(ROLES)}.")
+
+
+def role_rank(role: str) -> int:
+    """Position of a role in viewer < developer < operator < lead < admin."""
+    return ROLES.index(role)
+
+
+def can(actor: Actor, permission: str) -> bool:
+    """Whether the actor's role holds the permission."""
+    needed = PERMISSIONS[permission]
+    return role_rank(actor.role) >= role_rank(needed)
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Raise PermissionDenied unless the actor holds the permission."""
+    if not can(actor, permission):
+        needed = PERMISSIONS[permission]
+        raise PermissionDenied(
+            f"{actor.name} ({actor.role}) may not {permission.replace('.', ' ')}: it needs the {needed} role."
+        )
+
+
+def local_actor(name: str | None = None) -> Actor:
+    """A configured local identity (embedded mode); the default user when no name is given."""
+    from services.config import get_settings
+
+    settings = get_settings()
+    users = settings.local_identities()
+    name = name or settings.default_user
+    if name not in users:
+        raise InvalidInput(f"Unknown user {name!r}; configured users: {', '.join(users)} (SRE_LOCAL_USERS).")
+    return Actor(name=name, role=users[name])

@@ -1,0 +1,220 @@
+"""The `sre-backoffice` command: database, demo data, SLO status and KQL from a terminal or a pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from services.errors import ServiceError
+
+log = logging.getLogger("sre_backoffice")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sre-backoffice", description="SRE Backoffice for the mana API.")
+    p.add_argument("--actor", help="act as this configured user (default: the local admin identity)")
+    sub = p.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    db.add_parser("upgrade", help="apply every Alembic migration")
+
+    demo = sub.add_parser("demo", help="demo telemetry").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    seed = demo.add_parser("seed", help="write deterministic demo telemetry and the team's SLOs")
+    seed.add_argument("--days", type=int, default=30)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--end", help="ISO-8601 end of the seeded period (default: now)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when the store already has requests")
+    live = demo.add_parser("live", help="append current demo traffic every few seconds until stopped")
+    live.add_argument("--interval", type=float, default=None, help="seconds between writes")
+
+    slo = sub.add_parser("slo", help="SLOs").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    status = slo.add_parser("status", help="SLI, error budget and burn rates of every SLO")
+    status.add_argument("--at", help="evaluate as of this ISO-8601 instant (default: now)")
+    status.add_argument("--json", action="store_true", help="print a JSON list")
+    slo.add_parser("seed", help="create the team's SLOs where missing")
+
+    kql = sub.add_parser("kql", help="run a KQL query against the configured telemetry source")
+    kql.add_argument("query", help="KQL text, or @FILE to read it from a file")
+    kql.add_argument("--timespan", default="P1D", help="ISO-8601 duration back from now (default P1D)")
+    kql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    tel = sub.add_parser("telemetry", help="the local telemetry store").add_subparsers(
+        dest="cmd", required=True, metavar="CMD"
+    )
+    tel.add_parser("compact", help="merge each table's small files into one")
+    return p
+
+
+def _actor(name: str | None) -> Any:
+    from services.auth import local_actor
+
+    return local_actor(name)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    """Apply migrations."""
+    from services.config import get_settings
+    from services.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    print("database is up to date")
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> None:
+    """Seed demo telemetry and the team's SLOs."""
+    from services.auth import require
+    from services.config import get_settings
+    from services.db import session_scope
+    from services.demo import generator
+    from services.slos import service as slo_service
+    from services.telemetry.store import table_files
+    from services.timeutil import parse_instant
+
+    actor = _actor(args.actor)
+    require(actor, "demo.seed")
+    settings = get_settings()
+    with session_scope() as s:
+        created = slo_service.seed_team_targets(s, actor=actor)
+    for slo in created:
+        print(f"created SLO {slo.name!r}")
+    if args.if_empty and table_files(settings.telemetry_dir, "AppRequests"):
+        print(f"telemetry already present in {settings.telemetry_dir}; not seeding")
+        return
+    if args.days < 1 or args.days > 400:
+        raise _invalid("--days must be between 1 and 400")
+    end = parse_instant(args.end) if args.end else None
+    counts = generator.seed(settings.telemetry_dir, days=args.days, seed=args.seed, end=end)
+    for table, n in counts.items():
+        print(f"{table}: {n:,} rows")
+
+
+def cmd_demo_live(args: argparse.Namespace) -> None:
+    """Append live demo traffic until interrupted."""
+    from services.config import get_settings
+    from services.demo import generator
+
+    settings = get_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    interval = args.interval or settings.demo_live_interval_s
+    print(f"writing live demo traffic to {settings.telemetry_dir} every {interval:g}s; Ctrl+C stops", flush=True)
+    try:
+        generator.live(settings.telemetry_dir, interval_s=interval, stop=stop)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_slo_seed(args: argparse.Namespace) -> None:
+    """Create the team's SLOs."""
+    from services.db import session_scope
+    from services.slos import service as slo_service
+
+    with session_scope() as s:
+        created = slo_service.seed_team_targets(s, actor=_actor(args.actor))
+    print(f"{len(created)} SLO(s) created")
+
+
+def cmd_slo_status(args: argparse.Namespace) -> None:
+    """Print every SLO's status."""
+    from services.db import session_scope
+    from services.slos import service as slo_service
+    from services.slos.evaluation import SloDefinition, evaluate
+    from services.telemetry.factory import build_source
+    from services.timeutil import parse_instant
+
+    at = parse_instant(args.at) if args.at else datetime.now(UTC)
+    with session_scope() as s:
+        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=_actor(args.actor))]
+    statuses = evaluate(build_source(), slos, at=at)
+    if args.json:
+        print(json.dumps([st.as_json() for st in statuses], indent=2))
+        return
+    print(f"SLO status as of {at.isoformat()}")
+    for st in statuses:
+        sli = "no traffic" if st.sli is None else f"{st.sli * 100:.3f} %"
+        burns = "  ".join(f"{w}={'-' if b is None else f'{b:.2f}'}" for w, b in st.burn_rates.items())
+        firing = [a.policy.name for a in st.alerts if a.firing]
+        print(
+            f"- {st.slo.name}: SLI {sli} (objective {st.slo.objective:g} %, {st.good:,}/{st.total:,} good "
+            f"over {st.slo.window_days}d); budget left {st.remaining * 100:.1f} %; burn {burns}"
+            + (f"; FIRING: {', '.join(firing)}" if firing else "")
+        )
+
+
+def cmd_kql(args: argparse.Namespace) -> None:
+    """Run one KQL query and print the rows."""
+    from services.telemetry.formatting import format_frame
+    from services.telemetry.queries_service import run_user_query
+    from services.timeutil import parse_duration
+
+    text = args.query
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise _invalid(f"cannot read the query file {text[1:]}: {exc.strerror}") from None
+    span = parse_duration(args.timespan)
+    end = datetime.now(UTC)
+    result = run_user_query(text, actor=_actor(args.actor), timespan=(end - span, end))
+    if result.warning:
+        print(f"warning: {result.warning}", file=sys.stderr)
+    print(format_frame(result.frame, args.format))
+
+
+def cmd_telemetry_compact(args: argparse.Namespace) -> None:
+    """Compact the store's files."""
+    from services.config import get_settings
+    from services.telemetry.schema import TABLES
+    from services.telemetry.store import compact
+
+    root = get_settings().telemetry_dir
+    for table in TABLES:
+        n, _ = compact(root, table)
+        print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
+
+
+def _invalid(msg: str) -> ServiceError:
+    from services.errors import InvalidInput
+
+    return InvalidInput(msg)
+
+
+COMMANDS = {
+    ("db", "upgrade"): cmd_db_upgrade,
+    ("demo", "seed"): cmd_demo_seed,
+    ("demo", "live"): cmd_demo_live,
+    ("slo", "status"): cmd_slo_status,
+    ("slo", "seed"): cmd_slo_seed,
+    ("kql", None): cmd_kql,
+    ("telemetry", "compact"): cmd_telemetry_compact,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one clear line on stderr and a non-zero exit for any error, never a traceback."""
+    args = _parser().parse_args(argv)
+    handler = COMMANDS[(args.group, getattr(args, "cmd", None))]
+    try:
+        handler(args)
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the edge: no traceback reaches the user
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""One Settings object (prefix SRE_), read through a cached getter that tests can override."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    """Every setting of the backoffice; see README's Settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="SRE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'backoffice.db'}")
+    telemetry_source: Literal["local", "azure"] = "local"
+    telemetry_dir: Path = DATA_DIR / "telemetry"
+    azure_workspace_id: str | None = None
+    azure_resource_id: str | None = None
+    azure_logs_endpoint: str = "https://api.loganalytics.io"
+    azure_access_token: SecretStr | None = None
+    azure_server_timeout_s: int = 60
+    azure_connection_verify: str | None = None
+    query_row_cap: int = 50_000
+    service_name: str = "mana"
+    display_timezone: str = "UTC"
+    local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
+    default_user: str = "admin"
+    demo_live_interval_s: float = 5.0
+
+    @field_validator("azure_workspace_id", "azure_resource_id", "azure_connection_verify", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    def local_identities(self) -> dict[str, str]:
+        """The configured local identities, name -> role."""
+        out: dict[str, str] = {}
+        for part in self.local_users.split(","):
+            name, _, role = part.strip().partition(":")
+            if name:
+                out[name.strip()] = (role or "viewer").strip()
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call get_settings.cache_clear() after changing the env."""
+    return Settings()

@@ -1,0 +1,7 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from services.audit import AuditRecord
+from services.db import Base
+from services.slos.models import Slo
+
+__all__ = ["AuditRecord", "Base", "Slo"]

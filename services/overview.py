@@ -1,0 +1,94 @@
+"""The Home page's practice tiles: each one a figure computed from telemetry and SLO status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from services.slos.evaluation import SloStatus
+from services.telemetry import catalogue
+from services.telemetry.source import TelemetrySource
+
+PHASES: list[tuple[str, list[str]]] = [
+    ("Planning", ["Product"]),
+    ("Analysis", ["Product"]),
+    ("Design", ["Development", "Monitoring", "Incident Response"]),
+    ("Implementation", ["Testing", "Monitoring", "Incident Response", "Postmortem & RCA"]),
+    ("Testing & Integration", ["Capacity Planning", "Monitoring", "Incident Response"]),
+    ("Maintenance", ["Monitoring", "Incident Response", "Postmortem & RCA"]),
+]
+PRACTICES = ["Monitoring", "Incident Response", "Postmortem & RCA", "Testing", "Capacity Planning",
+             "Development", "Product"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One practice's live status: a headline value, a line of context, and whether it needs attention."""
+
+    practice: str
+    label: str
+    value: str
+    detail: str
+    state: str  # "ok", "warn", "alert" or "none"
+
+
+def _q(source: TelemetrySource, name: str, start: datetime, end: datetime, **params: object) -> pd.DataFrame:
+    text = catalogue.render(name, start=start, end=end, **params)  # type: ignore[arg-type]
+    return source.query(text, timespan=(start, end), name=name).frame
+
+
+def _first(frame: pd.DataFrame, col: str, default: float = 0.0) -> float:
+    if frame.empty or col not in frame or pd.isna(frame[col].iloc[0]):
+        return default
+    return float(frame[col].iloc[0])
+
+
+def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, at: datetime) -> list[Tile]:
+    """Every practice's tile as of `at`."""
+    hour = _q(source, "service_health", at - timedelta(hours=1), at, service=service)
+    req, failed = _first(hour, "requests"), _first(hour, "failed")
+    fr = failed / req if req else 0.0
+    p95 = _first(hour, "p95_ms")
+    out = [Tile("Monitoring", "requests in the last hour", f"{req:,.0f}",
+                f"{fr:.2%} failed · p95 {p95:,.0f} ms", "alert" if fr > 0.01 or p95 > 300 else "ok")]
+
+    pages = sum(1 for s in statuses for a in s.alerts if a.firing and a.policy.severity == "page")
+    tickets = sum(1 for s in statuses for a in s.alerts if a.firing and a.policy.severity == "ticket")
+    worst = min((s.remaining for s in statuses), default=None)
+    out.append(Tile("Incident Response", "burn-rate alerts firing", f"{pages} page · {tickets} ticket",
+                    "lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
+                    "alert" if pages else "warn" if tickets else "ok"))
+
+    exc = _q(source, "exceptions_by_type", at - timedelta(days=1), at, service=service)
+    top = (f"top: {exc['ExceptionType'].iloc[0]} ({exc['exceptions'].iloc[0]:,.0f})" if not exc.empty
+           else "no exceptions")
+    out.append(Tile("Postmortem & RCA", "exceptions in 24 h", f"{exc['exceptions'].sum() if not exc.empty else 0:,.0f}",
+                    top, "warn" if not exc.empty else "ok"))
+
+    rel = _q(source, "releases", at - timedelta(days=30), at, service=service)
+    if rel.empty:
+        out.append(Tile("Testing", "latest release", "—", "no requests in 30 days", "none"))
+        out.append(Tile("Development", "releases in 30 days", "0", "", "none"))
+    else:
+        last = rel.iloc[-1]
+        out.append(Tile("Testing", "latest release in production", str(last["AppVersion"]),
+                        f"first seen {pd.Timestamp(last['first_seen']):%Y-%m-%d %H:%M} UTC", "ok"))
+        out.append(Tile("Development", "releases in 30 days", f"{len(rel)}",
+                        " → ".join(str(v) for v in rel["AppVersion"].tail(3)), "ok"))
+
+    peak = _q(source, "peak_rps", at - timedelta(days=30), at, service=service)
+    now_rps = req / 3600.0
+    peak_rps = _first(peak, "peak_rps")
+    out.append(Tile("Capacity Planning", "peak RPS (30 days)", f"{peak_rps:,.1f}",
+                    f"last hour averages {now_rps:,.2f} RPS"
+                    + (f" ({now_rps / peak_rps:.0%} of peak)" if peak_rps else ""), "ok"))
+
+    logins = _q(source, "failed_logins_by_account", at - timedelta(days=1), at)
+    total = logins["failed_logins"].sum() if not logins.empty else 0
+    top_acct = (f"top account {logins['account'].iloc[0]}: {logins['failed_logins'].iloc[0]:,.0f}"
+                if not logins.empty else "none")
+    out.append(Tile("Product", "failed logins in 24 h", f"{total:,.0f}", top_acct,
+                    "warn" if not logins.empty and logins["failed_logins"].iloc[0] > 10 else "ok"))
+    return out

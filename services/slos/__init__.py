@@ -1,0 +1,1 @@
+"""SLOs: definitions, SLI and error-budget math, and evaluation against telemetry."""

@@ -1,0 +1,109 @@
+"""SLO rules: create, edit and delete with permissions and audit; seeding the team's targets."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.auth import Actor, require
+from services.errors import Conflict, NotFound
+from services.slos import repository as slo_repo
+from services.slos.models import Slo
+from services.slos.schemas import SloInput
+
+TEAM_TARGETS = (
+    SloInput(
+        name="mana availability",
+        service="mana",
+        kind="availability",
+        objective=99.0,
+        window_days=30,
+        description="Availability > 99 %: successful requests / all requests.",
+    ),
+    SloInput(
+        name="mana latency",
+        service="mana",
+        kind="latency",
+        objective=99.0,
+        threshold_ms=300.0,
+        window_days=30,
+        description="Response time < 300 ms for 99 % of requests.",
+    ),
+)
+
+
+def list_slos(session: Session, *, actor: Actor) -> list[Slo]:
+    """Every SLO."""
+    require(actor, "slo.read")
+    return slo_repo.list_all(session)
+
+
+def get_slo(session: Session, *, actor: Actor, slo_id: int) -> Slo:
+    """One SLO, or NotFound."""
+    require(actor, "slo.read")
+    slo = slo_repo.get(session, slo_id)
+    if slo is None:
+        raise NotFound(f"SLO {slo_id} does not exist; it may have been deleted.")
+    return slo
+
+
+def _ensure_unique(session: Session, name: str, own_id: int | None = None) -> None:
+    other = slo_repo.get_by_name(session, name)
+    if other is not None and other.id != own_id:
+        raise Conflict(f"An SLO named {name!r} already exists; choose another name.")
+
+
+def create_slo(session: Session, *, actor: Actor, data: SloInput) -> Slo:
+    """Create an SLO and audit it."""
+    require(actor, "slo.create")
+    _ensure_unique(session, data.name)
+    slo = Slo(**data.model_dump())
+    try:
+        with session.begin_nested():
+            slo_repo.add(session, slo)
+    except IntegrityError:
+        raise Conflict(f"An SLO named {data.name!r} already exists; choose another name.") from None
+    audit.record(session, actor=actor, action="slo.create", entity="slo", entity_id=slo.id, after=slo.as_dict())
+    return slo
+
+
+def update_slo(
+    session: Session, *, actor: Actor, slo_id: int, data: SloInput, expected_version: int | None = None
+) -> Slo:
+    """Edit an SLO; refuses when someone else changed it since `expected_version` was read."""
+    require(actor, "slo.update")
+    slo = get_slo(session, actor=actor, slo_id=slo_id)
+    if expected_version is not None and slo.version != expected_version:
+        raise Conflict(f"SLO {slo.name!r} was changed by someone else meanwhile; reload and edit again.")
+    _ensure_unique(session, data.name, own_id=slo.id)
+    before = slo.as_dict()
+    for key, value in data.model_dump().items():
+        setattr(slo, key, value)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"SLO {before['name']!r} was changed by someone else meanwhile; reload and edit again.") from None
+    audit.record(
+        session, actor=actor, action="slo.update", entity="slo", entity_id=slo.id, before=before, after=slo.as_dict()
+    )
+    return slo
+
+
+def delete_slo(session: Session, *, actor: Actor, slo_id: int) -> None:
+    """Delete an SLO and audit what it was."""
+    require(actor, "slo.delete")
+    slo = get_slo(session, actor=actor, slo_id=slo_id)
+    before = slo.as_dict()
+    slo_repo.delete(session, slo)
+    audit.record(session, actor=actor, action="slo.delete", entity="slo", entity_id=slo_id, before=before)
+
+
+def seed_team_targets(session: Session, *, actor: Actor) -> list[Slo]:
+    """Create the team's SLOs where no SLO of that name exists yet."""
+    created = []
+    for target in TEAM_TARGETS:
+        if slo_repo.get_by_name(session, target.name) is None:
+            created.append(create_slo(session, actor=actor, data=target))
+    return created

@@ -1,0 +1,149 @@
+"""The local telemetry source: Parquet files queried by DuckDB through duckdb-kql."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import duckdb_kql
+import pandas as pd
+import pyarrow.parquet as pq
+
+from services.errors import QueryError
+from services.telemetry.schema import TABLES, empty_select
+from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
+from services.telemetry.store import table_files
+
+
+def _sql_ts(value: Any) -> str:
+    return "TIMESTAMPTZ '" + value.strftime("%Y-%m-%d %H:%M:%S.%f+00") + "'"
+
+
+def syntax_error(kql: str, name: str) -> QueryError | None:
+    """A QueryError with line and column when the KQL does not parse, else None."""
+    diags = duckdb_kql.validate(kql)
+    if not diags:
+        return None
+    d = diags[0]
+    line, col = d.span.line, d.span.column + 1
+    return QueryError(
+        f"KQL syntax error in {name} at line {line}, column {col}: {d.message}",
+        query_name=name,
+        line=line,
+        column=col,
+    )
+
+
+class LocalTelemetrySource:
+    """Reads <root>/<Table>/*.parquet per query, so files written by other processes show up at once."""
+
+    kind = "local"
+
+    def __init__(self, root: Path, *, row_cap: int = 50_000) -> None:
+        self.root = Path(root)
+        self.row_cap = row_cap
+        self._base = duckdb_kql.connect()
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        """Where the data comes from."""
+        return f"local store {self.root}"
+
+    def _views(self, con: duckdb.DuckDBPyConnection, timespan: Timespan | None) -> None:
+        for table in TABLES:
+            files = table_files(self.root, table)
+            if not files:
+                con.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {empty_select(table)}')
+                continue
+            paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            where = ""
+            if timespan is not None:
+                where = f' WHERE "TimeGenerated" BETWEEN {_sql_ts(timespan[0])} AND {_sql_ts(timespan[1])}'
+            con.execute(
+                f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT * FROM '
+                f"read_parquet([{paths}], union_by_name=true){where}"
+            )
+
+    def _corrupt_file(self) -> Path | None:
+        for table in TABLES:
+            for f in table_files(self.root, table):
+                try:
+                    pq.ParquetFile(f).metadata  # noqa: B018 - reading the footer is the check
+                except Exception:
+                    return f
+        return None
+
+    def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
+        """Run one KQL query over the store, restricted to the timespan; raises QueryError."""
+        err = syntax_error(kql, name)
+        if err:
+            raise err
+        started = time.perf_counter()
+        for attempt in range(2):
+            with self._lock:
+                con = self._base.cursor()
+            try:
+                self._views(con, timespan)
+                now = timespan[1] if timespan else None
+                rel = duckdb_kql.kql(con, kql, query_now=now)
+                frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
+                break
+            except duckdb_kql.KqlUnsupportedError as exc:
+                raise QueryError(
+                    f"{name}: the local engine does not support this KQL ({exc}). "
+                    "Use percentile() instead of percentiles(), and summarize ... by bin() instead of make-series.",
+                    query_name=name,
+                ) from None
+            except duckdb_kql.KqlError as exc:
+                raise QueryError(f"{name}: {exc}", query_name=name) from None
+            except duckdb.IOException as exc:
+                if attempt == 0 and "No such file" in str(exc):
+                    continue  # a compaction replaced a file between listing and reading: list again
+                raise self._io_error(name, exc) from None
+            except (duckdb.InvalidInputException, duckdb.Error) as exc:
+                if isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower():
+                    bad = self._corrupt_file()
+                    if bad is not None:
+                        raise self._corrupt_error(name, bad) from None
+                raise QueryError(f"{name}: {_first_line(exc)}", query_name=name) from None
+            finally:
+                con.close()
+        truncated = bool(self.row_cap) and len(frame) > self.row_cap
+        if truncated:
+            frame = frame.iloc[: self.row_cap]
+        return QueryResult(
+            name=name,
+            frame=normalise_frame(frame),
+            truncated=truncated,
+            elapsed_s=time.perf_counter() - started,
+            source=self.kind,
+            warning=(f"Only the first {self.row_cap:,} rows are shown; narrow the query." if truncated else None),
+        )
+
+    def _io_error(self, name: str, exc: Exception) -> QueryError:
+        bad = self._corrupt_file()
+        if bad is not None:
+            return self._corrupt_error(name, bad)
+        return QueryError(f"{name}: cannot read the telemetry store {self.root}: {_first_line(exc)}", query_name=name)
+
+    def _corrupt_error(self, name: str, path: Path) -> QueryError:
+        return QueryError(
+            f"{name}: the telemetry file {path} is not a readable Parquet file. Move it out of "
+            f"{self.root} (or restore it) and reload; the other files are intact.",
+            query_name=name,
+        )
+
+    def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
+        """Run the queries one after the other, in order."""
+        return [self.query(s.text, timespan=s.timespan, name=s.name) for s in specs]
+
+    def frame(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> pd.DataFrame:
+        """The rows only."""
+        return self.query(kql, timespan=timespan, name=name).frame
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

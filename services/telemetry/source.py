@@ -1,0 +1,63 @@
+"""The telemetry source interface both the local store and Azure Monitor implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+import pandas as pd
+
+Timespan = tuple[datetime, datetime]
+
+
+@dataclass
+class QueryResult:
+    """One query's rows, with what the user must know about them (partial results, a row cap)."""
+
+    name: str
+    frame: pd.DataFrame
+    warning: str | None = None
+    truncated: bool = False
+    elapsed_s: float = 0.0
+    source: str = ""
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A KQL text to run over a timespan, named for messages."""
+
+    name: str
+    text: str
+    timespan: Timespan | None = None
+
+
+class TelemetrySource(Protocol):
+    """Runs KQL over the Application Insights tables."""
+
+    kind: str
+
+    def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
+        """Run one KQL query; `timespan` restricts every table to [start, end]."""
+        ...
+
+    def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
+        """Run several queries; results in request order."""
+        ...
+
+    def describe(self) -> str:
+        """A one-line description of where the data comes from, for the page footer."""
+        ...
+
+
+def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same dtypes from both sources: UTC-aware datetimes, floats instead of Decimals."""
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            frame[col] = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+        elif s.dtype == object and len(s) and isinstance(s.dropna().iloc[0] if s.notna().any() else None, Decimal):
+            frame[col] = s.astype(float)
+    return frame

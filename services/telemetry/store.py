@@ -1,0 +1,109 @@
+"""The local telemetry store's files: <dir>/<Table>/*.parquet, written whole and renamed into place."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from services.telemetry.schema import TABLES, table_schema
+
+
+def table_dir(root: Path, table: str) -> Path:
+    """The folder of one table."""
+    return Path(root) / table
+
+
+MANIFESTS = "_compaction"
+
+
+def _replaced(d: Path) -> set[str]:
+    out: set[str] = set()
+    for m in (d / MANIFESTS).glob("*.txt") if (d / MANIFESTS).is_dir() else []:
+        try:
+            lines = m.read_text().split()
+        except FileNotFoundError:
+            continue
+        if lines and (d / lines[0]).exists():  # the merged file is in place: its parts are superseded
+            out.update(lines[1:])
+    return out
+
+
+def table_files(root: Path, table: str) -> list[Path]:
+    """The complete Parquet files of a table, without temporary files or parts a compaction replaced."""
+    d = table_dir(root, table)
+    if not d.is_dir():
+        return []
+    before = _replaced(d)
+    files = sorted(d.glob("*.parquet"))
+    superseded = before | _replaced(d)
+    return [f for f in files if f.name not in superseded]
+
+
+def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[Any]]) -> pa.Table:
+    """Rows (dicts) or columns (dict of lists) as an Arrow table in the table's schema; missing columns are null."""
+    schema = table_schema(table)
+    if isinstance(rows, Mapping):
+        columns: dict[str, list[Any]] = {k: list(v) for k, v in rows.items()}
+        n = len(next(iter(columns.values()))) if columns else 0
+    else:
+        rows = list(rows)
+        n = len(rows)
+        columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
+    unknown = set(columns) - set(schema.names)
+    if unknown:
+        raise ValueError(f"{table} has no columns {sorted(unknown)}")
+    arrays = []
+    for field in schema:
+        values = columns.get(field.name)
+        if values is None:
+            values = [table if field.name == "Type" else None] * n
+        arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_table(root: Path, table: str, data: pa.Table, *, name: str | None = None) -> Path | None:
+    """Write one new Parquet file and rename it into place, so readers never see half a file."""
+    if table not in TABLES:
+        raise ValueError(f"unknown telemetry table {table!r}")
+    if data.num_rows == 0:
+        return None
+    data = data.cast(table_schema(table)) if data.schema != table_schema(table) else data
+    d = table_dir(root, table)
+    d.mkdir(parents=True, exist_ok=True)
+    if name is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    final = d / f"{name}.parquet"
+    tmp = d / f".{name}.{uuid.uuid4().hex[:6]}.tmp"
+    data = data.sort_by("TimeGenerated")
+    pq.write_table(data, tmp, row_group_size=256_000, compression="zstd")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | None]:
+    """Merge a table's files into one: write the merged file first, then remove the parts it replaced."""
+    files = table_files(root, table)
+    if len(files) < min_files:
+        return 0, None
+    merged = pa.concat_tables([pq.read_table(f).cast(table_schema(table)) for f in files])
+    d = table_dir(root, table)
+    name = f"compacted-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+    # A manifest names the parts before the merged file appears, so a reader never counts a row twice.
+    (d / MANIFESTS).mkdir(exist_ok=True)
+    manifest = d / MANIFESTS / f"{name}.txt"
+    manifest.write_text("\n".join([f"{name}.parquet", *(f.name for f in files)]))
+    out = write_table(root, table, merged, name=name)
+    for f in files:
+        f.unlink(missing_ok=True)
+    manifest.unlink()
+    return len(files), out

@@ -1,0 +1,92 @@
+"""Shared fixtures: isolated settings per test, migrated SQLite and PostgreSQL databases, fixture telemetry."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from services.config import get_settings
+from services.db import get_engine, make_engine
+from services.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get("SRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own SQLite file and telemetry folder; nothing leaks from the developer's .env."""
+    for key in list(os.environ):
+        if key.startswith("SRE_") and key != "SRE_TEST_PG_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("SRE_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    monkeypatch.setenv("SRE_TELEMETRY_DIR", str(tmp_path / "telemetry"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
+def sqlite_engine(isolated_settings: Path) -> Engine:
+    """The test's SQLite database, migrated to head."""
+    url = get_settings().database_url
+    upgrade(url)
+    return get_engine()
+
+
+def _pg_reachable() -> str | None:
+    try:
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as c:
+            c.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head; dropped afterwards."""
+    problem = _pg_reachable()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {PG_ADMIN_URL}: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"sre_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An engine on the session's PostgreSQL database, emptied after each test."""
+    eng = make_engine(pg_url)
+    yield eng
+    with eng.begin() as c:
+        c.execute(text("TRUNCATE slo, audit_record RESTART IDENTITY"))
+    eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """Both databases the app supports."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_engine")  # type: ignore[no-any-return]
+    return request.getfixturevalue("pg_engine")  # type: ignore[no-any-return]

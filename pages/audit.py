@@ -16,9 +16,17 @@ entity = st.selectbox("Entity", ["(all)", "slo"], key="audit.entity")
 with shown_errors("reading the audit log"):
     with session_scope() as s:
         records = audit.list_records(s, actor=actor, entity=None if entity == "(all)" else entity)
-        rows = [{"when": fmt.when(r.at), "who": f"{r.actor} ({r.role})", "action": r.action,
-                 "entity": f"{r.entity} {r.entity_id or ''}".strip(), "before": r.before, "after": r.after}
-                for r in records]
+        rows = [
+            {
+                "when": fmt.when(r.at),
+                "who": f"{r.actor} ({r.role})",
+                "action": r.action,
+                "entity": f"{r.entity} {r.entity_id or ''}".strip(),
+                "before": r.before,
+                "after": r.after,
+            }
+            for r in records
+        ]
     if not rows:
         st.info("No changes recorded yet.")
     else:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from app.data import now_floor, service_name, slo_definitions, slo_statuses
 from app.auth import current_actor
+from app.data import now_floor, service_name, slo_definitions, slo_statuses
 from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
@@ -18,14 +18,20 @@ LINKS = {
     "Development": ("../pages/logs.py", "Releases in Logs"),
     "Product": ("../pages/logs.py", "Business events"),
 }
-ICON = {"ok": ":material/check_circle:", "warn": ":material/warning:", "alert": ":material/error:",
-        "none": ":material/radio_button_unchecked:"}
+ICON = {
+    "ok": ":material/check_circle:",
+    "warn": ":material/warning:",
+    "alert": ":material/error:",
+    "none": ":material/radio_button_unchecked:",
+}
 
 actor = current_actor()
 service = service_name()
 st.title(f"SRE Backoffice · {service}")
-st.caption("The SDLC phases as a workflow, with the SRE practices each phase uses. Tiles are live figures "
-           "computed from telemetry and SLO status.")
+st.caption(
+    "The SDLC phases as a workflow, with the SRE practices each phase uses. Tiles are live figures "
+    "computed from telemetry and SLO status."
+)
 
 cols = st.columns(len(PHASES))
 for i, (col, (phase, practices)) in enumerate(zip(cols, PHASES, strict=True)):

@@ -29,15 +29,17 @@ def summary_table(statuses: list[SloStatus]) -> pd.DataFrame:
     rows = []
     for s in statuses:
         firing = [a.policy.name for a in s.alerts if a.firing]
-        rows.append({
-            "SLO": s.slo.name,
-            "SLI": fmt.pct(s.sli),
-            "objective": f"{s.slo.objective:g} %",
-            "window": f"{s.slo.window_days} d",
-            "budget remaining": fmt.pct(s.remaining, 1),
-            "burn 1h": fmt.rate(s.burn_rate("1h")),
-            "alerts": ", ".join(firing) if firing else "none firing",
-        })
+        rows.append(
+            {
+                "SLO": s.slo.name,
+                "SLI": fmt.pct(s.sli),
+                "objective": f"{s.slo.objective:g} %",
+                "window": f"{s.slo.window_days} d",
+                "budget remaining": fmt.pct(s.remaining, 1),
+                "burn 1h": fmt.rate(s.burn_rate("1h")),
+                "alerts": ", ".join(firing) if firing else "none firing",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -45,17 +47,16 @@ def detail(s: SloStatus) -> None:
     slo = s.slo
     st.markdown(f"**SLI** = {slo.describe_sli()}, over a rolling {slo.window_days}-day window.")
     if s.total == 0:
-        st.warning("No requests in the window: the SLI is undefined and no budget is being spent. "
-                   "Check the service name and that telemetry is arriving.")
+        st.warning(
+            "No requests in the window: the SLI is undefined and no budget is being spent. "
+            "Check the service name and that telemetry is arriving."
+        )
     c = st.columns(5)
     c[0].metric("SLI", fmt.pct(s.sli), help=f"good / total = {s.good:,} / {s.total:,}")
     c[1].metric("Objective", f"{slo.objective:g} %", delta=None)
-    c[2].metric("Budget remaining", fmt.pct(s.remaining, 1),
-                help="1 − bad / (error budget × total)")
-    c[3].metric("Bad requests left", fmt.num(s.remaining_bad),
-                help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
-    c[4].metric("Budget gone in", fmt.duration(s.exhaustion),
-                help="budget remaining × window / burn rate(1h)")
+    c[2].metric("Budget remaining", fmt.pct(s.remaining, 1), help="1 − bad / (error budget × total)")
+    c[3].metric("Bad requests left", fmt.num(s.remaining_bad), help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
+    c[4].metric("Budget gone in", fmt.duration(s.exhaustion), help="budget remaining × window / burn rate(1h)")
     eb = s.error_budget
     st.markdown(
         f"Error budget = 1 − {slo.objective:g} % = **{eb * 100:.3g} %** of requests → allowed bad = "
@@ -64,31 +65,52 @@ def detail(s: SloStatus) -> None:
     )
 
     st.subheader("Burn rates", divider="gray")
-    st.caption("burn rate = (bad / total in the window) / error budget; 1× spends exactly the budget over "
-               f"{slo.window_days} days. Threshold = budget share × {slo.window_days} d / long window.")
-    windows = pd.DataFrame([
-        {"window": w, "good": s.window_counts[w][0], "total": s.window_counts[w][1],
-         "bad": s.window_counts[w][1] - s.window_counts[w][0], "burn rate": fmt.rate(s.burn_rate(w))}
-        for w in BURN_WINDOWS
-    ])
+    st.caption(
+        "burn rate = (bad / total in the window) / error budget; 1× spends exactly the budget over "
+        f"{slo.window_days} days. Threshold = budget share × {slo.window_days} d / long window."
+    )
+    windows = pd.DataFrame(
+        [
+            {
+                "window": w,
+                "good": s.window_counts[w][0],
+                "total": s.window_counts[w][1],
+                "bad": s.window_counts[w][1] - s.window_counts[w][0],
+                "burn rate": fmt.rate(s.burn_rate(w)),
+            }
+            for w in BURN_WINDOWS
+        ]
+    )
     st.dataframe(windows, hide_index=True, width="stretch")
-    alerts = pd.DataFrame([
-        {"alert": a.policy.name, "windows": f"{a.policy.long_window} and {a.policy.short_window}",
-         "threshold": f"{a.policy.budget_share:.0%} × {slo.window_days}d / {a.policy.long_window} = "
-                      f"{a.threshold:.2f}×",
-         f"burn {a.policy.long_window}": fmt.rate(a.long_burn), f"burn {a.policy.short_window}": fmt.rate(a.short_burn),
-         "status": "FIRING" if a.firing else "ok",
-         "traffic": f"low: {a.short_total:,.0f} < {a.min_requests} req in {a.policy.short_window}" if a.low_traffic
-         else "enough"}
-        for a in s.alerts
-    ]).fillna("")
+    alerts = pd.DataFrame(
+        [
+            {
+                "alert": a.policy.name,
+                "windows": f"{a.policy.long_window} and {a.policy.short_window}",
+                "threshold": f"{a.policy.budget_share:.0%} × {slo.window_days}d / {a.policy.long_window} = "
+                f"{a.threshold:.2f}×",
+                f"burn {a.policy.long_window}": fmt.rate(a.long_burn),
+                f"burn {a.policy.short_window}": fmt.rate(a.short_burn),
+                "status": "FIRING" if a.firing else "ok",
+                "traffic": f"low: {a.short_total:,.0f} < {a.min_requests} req in {a.policy.short_window}"
+                if a.low_traffic
+                else "enough",
+            }
+            for a in s.alerts
+        ]
+    ).fillna("")
     st.dataframe(alerts, hide_index=True, width="stretch")
     low = [a for a in s.alerts if a.low_traffic]
     if low:
-        st.warning("Traffic is too low for some burn-rate alerts to mean anything: a single failed request "
-                   "would exceed the threshold (" + "; ".join(
-                       f"{a.policy.name}: {a.short_total:,.0f} requests in {a.policy.short_window}, needs "
-                       f"≥ {a.min_requests}" for a in low) + ").")
+        st.warning(
+            "Traffic is too low for some burn-rate alerts to mean anything: a single failed request "
+            "would exceed the threshold ("
+            + "; ".join(
+                f"{a.policy.name}: {a.short_total:,.0f} requests in {a.policy.short_window}, needs ≥ {a.min_requests}"
+                for a in low
+            )
+            + ")."
+        )
 
     with shown_errors("loading the SLO charts"):
         frame = slo_series(slo, s.at)
@@ -112,8 +134,10 @@ with shown_errors("loading SLOs"):
             statuses = slo_statuses(tuple(defs), at)
             st.dataframe(summary_table(statuses), hide_index=True, width="stretch")
             for s in statuses:
-                with st.expander(f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left",
-                                 expanded=len(statuses) <= 2):
+                with st.expander(
+                    f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left",
+                    expanded=len(statuses) <= 2,
+                ):
                     detail(s)
     with tab_manage:
         st.markdown("#### New SLO")

@@ -60,9 +60,7 @@ def record(
     return rec
 
 
-def list_records(
-    session: Session, *, actor: Actor, entity: str | None = None, limit: int = 500
-) -> list[AuditRecord]:
+def list_records(session: Session, *, actor: Actor, entity: str | None = None, limit: int = 500) -> list[AuditRecord]:
     """The newest audit records first, optionally for one kind of entity."""
     require(actor, "audit.read")
     stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -104,10 +105,8 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     interval = args.interval or settings.demo_live_interval_s
     print(f"writing live demo traffic to {settings.telemetry_dir} every {interval:g}s; Ctrl+C stops", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         generator.live(settings.telemetry_dir, interval_s=interval, stop=stop)
-    except KeyboardInterrupt:
-        pass
 
 
 def cmd_slo_seed(args: argparse.Namespace) -> None:
@@ -210,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the edge: no traceback reaches the user
         log.debug("unexpected error", exc_info=True)
-        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "), file=sys.stderr
+        )
         return 1
     return 0
 

@@ -28,8 +28,9 @@ class ExternalServiceError(ServiceError):
 class QueryError(ExternalServiceError):
     """A telemetry query failed; names the query and the cause."""
 
-    def __init__(self, message: str, *, query_name: str = "", line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, query_name: str = "", line: int | None = None, column: int | None = None
+    ) -> None:
         super().__init__(message)
         self.query_name = query_name
         self.line = line

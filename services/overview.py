@@ -19,8 +19,15 @@ PHASES: list[tuple[str, list[str]]] = [
     ("Testing & Integration", ["Capacity Planning", "Monitoring", "Incident Response"]),
     ("Maintenance", ["Monitoring", "Incident Response", "Postmortem & RCA"]),
 ]
-PRACTICES = ["Monitoring", "Incident Response", "Postmortem & RCA", "Testing", "Capacity Planning",
-             "Development", "Product"]
+PRACTICES = [
+    "Monitoring",
+    "Incident Response",
+    "Postmortem & RCA",
+    "Testing",
+    "Capacity Planning",
+    "Development",
+    "Product",
+]
 
 
 @dataclass(frozen=True)
@@ -51,21 +58,42 @@ def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, a
     req, failed = _first(hour, "requests"), _first(hour, "failed")
     fr = failed / req if req else 0.0
     p95 = _first(hour, "p95_ms")
-    out = [Tile("Monitoring", "requests in the last hour", f"{req:,.0f}",
-                f"{fr:.2%} failed · p95 {p95:,.0f} ms", "alert" if fr > 0.01 or p95 > 300 else "ok")]
+    out = [
+        Tile(
+            "Monitoring",
+            "requests in the last hour",
+            f"{req:,.0f}",
+            f"{fr:.2%} failed · p95 {p95:,.0f} ms",
+            "alert" if fr > 0.01 or p95 > 300 else "ok",
+        )
+    ]
 
     pages = sum(1 for s in statuses for a in s.alerts if a.firing and a.policy.severity == "page")
     tickets = sum(1 for s in statuses for a in s.alerts if a.firing and a.policy.severity == "ticket")
     worst = min((s.remaining for s in statuses), default=None)
-    out.append(Tile("Incident Response", "burn-rate alerts firing", f"{pages} page · {tickets} ticket",
-                    "lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
-                    "alert" if pages else "warn" if tickets else "ok"))
+    out.append(
+        Tile(
+            "Incident Response",
+            "burn-rate alerts firing",
+            f"{pages} page · {tickets} ticket",
+            "lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
+            "alert" if pages else "warn" if tickets else "ok",
+        )
+    )
 
     exc = _q(source, "exceptions_by_type", at - timedelta(days=1), at, service=service)
-    top = (f"top: {exc['ExceptionType'].iloc[0]} ({exc['exceptions'].iloc[0]:,.0f})" if not exc.empty
-           else "no exceptions")
-    out.append(Tile("Postmortem & RCA", "exceptions in 24 h", f"{exc['exceptions'].sum() if not exc.empty else 0:,.0f}",
-                    top, "warn" if not exc.empty else "ok"))
+    top = (
+        f"top: {exc['ExceptionType'].iloc[0]} ({exc['exceptions'].iloc[0]:,.0f})" if not exc.empty else "no exceptions"
+    )
+    out.append(
+        Tile(
+            "Postmortem & RCA",
+            "exceptions in 24 h",
+            f"{exc['exceptions'].sum() if not exc.empty else 0:,.0f}",
+            top,
+            "warn" if not exc.empty else "ok",
+        )
+    )
 
     rel = _q(source, "releases", at - timedelta(days=30), at, service=service)
     if rel.empty:
@@ -73,22 +101,52 @@ def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, a
         out.append(Tile("Development", "releases in 30 days", "0", "", "none"))
     else:
         last = rel.iloc[-1]
-        out.append(Tile("Testing", "latest release in production", str(last["AppVersion"]),
-                        f"first seen {pd.Timestamp(last['first_seen']):%Y-%m-%d %H:%M} UTC", "ok"))
-        out.append(Tile("Development", "releases in 30 days", f"{len(rel)}",
-                        " → ".join(str(v) for v in rel["AppVersion"].tail(3)), "ok"))
+        out.append(
+            Tile(
+                "Testing",
+                "latest release in production",
+                str(last["AppVersion"]),
+                f"first seen {pd.Timestamp(last['first_seen']):%Y-%m-%d %H:%M} UTC",
+                "ok",
+            )
+        )
+        out.append(
+            Tile(
+                "Development",
+                "releases in 30 days",
+                f"{len(rel)}",
+                " → ".join(str(v) for v in rel["AppVersion"].tail(3)),
+                "ok",
+            )
+        )
 
     peak = _q(source, "peak_rps", at - timedelta(days=30), at, service=service)
     now_rps = req / 3600.0
     peak_rps = _first(peak, "peak_rps")
-    out.append(Tile("Capacity Planning", "peak RPS (30 days)", f"{peak_rps:,.1f}",
-                    f"last hour averages {now_rps:,.2f} RPS"
-                    + (f" ({now_rps / peak_rps:.0%} of peak)" if peak_rps else ""), "ok"))
+    out.append(
+        Tile(
+            "Capacity Planning",
+            "peak RPS (30 days)",
+            f"{peak_rps:,.1f}",
+            f"last hour averages {now_rps:,.2f} RPS" + (f" ({now_rps / peak_rps:.0%} of peak)" if peak_rps else ""),
+            "ok",
+        )
+    )
 
     logins = _q(source, "failed_logins_by_account", at - timedelta(days=1), at)
     total = logins["failed_logins"].sum() if not logins.empty else 0
-    top_acct = (f"top account {logins['account'].iloc[0]}: {logins['failed_logins'].iloc[0]:,.0f}"
-                if not logins.empty else "none")
-    out.append(Tile("Product", "failed logins in 24 h", f"{total:,.0f}", top_acct,
-                    "warn" if not logins.empty and logins["failed_logins"].iloc[0] > 10 else "ok"))
+    top_acct = (
+        f"top account {logins['account'].iloc[0]}: {logins['failed_logins'].iloc[0]:,.0f}"
+        if not logins.empty
+        else "none"
+    )
+    out.append(
+        Tile(
+            "Product",
+            "failed logins in 24 h",
+            f"{total:,.0f}",
+            top_acct,
+            "warn" if not logins.empty and logins["failed_logins"].iloc[0] > 10 else "ok",
+        )
+    )
     return out

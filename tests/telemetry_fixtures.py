@@ -11,9 +11,19 @@ from services.telemetry.store import to_table, write_table
 AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def req(minutes_ago: float, *, name: str = "GET /api/shops", ok: bool = True, ms: float = 100.0,
-        role: str = "mana", code: str | None = None, version: str = "1.0", count: int = 1,
-        op: str | None = None, **extra: Any) -> dict[str, Any]:
+def req(
+    minutes_ago: float,
+    *,
+    name: str = "GET /api/shops",
+    ok: bool = True,
+    ms: float = 100.0,
+    role: str = "mana",
+    code: str | None = None,
+    version: str = "1.0",
+    count: int = 1,
+    op: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """One AppRequests row, `minutes_ago` before AT."""
     return {
         "TimeGenerated": AT - timedelta(minutes=minutes_ago),

@@ -23,8 +23,10 @@ def sli_chart(frame: pd.DataFrame, objective: float) -> alt.LayerChart:
             ],
         )
     )
-    rule = alt.Chart(pd.DataFrame({"objective": [objective]})).mark_rule(color="#d33", strokeDash=[6, 3]).encode(
-        y="objective:Q"
+    rule = (
+        alt.Chart(pd.DataFrame({"objective": [objective]}))
+        .mark_rule(color="#d33", strokeDash=[6, 3])
+        .encode(y="objective:Q")
     )
     return (line + rule).properties(height=240)
 

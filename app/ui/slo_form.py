@@ -24,24 +24,41 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
         name = c1.text_input("Name", value=existing.name if existing else "")
         service = c2.text_input("Service (AppRoleName)", value=existing.service if existing else service_name())
         operation = c1.text_input(
-            "Operation (request Name, optional)", value=(existing.operation or "") if existing else "",
+            "Operation (request Name, optional)",
+            value=(existing.operation or "") if existing else "",
             help="Leave empty to cover every request of the service.",
         )
         kinds = ["availability", "latency"]
-        kind = c2.selectbox("SLI kind", kinds, index=kinds.index(existing.kind) if existing else 0,
-                            help="availability = successful / all requests; latency = requests faster than the "
-                            "threshold / all requests")
-        objective = c1.number_input("Objective (%)", value=existing.objective if existing else 99.0,
-                                    step=0.1, format="%.3f")
-        threshold = c2.number_input("Latency threshold (ms, latency SLOs only)",
-                                    value=float(existing.threshold_ms or 300.0) if existing else 300.0, step=10.0)
+        kind = c2.selectbox(
+            "SLI kind",
+            kinds,
+            index=kinds.index(existing.kind) if existing else 0,
+            help="availability = successful / all requests; latency = requests faster than the "
+            "threshold / all requests",
+        )
+        objective = c1.number_input(
+            "Objective (%)", value=existing.objective if existing else 99.0, step=0.1, format="%.3f"
+        )
+        threshold = c2.number_input(
+            "Latency threshold (ms, latency SLOs only)",
+            value=float(existing.threshold_ms or 300.0) if existing else 300.0,
+            step=10.0,
+        )
         windows = [7, 28, 30]
-        window = c1.selectbox("Rolling window (days)", windows,
-                              index=windows.index(existing.window_days) if existing else 2)
+        window = c1.selectbox(
+            "Rolling window (days)", windows, index=windows.index(existing.window_days) if existing else 2
+        )
         submitted = st.form_submit_button("Save changes" if existing else "Create SLO", type="primary")
     if submitted:
-        data = {"name": name, "service": service, "operation": operation, "kind": kind, "objective": objective,
-                "threshold_ms": threshold if kind == "latency" else None, "window_days": window}
+        data = {
+            "name": name,
+            "service": service,
+            "operation": operation,
+            "kind": kind,
+            "objective": objective,
+            "threshold_ms": threshold if kind == "latency" else None,
+            "window_days": window,
+        }
         with shown_errors("saving the SLO"):
             parsed = parse_slo_input(data)
             with session_scope() as s:

@@ -13,6 +13,7 @@ Formulas (shown on the SLO page):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -98,7 +99,7 @@ class AlertStatus:
 
 
 def alert_statuses(
-    objective_percent: float, window_days: int, counts: dict[str, tuple[float, float]]
+    objective_percent: float, window_days: int, counts: Mapping[str, tuple[float, float]]
 ) -> list[AlertStatus]:
     """Every policy's state from per-window (good, total) counts."""
     out = []

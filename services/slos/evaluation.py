@@ -31,8 +31,17 @@ class SloDefinition:
     @classmethod
     def of(cls, slo: Slo) -> SloDefinition:
         """Copy the fields of a stored SLO."""
-        return cls(slo.id, slo.name, slo.service, slo.operation, slo.kind, slo.objective, slo.threshold_ms,
-                   slo.window_days, slo.version)
+        return cls(
+            slo.id,
+            slo.name,
+            slo.service,
+            slo.operation,
+            slo.kind,
+            slo.objective,
+            slo.threshold_ms,
+            slo.window_days,
+            slo.version,
+        )
 
     def describe_sli(self) -> str:
         """The SLI in words."""
@@ -164,7 +173,7 @@ def evaluate(source: TelemetrySource, slos: list[SloDefinition], *, at: datetime
     results = source.query_batch(specs) if specs else []
     out = []
     for slo, res in zip(slos, results, strict=True):
-        row = res.frame.iloc[0].to_dict() if len(res.frame) else {}
+        row = {str(k): v for k, v in res.frame.iloc[0].items()} if len(res.frame) else {}
         out.append(status_from_row(slo, at, row))
     return out
 
@@ -187,8 +196,9 @@ def add_budget_columns(frame: pd.DataFrame, objective: float) -> pd.DataFrame:
     """Add sli, cumulative good/total, budget_remaining (cumulative) and burn_rate per bin."""
     f = frame.copy()
     if f.empty:
-        return pd.DataFrame(columns=["TimeGenerated", "good", "total", "sli", "cum_good", "cum_total",
-                                     "budget_remaining", "burn_rate"])
+        return pd.DataFrame(
+            columns=["TimeGenerated", "good", "total", "sli", "cum_good", "cum_total", "budget_remaining", "burn_rate"]
+        )
     f["good"] = f["good"].astype(float)
     f["total"] = f["total"].astype(float)
     eb = budget.error_budget(objective)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from services import audit
 from services.auth import Actor, require
@@ -84,7 +84,9 @@ def update_slo(
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"SLO {before['name']!r} was changed by someone else meanwhile; reload and edit again.") from None
+        raise Conflict(
+            f"SLO {before['name']!r} was changed by someone else meanwhile; reload and edit again."
+        ) from None
     audit.record(
         session, actor=actor, action="slo.update", entity="slo", entity_id=slo.id, before=before, after=slo.as_dict()
     )

@@ -82,6 +82,7 @@ class LocalTelemetrySource:
         if err:
             raise err
         started = time.perf_counter()
+        frame = pd.DataFrame()
         for attempt in range(2):
             with self._lock:
                 con = self._base.cursor()

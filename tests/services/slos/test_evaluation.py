@@ -21,8 +21,9 @@ def _rows() -> list[dict]:
     rows = []
     # spread over 40 days, so some rows are outside the 30- and 7-day windows
     for i in range(0, 40 * 24 * 60, 37):
-        rows.append(req(i, ok=i % 11 != 0, ms=50 + (i % 500), name="GET /api/shops" if i % 3 else
-                        "POST /api/auth/login"))
+        rows.append(
+            req(i, ok=i % 11 != 0, ms=50 + (i % 500), name="GET /api/shops" if i % 3 else "POST /api/auth/login")
+        )
     # a failure burst in the last 4 minutes, one sampled row counting 5 requests
     rows += [req(m, ok=False, ms=900) for m in (0.5, 1, 2, 3, 4)]
     rows.append(req(2.5, ok=True, ms=120, count=5))
@@ -35,7 +36,7 @@ def _rows() -> list[dict]:
 def source(tmp_path: Path) -> LocalTelemetrySource:
     rows = _rows()
     write(tmp_path / "t", "AppRequests", rows[: len(rows) // 2])
-    write(tmp_path / "t", "AppRequests", rows[len(rows) // 2:])
+    write(tmp_path / "t", "AppRequests", rows[len(rows) // 2 :])
     return LocalTelemetrySource(tmp_path / "t")
 
 
@@ -56,8 +57,13 @@ def test_every_figure_equals_an_independent_computation(source: LocalTelemetrySo
     assert st.sli == pytest.approx(good / total)
     budget = 1 - slo.objective / 100
     assert st.remaining == pytest.approx(1 - (total - good) / (budget * total))
-    for w, span in {"5m": timedelta(minutes=5), "30m": timedelta(minutes=30), "1h": timedelta(hours=1),
-                    "6h": timedelta(hours=6), "3d": timedelta(days=3)}.items():
+    for w, span in {
+        "5m": timedelta(minutes=5),
+        "30m": timedelta(minutes=30),
+        "1h": timedelta(hours=1),
+        "6h": timedelta(hours=6),
+        "3d": timedelta(days=3),
+    }.items():
         g, t = _expected(slo, span)
         assert st.window_counts[w] == (g, t), w
         expected_burn = None if t == 0 else ((t - g) / t) / budget
@@ -95,5 +101,7 @@ def test_as_of_an_earlier_instant_ignores_later_rows(source: LocalTelemetrySourc
     earlier = AT - timedelta(days=2)
     (st,) = evaluate(source, [AVAIL], at=earlier)
     df = pd.DataFrame(_rows())
-    df = df[(df.TimeGenerated > earlier - timedelta(days=30)) & (df.TimeGenerated <= earlier) & (df.AppRoleName == "mana")]
+    df = df[
+        (df.TimeGenerated > earlier - timedelta(days=30)) & (df.TimeGenerated <= earlier) & (df.AppRoleName == "mana")
+    ]
     assert st.total == int(df.ItemCount.sum())

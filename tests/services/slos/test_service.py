@@ -17,8 +17,14 @@ from services.slos.schemas import parse_slo_input
 LEAD = Actor("lena", "lead")
 OPERATOR = Actor("olli", "operator")
 VIEWER = Actor("vic", "viewer")
-FORM = {"name": "checkout availability", "service": "mana", "operation": "POST /api/orders",
-        "kind": "availability", "objective": 99.5, "window_days": 28}
+FORM = {
+    "name": "checkout availability",
+    "service": "mana",
+    "operation": "POST /api/orders",
+    "kind": "availability",
+    "objective": 99.5,
+    "window_days": 28,
+}
 
 
 def test_create_edit_delete_are_audited_with_before_and_after(engine: Engine) -> None:
@@ -26,8 +32,9 @@ def test_create_edit_delete_are_audited_with_before_and_after(engine: Engine) ->
         slo = slo_service.create_slo(s, actor=LEAD, data=parse_slo_input(FORM))
         slo_id, version = slo.id, slo.version
     with session_scope(engine) as s:
-        slo_service.update_slo(s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 99.9}),
-                               expected_version=version)
+        slo_service.update_slo(
+            s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 99.9}), expected_version=version
+        )
     with session_scope(engine) as s:
         slo_service.delete_slo(s, actor=LEAD, slo_id=slo_id)
     with session_scope(engine) as s:
@@ -96,10 +103,12 @@ def test_a_stale_edit_is_refused_and_the_other_edit_kept(engine: Engine) -> None
         slo = slo_service.create_slo(s, actor=LEAD, data=parse_slo_input(FORM))
         slo_id, version = slo.id, slo.version
     with session_scope(engine) as s:  # the first editor saves
-        slo_service.update_slo(s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 99.9}),
-                               expected_version=version)
+        slo_service.update_slo(
+            s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 99.9}), expected_version=version
+        )
     with session_scope(engine) as s, pytest.raises(Conflict, match="changed by someone else meanwhile"):
-        slo_service.update_slo(s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 95}),
-                               expected_version=version)
+        slo_service.update_slo(
+            s, actor=LEAD, slo_id=slo_id, data=parse_slo_input({**FORM, "objective": 95}), expected_version=version
+        )
     with session_scope(engine) as s:
         assert slo_service.get_slo(s, actor=VIEWER, slo_id=slo_id).objective == 99.9

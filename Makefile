@@ -1,0 +1,50 @@
+# Two commands: `make run` (the app with demo data and live traffic) and `make test` (lint, types, the suite).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+
+.PHONY: run test setup lint typecheck unit bench clean help
+
+help:
+	@echo "make run    start the backoffice at http://localhost:$(PORT) with demo data and live demo traffic"
+	@echo "make test   lint, type-check and run the whole test suite"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/sre-backoffice db upgrade
+	$(BIN)/sre-backoffice demo seed --if-empty
+
+run: setup
+	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app and the demo traffic)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/sre-backoffice demo live & \
+	$(BIN)/streamlit run app/main.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --server.fileWatcherType none
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/slo_bench.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

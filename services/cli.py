@@ -72,7 +72,6 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     from services.auth import require
     from services.config import get_settings
     from services.db import session_scope
-    from services.demo import generator
     from services.slos import service as slo_service
     from services.telemetry.store import table_files
     from services.timeutil import parse_instant
@@ -90,6 +89,8 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     if args.days < 1 or args.days > 400:
         raise _invalid("--days must be between 1 and 400")
     end = parse_instant(args.end) if args.end else None
+    from services.demo import generator
+
     counts = generator.seed(settings.telemetry_dir, days=args.days, seed=args.seed, end=end)
     for table, n in counts.items():
         print(f"{table}: {n:,} rows")

@@ -1,0 +1,176 @@
+"""SLO benchmark: 10 million AppRequests rows, the SLO page's queries and `slo status`, next to bare DuckDB.
+
+usage: .venv/bin/python bench/slo_bench.py [--rows 10000000] [--repeat 5] [--data bench/out/slo10m]
+
+Seeds the demo telemetry (cached in --data between runs), then prints, for the team's two SLOs:
+  - evaluate():    the counts query of every SLO through duckdb-kql (what `slo status` and the page run)
+  - series():      the SLI/burn-down series of every SLO
+  - bare DuckDB:   the same good/total counts for the same windows in hand-written SQL over the same files
+  - slo status:    the CLI end to end in a fresh process (Python start-up included)
+  - page:          the SLO page through Streamlit's AppTest, first render (cold caches) and a warm rerun
+Figures are medians of --repeat runs. No assertion: it prints, a reader judges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from services.demo import seed  # noqa: E402
+from services.slos.evaluation import SloDefinition, evaluate, series  # noqa: E402
+from services.slos.service import TEAM_TARGETS  # noqa: E402
+from services.telemetry.local import LocalTelemetrySource  # noqa: E402
+from services.telemetry.store import table_files  # noqa: E402
+
+END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+WINDOWS = {
+    "5m": timedelta(minutes=5),
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "3d": timedelta(days=3),
+}
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def bare_duckdb(root: Path, slos: list[SloDefinition], at: datetime) -> list[tuple[int, int]]:
+    files = [str(f) for f in table_files(root, "AppRequests")]
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    out = []
+    for s in slos:
+        good = "Success" if s.kind == "availability" else f"DurationMs < {s.threshold_ms}"
+        start = at - timedelta(days=s.window_days)
+        parts = ["sum(ItemCount)", f"sum(ItemCount) FILTER (WHERE {good})"]
+        for w in WINDOWS.values():
+            cut = f"TIMESTAMPTZ '{(at - w).isoformat()}'"
+            parts += [
+                f"sum(ItemCount) FILTER (WHERE TimeGenerated > {cut})",
+                f"sum(ItemCount) FILTER (WHERE {good} AND TimeGenerated > {cut})",
+            ]
+        row = con.execute(
+            f"SELECT {', '.join(parts)} FROM read_parquet(?) WHERE TimeGenerated > ? AND TimeGenerated <= ? "
+            "AND AppRoleName = ?",
+            [files, start, at, s.service],
+        ).fetchone()
+        assert row is not None
+        out.append((int(row[1]), int(row[0])))
+    return out
+
+
+def page_render(root: Path, db_url: str) -> tuple[float, float]:
+    """First render of the SLO page with cold caches, then a warm rerun, via AppTest in this process."""
+    os.environ.update(SRE_TELEMETRY_DIR=str(root), SRE_DATABASE_URL=db_url)
+    from services.config import get_settings
+
+    get_settings.cache_clear()
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "pages" / "slos.py"), default_timeout=120)
+    t = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t
+    assert not at.exception, at.exception
+    t = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - t
+    return first, warm
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "slo10m")
+    args = ap.parse_args()
+    root = args.data / "telemetry"
+    rate = args.rows / (30 * 24 * 60)
+    marker = args.data / f"seeded-{args.rows}"
+    if not marker.exists():
+        print(f"seeding {args.rows:,} AppRequests rows over 30 days into {root} …", flush=True)
+        t = time.perf_counter()
+        counts = seed(root, days=30, seed=7, end=END, rate_per_minute=rate)
+        print(f"  seeded in {time.perf_counter() - t:.1f}s: {counts}")
+        marker.touch()
+    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/AppRequests/*.parquet')").fetchone()
+    print(
+        f"AppRequests rows: {n[0] if n else 0:,} in {len(table_files(root, 'AppRequests'))} files; "
+        f"{os.cpu_count()} cores; duckdb {duckdb.__version__}"
+    )
+
+    slos = [
+        SloDefinition(i + 1, t.name, t.service, t.operation, t.kind, t.objective, t.threshold_ms, t.window_days)
+        for i, t in enumerate(TEAM_TARGETS)
+    ]
+    src = LocalTelemetrySource(root)
+    at = END
+    t_eval, statuses = timed(lambda: evaluate(src, slos, at=at), args.repeat)
+    t_series, _ = timed(lambda: [series(src, s, at=at) for s in slos], args.repeat)
+    t_bare, bare = timed(lambda: bare_duckdb(root, slos, at), args.repeat)
+    got = [(s.good, s.total) for s in statuses]  # type: ignore[union-attr]
+    same = "equal" if got == bare else f"DIFFERENT: {got} vs {bare}"
+
+    db = args.data / "state.db"
+    env = {**os.environ, "SRE_TELEMETRY_DIR": str(root), "SRE_DATABASE_URL": f"sqlite:///{db}"}
+    cli = [sys.executable, "-m", "services.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*cli, "slo", "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
+    t_cli, _ = timed(
+        lambda: subprocess.run(
+            [*cli, "slo", "status", "--at", at.isoformat(), "--json"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ),
+        max(1, args.repeat // 2),
+    )
+    t_py, _ = timed(
+        lambda: subprocess.run(
+            [sys.executable, "-c", "import services.cli, pandas, duckdb_kql"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ),
+        3,
+    )
+    first, warm = page_render(root, f"sqlite:///{db}")
+
+    print()
+    print(f"{'measure':<52}{'seconds':>10}")
+    print(f"{'bare DuckDB SQL: good/total, all windows, all SLOs (baseline)':<52}{t_bare:>10.3f}")
+    print(
+        f"{'evaluate(): all SLOs through duckdb-kql':<52}{t_eval:>10.3f}   ({t_eval / t_bare:.2f}x baseline; "
+        f"counts {same})"
+    )
+    print(f"{'series(): SLI + burn-down series, all SLOs':<52}{t_series:>10.3f}")
+    print(f"{'slo status --json (fresh process)':<52}{t_cli:>10.3f}   (of which imports {t_py:.3f})")
+    print(f"{'SLO page, first render, cold caches (AppTest)':<52}{first:>10.3f}")
+    print(f"{'SLO page, rerun with warm caches (AppTest)':<52}{warm:>10.3f}")
+
+
+if __name__ == "__main__":
+    main()

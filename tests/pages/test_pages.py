@@ -1,0 +1,111 @@
+"""Every page through AppTest: no exception, and the numbers a user would check."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from services import audit
+from services.auth import Actor
+from services.db import session_scope
+from tests.pages.conftest import MAIN
+
+TIMEOUT = 60
+
+
+def _app(page: str | None = None, user: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    if user:
+        at.session_state["auth.user"] = user
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_home_shows_the_workflow_and_live_tiles(app_env: Engine) -> None:
+    at = _app()
+    text = " ".join(m.value for m in at.markdown)
+    for phase in ("Planning", "Analysis", "Design", "Implementation", "Testing & Integration", "Maintenance"):
+        assert phase in text
+    m = _metrics(at)
+    # the last hour holds 60 of the 200 requests (one a minute), 6 of them failed
+    assert m["requests in the last hour"] == "60"
+    assert m["latest release in production"] == "2026.11.4"
+    captions = " ".join(c.value for c in at.caption)
+    assert "10.00% failed" in captions
+    assert "p95 450 ms" in captions
+
+
+def test_slo_page_shows_sli_budget_and_the_formulas(app_env: Engine) -> None:
+    at = _app("slos")
+    m = [(x.label, x.value) for x in at.metric]
+    # availability: 180 good of 200 -> 90.000 %; budget 1 % of 200 = 2 allowed, 20 bad -> 1 - 20/2 = -900 %
+    assert ("SLI", "90.000 %") in m
+    assert ("Budget remaining", "-900.0 %") in m
+    # latency: 150 of 200 under 300 ms -> 75.000 %; 50 bad of 2 allowed -> -2400 %
+    assert ("SLI", "75.000 %") in m
+    assert ("Budget remaining", "-2400.0 %") in m
+    md = " ".join(x.value for x in at.markdown)
+    assert "allowed bad = 0.01 × 200 = **2.0**" in md
+    assert "bad = 200 − 180 = **20**" in md
+    frames = [d.value for d in at.dataframe]
+    burn = frames[1]  # the availability SLO's window table
+    assert list(burn["window"]) == ["5m", "30m", "1h", "6h", "3d"]
+    assert burn.set_index("window").loc["1h", "total"] == 60
+    assert burn.set_index("window").loc["1h", "bad"] == 6
+    assert burn.set_index("window").loc["1h", "burn rate"] == "10.00×"  # (6/60)/0.01
+
+
+def test_a_viewer_cannot_create_an_slo_and_nothing_is_stored(app_env: Engine) -> None:
+    at = _app("slos", user="viewer")
+    form_inputs = [t for t in at.text_input if t.label == "Name"]
+    form_inputs[0].input("sneaky")
+    at.button(key="FormSubmitter:slos.form.new-Create SLO").click().run()
+    assert any("needs the lead role" in w.value for w in at.warning)
+    with session_scope(app_env) as s:
+        assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == ["slo.create", "slo.create"]
+
+
+def test_an_invalid_slo_form_says_what_is_wrong(app_env: Engine) -> None:
+    at = _app("slos", user="lead")
+    next(t for t in at.text_input if t.label == "Name").input("checkout")
+    next(n for n in at.number_input if n.label == "Objective (%)").set_value(100.0)
+    at.button(key="FormSubmitter:slos.form.new-Create SLO").click().run()
+    assert any("objective: must be strictly between 0 and 100" in e.value for e in at.error)
+
+
+def test_a_lead_creates_an_slo_and_it_is_audited(app_env: Engine) -> None:
+    at = _app("slos", user="lead")
+    next(t for t in at.text_input if t.label == "Name").input("shops latency")
+    next(t for t in at.text_input if t.label.startswith("Operation")).input("GET /api/shops")
+    next(s for s in at.selectbox if s.label == "SLI kind").set_value("latency")
+    at.button(key="FormSubmitter:slos.form.new-Create SLO").click().run()
+    assert not at.exception
+    with session_scope(app_env) as s:
+        recs = audit.list_records(s, actor=Actor("a", "admin"))
+        assert recs[0].action == "slo.create" and recs[0].actor == "lead"
+        assert recs[0].after["operation"] == "GET /api/shops" and recs[0].after["threshold_ms"] == 300.0
+
+
+def test_audit_page_lists_the_records(app_env: Engine) -> None:
+    at = _app("audit")
+    frame = at.dataframe[0].value
+    assert list(frame["action"]) == ["slo.create", "slo.create"]
+    assert list(frame["who"]) == ["admin (admin)", "admin (admin)"]
+
+
+def test_logs_page_runs_kql_and_reports_syntax_errors(app_env: Engine) -> None:
+    at = _app("logs")
+    at.text_area[0].input("AppRequests | summarize n = count(), failed = countif(Success == false)")
+    at.button(key="logs.run").click().run()
+    frame = at.dataframe[0].value
+    assert (frame.n.iloc[0], frame.failed.iloc[0]) == (200, 20)
+    at.text_area[0].input("AppRequests\n| summarize n = count(\n| take 1")
+    at.button(key="logs.run").click().run()
+    assert any("line" in e.value and "column" in e.value for e in at.error)

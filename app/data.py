@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from app.resources import settings, telemetry_source
 from services.auth import Actor
 from services.db import session_scope
 from services.slos import service as slo_service
-from services.slos.evaluation import SloDefinition, SloStatus, evaluate, series
+from services.slos.evaluation import SloDefinition, SloStatus, evaluate
 from services.telemetry import catalogue
 from services.telemetry.source import QueryResult
 
@@ -35,12 +34,6 @@ def slo_statuses(defs: tuple[SloDefinition, ...], at: datetime) -> list[SloStatu
     return evaluate(telemetry_source(), list(defs), at=at)
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
-def slo_series(slo: SloDefinition, at: datetime) -> pd.DataFrame:
-    """One SLO's per-bin series with budget columns."""
-    return series(telemetry_source(), slo, at=at)
-
-
 @st.cache_data(ttl=60, show_spinner=False, max_entries=128)
 def catalogue_query(name: str, start: datetime, end: datetime, **params: object) -> QueryResult:
     """Run a catalogue query with start/end and other parameters."""
@@ -52,7 +45,6 @@ def clear_slo_caches() -> None:
     """After an SLO changed."""
     slo_definitions.clear()
     slo_statuses.clear()
-    slo_series.clear()
 
 
 def service_name() -> str:

@@ -7,7 +7,8 @@ from app.data import now_floor, service_name, slo_definitions, slo_statuses
 from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from services.overview import PHASES, PRACTICES, tiles
+from app.ui.workflow import workflow_dot
+from services.overview import PRACTICES, tiles
 
 LINKS = {
     "Monitoring": ("../pages/slos.py", "SLOs & error budgets"),
@@ -33,17 +34,12 @@ st.caption(
     "computed from telemetry and SLO status."
 )
 
-cols = st.columns(len(PHASES))
-for i, (col, (phase, practices)) in enumerate(zip(cols, PHASES, strict=True)):
-    with col.container(border=True):
-        st.markdown(f"**{i + 1}. {phase}**" + (" →" if i < len(PHASES) - 1 else ""))
-        for p in practices:
-            st.markdown(f"- {p}")
-
 at = now_floor()
 with shown_errors("computing the practice tiles"):
     statuses = slo_statuses(tuple(slo_definitions(actor, actor.name)), at)
     practice_tiles = {t.practice: t for t in tiles(telemetry_source(), statuses, service=service, at=at)}
+    st.graphviz_chart(workflow_dot({p: t.state for p, t in practice_tiles.items()}), width="stretch")
+    st.caption("Green: healthy · amber: needs a look · red: act now · grey: no data yet.")
     st.subheader("Practices", divider="gray")
     rows = [PRACTICES[:4], PRACTICES[4:]]
     for row in rows:

@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
-from app.data import now_floor, slo_definitions, slo_series, slo_statuses
+from app.data import now_floor, slo_definitions, slo_statuses
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.slo_charts import burndown_chart, sli_chart
 from app.ui.slo_form import delete_control, slo_form
 from services.slos.budget import BURN_WINDOWS
-from services.slos.evaluation import SloStatus
+from services.slos.evaluation import SloStatus, series
 
 actor = current_actor()
 st.title("SLOs & error budgets")
@@ -73,9 +73,9 @@ def detail(s: SloStatus) -> None:
         [
             {
                 "window": w,
-                "good": s.window_counts[w][0],
-                "total": s.window_counts[w][1],
-                "bad": s.window_counts[w][1] - s.window_counts[w][0],
+                "good": f"{s.window_counts[w][0]:,}",
+                "total": f"{s.window_counts[w][1]:,}",
+                "bad": f"{s.window_counts[w][1] - s.window_counts[w][0]:,}",
                 "burn rate": fmt.rate(s.burn_rate(w)),
             }
             for w in BURN_WINDOWS
@@ -86,19 +86,18 @@ def detail(s: SloStatus) -> None:
         [
             {
                 "alert": a.policy.name,
-                "windows": f"{a.policy.long_window} and {a.policy.short_window}",
                 "threshold": f"{a.policy.budget_share:.0%} × {slo.window_days}d / {a.policy.long_window} = "
                 f"{a.threshold:.2f}×",
-                f"burn {a.policy.long_window}": fmt.rate(a.long_burn),
-                f"burn {a.policy.short_window}": fmt.rate(a.short_burn),
-                "status": "FIRING" if a.firing else "ok",
+                "long window": f"{a.policy.long_window}: {fmt.rate(a.long_burn)}",
+                "short window": f"{a.policy.short_window}: {fmt.rate(a.short_burn)}",
+                "status": "FIRING" if a.firing else "ok (both must exceed the threshold)",
                 "traffic": f"low: {a.short_total:,.0f} < {a.min_requests} req in {a.policy.short_window}"
                 if a.low_traffic
                 else "enough",
             }
             for a in s.alerts
         ]
-    ).fillna("")
+    )
     st.dataframe(alerts, hide_index=True, width="stretch")
     low = [a for a in s.alerts if a.low_traffic]
     if low:
@@ -113,14 +112,16 @@ def detail(s: SloStatus) -> None:
         )
 
     with shown_errors("loading the SLO charts"):
-        frame = slo_series(slo, s.at)
+        frame = series(s, hours_per_point=1 if slo.window_days <= 7 else 3)
         if frame.empty:
             st.info("No requests in the window, so there is nothing to chart.")
         else:
             left, right = st.columns(2)
-            left.markdown("**SLI over time** (per bin; red: objective)")
+            left.markdown(f"**SLI over time** (per {1 if slo.window_days <= 7 else 3} h; red: objective)")
             left.altair_chart(sli_chart(frame, slo.objective), width="stretch")
-            right.markdown("**Error budget burn-down** (cumulative since the window start)")
+            right.markdown(
+                f"**Error budget burn-down**: 1 − bad so far / allowed bad ({s.allowed_bad:,.1f}) for the window"
+            )
             right.altair_chart(burndown_chart(frame), width="stretch")
 
 

@@ -75,8 +75,8 @@ def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, a
         Tile(
             "Incident Response",
             "burn-rate alerts firing",
-            f"{pages} page · {tickets} ticket",
-            "lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
+            f"{pages + tickets}",
+            f"{pages} page, {tickets} ticket · lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
             "alert" if pages else "warn" if tickets else "ok",
         )
     )

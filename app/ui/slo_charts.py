@@ -32,7 +32,7 @@ def sli_chart(frame: pd.DataFrame, objective: float) -> alt.LayerChart:
 
 
 def burndown_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    """Budget remaining (cumulative over the window) with the zero line."""
+    """Budget left as bad requests accumulate over the window, from 100 % at its start, with the zero line."""
     data = frame.assign(remaining_pct=frame["budget_remaining"] * 100)
     area = (
         alt.Chart(data)
@@ -43,8 +43,7 @@ def burndown_chart(frame: pd.DataFrame) -> alt.LayerChart:
             tooltip=[
                 alt.Tooltip("TimeGenerated:T", title="bin start"),
                 alt.Tooltip("remaining_pct:Q", title="remaining %", format=".1f"),
-                alt.Tooltip("cum_good:Q", title="good so far", format=",.0f"),
-                alt.Tooltip("cum_total:Q", title="requests so far", format=",.0f"),
+                alt.Tooltip("cum_bad:Q", title="bad requests so far", format=",.0f"),
             ],
         )
     )

@@ -60,6 +60,7 @@ class SloStatus:
     good: int
     total: int
     window_counts: dict[str, tuple[int, int]]
+    hourly: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: list[budget.AlertStatus] = field(default_factory=list)
 
     @property
@@ -134,78 +135,141 @@ class SloStatus:
         }
 
 
-def _params(slo: SloDefinition, at: datetime) -> dict[str, Any]:
-    return {
-        "start": at - timedelta(days=slo.window_days),
-        "end": at,
-        "service": slo.service,
-        "operation": slo.operation or "",
-        "kind": slo.kind,
-        "threshold_ms": float(slo.threshold_ms or 0.0),
-    }
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+US = timedelta(microseconds=1)
 
 
-def counts_spec(slo: SloDefinition, at: datetime) -> QuerySpec:
-    """The window-counts query for one SLO."""
-    params = _params(slo, at)
-    for w, span in budget.BURN_WINDOWS.items():
-        params[f"start_{w}"] = at - span
-    text = catalogue.render("slo_counts", **params)
-    return QuerySpec(name=f"slo_counts[{slo.name}]", text=text, timespan=(params["start"], at))
+@dataclass(frozen=True)
+class ScanKey:
+    """SLOs that one slo_hourly scan serves: same service, operation and latency threshold."""
+
+    service: str
+    operation: str
+    threshold_ms: float
+
+
+def scan_keys(slos: list[SloDefinition]) -> dict[int, ScanKey]:
+    """Group SLOs into as few scans as possible; an availability SLO joins any scan of its service and operation."""
+    keys: dict[int, ScanKey] = {}
+    for s in slos:
+        if s.kind == "latency":
+            keys[s.id] = ScanKey(s.service, s.operation or "", float(s.threshold_ms or 0.0))
+    for s in slos:
+        if s.kind != "latency":
+            same = [k for k in keys.values() if (k.service, k.operation) == (s.service, s.operation or "")]
+            keys[s.id] = same[0] if same else ScanKey(s.service, s.operation or "", 0.0)
+    return keys
+
+
+def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
+    """The slo_hourly query for one scan key over the longest window of its SLOs."""
+    start = at - timedelta(days=window_days)
+    offset = (at - EPOCH) % HOUR + US
+    text = catalogue.render(
+        "slo_hourly",
+        start=start,
+        end=at,
+        service=key.service,
+        operation=key.operation,
+        threshold_ms=key.threshold_ms,
+        offset=offset,
+        start_5m=at - budget.BURN_WINDOWS["5m"],
+        start_30m=at - budget.BURN_WINDOWS["30m"],
+    )
+    label = key.service + (f" {key.operation}" if key.operation else "")
+    return QuerySpec(name=f"slo_hourly[{label}]", text=text, timespan=(start, at))
+
+
+def hours_ago(frame: pd.DataFrame, at: datetime) -> pd.Series:
+    """Each bucket's distance from `at` in whole hours: bucket k holds (at − (k+1)h, at − k·h]."""
+    offset = (at - EPOCH) % HOUR + US
+    start = pd.to_datetime(frame["bucket"], utc=True)
+    end = start + pd.Timedelta(offset) + pd.Timedelta(hours=1) - pd.Timedelta(microseconds=1)
+    return ((pd.Timestamp(at) - end) / pd.Timedelta(hours=1)).round().astype(int)
 
 
 def _int(v: Any) -> int:
     return 0 if v is None or pd.isna(v) else round(float(v))
 
 
-def status_from_row(slo: SloDefinition, at: datetime, row: dict[str, Any]) -> SloStatus:
-    """Build the status from one row of slo_counts."""
-    counts = {w: (_int(row.get(f"good_{w}")), _int(row.get(f"total_{w}"))) for w in budget.BURN_WINDOWS}
-    st = SloStatus(slo=slo, at=at, good=_int(row.get("good")), total=_int(row.get("total")), window_counts=counts)
+# hour buckets (hours_ago < N) that make up each window of an hour or more
+_HOURS = {"1h": 1, "6h": 6, "3d": 72}
+
+
+def status_from_hourly(slo: SloDefinition, at: datetime, scan: pd.DataFrame) -> SloStatus:
+    """Build one SLO's status from its scan's rows: windows of whole hours are sums of buckets."""
+    h = scan[scan["hours_ago"] < slo.window_days * 24] if len(scan) else scan
+    suffix = "latency" if slo.kind == "latency" else "availability"
+    hourly = pd.DataFrame(
+        {"hours_ago": h.get("hours_ago", []), "good": h.get(f"good_{suffix}", []), "total": h.get("total", [])}
+    )
+    counts: dict[str, tuple[int, int]] = {}
+    for w in ("5m", "30m"):
+        counts[w] = (_int(h[f"good_{suffix}_{w}"].sum()), _int(h[f"total_{w}"].sum())) if len(h) else (0, 0)
+    for w, n in _HOURS.items():
+        part = hourly[hourly["hours_ago"] < n]
+        counts[w] = (_int(part["good"].sum()), _int(part["total"].sum()))
+    st = SloStatus(
+        slo=slo,
+        at=at,
+        good=_int(hourly["good"].sum()),
+        total=_int(hourly["total"].sum()),
+        window_counts=counts,
+        hourly=hourly,
+    )
     st.alerts = budget.alert_statuses(slo.objective, slo.window_days, counts)
     return st
 
 
 def evaluate(source: TelemetrySource, slos: list[SloDefinition], *, at: datetime | None = None) -> list[SloStatus]:
-    """Evaluate every SLO as of `at` (default now), with one batch of queries."""
+    """Evaluate every SLO as of `at` (default now): one scan per service/operation/threshold, sent as one batch."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
-    specs = [counts_spec(s, at) for s in slos]
-    results = source.query_batch(specs) if specs else []
-    out = []
-    for slo, res in zip(slos, results, strict=True):
-        row = {str(k): v for k, v in res.frame.iloc[0].items()} if len(res.frame) else {}
-        out.append(status_from_row(slo, at, row))
-    return out
+    keys = scan_keys(slos)
+    scans = list(dict.fromkeys(keys.values()))
+    days = {k: max(s.window_days for s in slos if keys[s.id] == k) for k in scans}
+    results = source.query_batch([hourly_spec(k, at, days[k]) for k in scans]) if scans else []
+    frames = {}
+    for k, res in zip(scans, results, strict=True):
+        f = res.frame
+        frames[k] = f.assign(hours_ago=hours_ago(f, at)) if len(f) else f
+    return [status_from_hourly(s, at, frames[keys[s.id]]) for s in slos]
 
 
-def series_bin(window_days: int) -> timedelta:
-    """The time bin for a window's charts: 1h for 7 days, 3h for 28–30 days (about 240 points)."""
-    return timedelta(hours=1) if window_days <= 7 else timedelta(hours=3)
-
-
-def series(source: TelemetrySource, slo: SloDefinition, *, at: datetime, bin: timedelta | None = None) -> pd.DataFrame:
-    """Per-bin good/total with the SLI, cumulative budget remaining and burn rate, oldest first."""
-    params = _params(slo, at)
-    params["bin"] = bin or series_bin(slo.window_days)
-    text = catalogue.render("slo_series", **params)
-    frame = source.query(text, timespan=(params["start"], at), name=f"slo_series[{slo.name}]").frame
-    return add_budget_columns(frame, slo.objective)
+def series(status: SloStatus, *, hours_per_point: int = 1) -> pd.DataFrame:
+    """Good/total per point of `hours_per_point` hours (quiet hours as zero), oldest first, with budget columns."""
+    slo, at = status.slo, status.at
+    hours = slo.window_days * 24
+    h = status.hourly
+    if hours_per_point > 1 and len(h):
+        h = h.assign(hours_ago=(h["hours_ago"] // hours_per_point) * hours_per_point)
+        h = h.groupby("hours_ago", as_index=False)[["good", "total"]].sum()
+    base = pd.DataFrame({"hours_ago": range(hours - hours_per_point, -1, -hours_per_point)})
+    if len(h):
+        base = base.merge(h[["hours_ago", "good", "total"]], on="hours_ago", how="left")
+    else:
+        base["good"] = 0.0
+        base["total"] = 0.0
+    base = base.fillna({"good": 0.0, "total": 0.0})
+    # the point hours_ago = k holds (at − (k+n)h, at − k h]; it is charted at its end
+    base["TimeGenerated"] = [at - timedelta(hours=int(k)) for k in base["hours_ago"]]
+    if status.total == 0:
+        return add_budget_columns(base.iloc[0:0], slo.objective)
+    return add_budget_columns(base, slo.objective)
 
 
 def add_budget_columns(frame: pd.DataFrame, objective: float) -> pd.DataFrame:
-    """Add sli, cumulative good/total, budget_remaining (cumulative) and burn_rate per bin."""
+    """Add sli, burn_rate per bin and the burn-down: budget_remaining = 1 − cumulative bad / (budget × window total)."""
+    columns = ["TimeGenerated", "good", "total", "sli", "cum_bad", "budget_remaining", "burn_rate"]
     f = frame.copy()
     if f.empty:
-        return pd.DataFrame(
-            columns=["TimeGenerated", "good", "total", "sli", "cum_good", "cum_total", "budget_remaining", "burn_rate"]
-        )
+        return pd.DataFrame(columns=columns)
     f["good"] = f["good"].astype(float)
     f["total"] = f["total"].astype(float)
     eb = budget.error_budget(objective)
     f["sli"] = (f["good"] / f["total"]).where(f["total"] > 0)
-    f["cum_good"] = f["good"].cumsum()
-    f["cum_total"] = f["total"].cumsum()
-    allowed = eb * f["cum_total"]
-    f["budget_remaining"] = (1 - (f["cum_total"] - f["cum_good"]) / allowed).where(allowed > 0, 1.0)
+    f["cum_bad"] = (f["total"] - f["good"]).cumsum()
+    allowed = eb * f["total"].sum()
+    f["budget_remaining"] = 1 - f["cum_bad"] / allowed if allowed > 0 else 1.0
     f["burn_rate"] = ((f["total"] - f["good"]) / f["total"] / eb).where(f["total"] > 0)
-    return f
+    return f[columns]

@@ -30,9 +30,13 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 def test_home_shows_the_workflow_and_live_tiles(app_env: Engine) -> None:
     at = _app()
-    text = " ".join(m.value for m in at.markdown)
-    for phase in ("Planning", "Analysis", "Design", "Implementation", "Testing & Integration", "Maintenance"):
-        assert phase in text
+    dot = at.get("graphviz_chart")[0].proto.spec
+    for i, phase in enumerate(
+        ("Planning", "Analysis", "Design", "Implementation", "Testing & Integration", "Maintenance")
+    ):
+        assert f'label="{i + 1}. {phase}"' in dot
+    # Monitoring is red: 10 % of the last hour failed, above the 1 % the availability target allows
+    assert 'label="Monitoring", fillcolor="#f8d0d0"' in dot
     m = _metrics(at)
     # the last hour holds 60 of the 200 requests (one a minute), 6 of them failed
     assert m["requests in the last hour"] == "60"
@@ -57,8 +61,8 @@ def test_slo_page_shows_sli_budget_and_the_formulas(app_env: Engine) -> None:
     frames = [d.value for d in at.dataframe]
     burn = frames[1]  # the availability SLO's window table
     assert list(burn["window"]) == ["5m", "30m", "1h", "6h", "3d"]
-    assert burn.set_index("window").loc["1h", "total"] == 60
-    assert burn.set_index("window").loc["1h", "bad"] == 6
+    assert burn.set_index("window").loc["1h", "total"] == "60"
+    assert burn.set_index("window").loc["1h", "bad"] == "6"
     assert burn.set_index("window").loc["1h", "burn rate"] == "10.00×"  # (6/60)/0.01
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.slos.evaluation import SloDefinition, evaluate, series
+from services.slos.evaluation import SloDefinition, evaluate, scan_keys, series
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
 AVAIL = SloDefinition(1, "avail", "mana", None, "availability", 99.0, None, 30)
 LATENCY = SloDefinition(2, "lat", "mana", None, "latency", 99.0, 300.0, 30)
 LOGIN = SloDefinition(3, "login", "mana", "POST /api/auth/login", "availability", 99.5, None, 7)
+STRICT = SloDefinition(4, "strict", "mana", None, "latency", 99.9, 120.0, 28)
 
 
 def _rows() -> list[dict]:
@@ -49,9 +50,13 @@ def _expected(slo: SloDefinition, window: timedelta) -> tuple[int, int]:
     return int(df.ItemCount[good].sum()), int(df.ItemCount.sum())
 
 
-@pytest.mark.parametrize("slo", [AVAIL, LATENCY, LOGIN], ids=lambda s: s.name)
-def test_every_figure_equals_an_independent_computation(source: LocalTelemetrySource, slo: SloDefinition) -> None:
-    (st,) = evaluate(source, [slo], at=AT)
+@pytest.mark.parametrize("slo", [AVAIL, LATENCY, LOGIN, STRICT], ids=lambda s: s.name)
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "with-the-others"])
+def test_every_figure_equals_an_independent_computation(
+    source: LocalTelemetrySource, slo: SloDefinition, together: bool
+) -> None:
+    slos = [AVAIL, LATENCY, LOGIN, STRICT] if together else [slo]
+    st = next(x for x in evaluate(source, slos, at=AT) if x.slo == slo)
     good, total = _expected(slo, timedelta(days=slo.window_days))
     assert (st.good, st.total) == (good, total)
     assert st.sli == pytest.approx(good / total)
@@ -70,6 +75,12 @@ def test_every_figure_equals_an_independent_computation(source: LocalTelemetrySo
         assert st.burn_rate(w) == pytest.approx(expected_burn)
 
 
+def test_slos_of_one_service_share_a_scan() -> None:
+    keys = scan_keys([AVAIL, LATENCY, LOGIN, STRICT])
+    assert keys[AVAIL.id] == keys[LATENCY.id]  # the team's two SLOs: one scan
+    assert len(set(keys.values())) == 3  # + the login operation, + the 120 ms threshold
+
+
 def test_the_failure_burst_fires_the_fast_page(source: LocalTelemetrySource) -> None:
     (st,) = evaluate(source, [AVAIL], at=AT)
     fast = st.alerts[0]
@@ -85,16 +96,31 @@ def test_an_slo_with_no_traffic(source: LocalTelemetrySource) -> None:
     assert all(b is None for b in st.burn_rates.values())
     assert not any(a.firing for a in st.alerts)
     assert st.exhaustion is None
-    assert series(source, ghost, at=AT).empty
+    assert series(st).empty
 
 
 def test_series_sums_to_the_window_counts(source: LocalTelemetrySource) -> None:
-    frame = series(source, AVAIL, at=AT)
+    (st,) = evaluate(source, [AVAIL], at=AT)
+    frame = series(st)
     good, total = _expected(AVAIL, timedelta(days=30))
+    assert len(frame) == 30 * 24  # every hour of the window, quiet hours as zero
     assert frame["good"].sum() == good and frame["total"].sum() == total
-    last = frame.iloc[-1]
-    assert last["budget_remaining"] == pytest.approx(1 - (total - good) / (0.01 * total))
-    assert frame["TimeGenerated"].dt.tz is not None
+    assert frame["TimeGenerated"].iloc[-1] == AT and frame["TimeGenerated"].dt.tz is not None
+    # each hourly point equals the rows in (t - 1h, t]
+    df = pd.DataFrame(_rows())
+    for _, point in frame.iloc[[-1, -2, -100, 0]].iterrows():
+        t = point["TimeGenerated"]
+        part = df[(df.TimeGenerated > t - timedelta(hours=1)) & (df.TimeGenerated <= t) & (df.AppRoleName == "mana")]
+        assert (point["good"], point["total"]) == (part.ItemCount[part.Success].sum(), part.ItemCount.sum())
+    # the burn-down starts near 100 % and ends at the budget remaining now
+    assert frame["budget_remaining"].iloc[-1] == pytest.approx(st.remaining)
+    first_bad = frame["total"].iloc[0] - frame["good"].iloc[0]
+    assert frame["budget_remaining"].iloc[0] == pytest.approx(1 - first_bad / (0.01 * total))
+    # three-hour points hold the same requests, and the same hourly rows, three at a time
+    coarse = series(st, hours_per_point=3)
+    assert len(coarse) == 240 and coarse["TimeGenerated"].iloc[-1] == AT
+    assert coarse["total"].iloc[-1] == frame["total"].iloc[-3:].sum()
+    assert coarse["good"].sum() == good and coarse["budget_remaining"].iloc[-1] == pytest.approx(st.remaining)
 
 
 def test_as_of_an_earlier_instant_ignores_later_rows(source: LocalTelemetrySource) -> None:

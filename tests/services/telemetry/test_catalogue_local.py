@@ -86,7 +86,7 @@ def run(source: LocalTelemetrySource, name: str, **params: object):
 
 
 def test_catalogue_files_have_titles_and_parse() -> None:
-    assert len(catalogue.catalogue()) >= 9
+    assert len(catalogue.catalogue()) >= 8
     for q in catalogue.catalogue().values():
         assert q.title and q.title != q.name and q.description, q.name
 
@@ -133,9 +133,39 @@ def test_dependency_health(source: LocalTelemetrySource) -> None:
     assert f.loc["mana-sql", "failure_rate"] == 0
 
 
-def test_slo_counts_and_series_are_covered_by_the_evaluation_tests() -> None:
-    # tests/services/slos/test_evaluation.py runs slo_counts and slo_series against an independent computation
-    assert {"slo_counts", "slo_series"} <= set(catalogue.catalogue())
+def _hourly(source: LocalTelemetrySource, operation: str = "", days: int = 1):
+    from services.slos.evaluation import EPOCH, HOUR, US
+
+    text = catalogue.render(
+        "slo_hourly",
+        start=END - timedelta(days=days),
+        end=END,
+        service="mana",
+        operation=operation,
+        threshold_ms=250.0,
+        offset=(END - EPOCH) % HOUR + US,
+        start_5m=END - timedelta(minutes=5),
+        start_30m=END - timedelta(minutes=30),
+    )
+    return source.query(text, timespan=(END - timedelta(days=days), END)).frame
+
+
+def test_slo_hourly(source: LocalTelemetrySource) -> None:
+    f = _hourly(source)
+    # minutes 10, 20, 30, 40, 41 ago share the bucket (END − 1h, END]; the 30-hour-old row is outside the day
+    assert len(f) == 1
+    row = f.iloc[0]
+    assert (row.total, row.good_availability, row.good_latency) == (5, 3, 3)  # 100, 200, 50 ms are < 250 ms
+    # minute 30 is not inside (END − 30m, END]
+    assert (row.total_5m, row.total_30m, row.good_availability_30m, row.good_latency_30m) == (0, 2, 2, 2)
+
+
+def test_slo_hourly_buckets_end_at_the_instant(source: LocalTelemetrySource) -> None:
+    from services.slos.evaluation import hours_ago
+
+    f = _hourly(source, operation="GET /api/shops", days=2)
+    f = f.assign(hours_ago=hours_ago(f, END))
+    assert list(zip(f.hours_ago, f.total, f.good_availability, strict=True)) == [(30, 1, 1), (0, 3, 2)]
 
 
 def test_a_missing_parameter_is_named() -> None:

@@ -5,9 +5,14 @@ import streamlit as st
 from app import navigation
 from app.auth import identity_picker
 from app.resources import settings, telemetry_source
+from services.errors import ServiceError
 
 st.set_page_config(page_title="SRE Backoffice · mana", page_icon=":material/monitor_heart:", layout="wide")
 pg = st.navigation(navigation.build(), position="sidebar")
 identity_picker()
-st.sidebar.caption(f"Telemetry: {telemetry_source().describe()}  \nTimes in {settings().display_timezone}")
+try:
+    where = telemetry_source().describe()
+except ServiceError as exc:  # a misconfigured source: say so once here; pages that need telemetry say it too
+    where = f"not available ({exc})"
+st.sidebar.caption(f"Telemetry: {where}  \nTimes in {settings().display_timezone}")
 pg.run()

@@ -51,9 +51,12 @@ def detail(s: SloStatus) -> None:
             "No requests in the window: the SLI is undefined and no budget is being spent. "
             "Check the service name and that telemetry is arriving."
         )
-    c = st.columns(5)
+    c = st.columns(6)
     c[0].metric("SLI", fmt.pct(s.sli), help=f"good / total = {s.good:,} / {s.total:,}")
     c[1].metric("Objective", f"{slo.objective:g} %", delta=None)
+    c[5].metric(
+        "Error budget", fmt.num(s.allowed_bad), help=f"allowed bad requests = {s.error_budget:.4g} × {s.total:,}"
+    )
     c[2].metric("Budget remaining", fmt.pct(s.remaining, 1), help="1 − bad / (error budget × total)")
     c[3].metric("Bad requests left", fmt.num(s.remaining_bad), help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
     c[4].metric("Budget gone in", fmt.duration(s.exhaustion), help="budget remaining × window / burn rate(1h)")

@@ -120,13 +120,13 @@ def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, a
             )
         )
 
-    peak = _q(source, "peak_rps", at - timedelta(days=30), at, service=service)
+    peak = _q(source, "peak_rps", at - timedelta(days=7), at, service=service)
     now_rps = req / 3600.0
     peak_rps = _first(peak, "peak_rps")
     out.append(
         Tile(
             "Capacity Planning",
-            "peak RPS (30 days)",
+            "peak RPS (7 days)",
             f"{peak_rps:,.1f}",
             f"last hour averages {now_rps:,.2f} RPS" + (f" ({now_rps / peak_rps:.0%} of peak)" if peak_rps else ""),
             "ok",

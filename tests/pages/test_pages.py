@@ -113,3 +113,23 @@ def test_logs_page_runs_kql_and_reports_syntax_errors(app_env: Engine) -> None:
     at.text_area[0].input("AppRequests\n| summarize n = count(\n| take 1")
     at.button(key="logs.run").click().run()
     assert any("line" in e.value and "column" in e.value for e in at.error)
+
+
+def test_a_corrupt_telemetry_file_is_named_and_other_pages_keep_working(app_env: Engine, isolated_settings) -> None:
+    bad = isolated_settings / "telemetry" / "AppRequests" / "half-copied.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    at = _app("slos")
+    assert any("half-copied.parquet is not a readable Parquet file" in e.value for e in at.error)
+    at.switch_page("../pages/audit.py").run()
+    assert not at.exception and len(at.dataframe[0].value) == 2
+
+
+def test_a_misconfigured_azure_source_names_the_setting(app_env: Engine, monkeypatch) -> None:
+    from services.config import get_settings
+
+    monkeypatch.setenv("SRE_TELEMETRY_SOURCE", "azure")
+    get_settings.cache_clear()
+    at = _app("slos")
+    assert any("SRE_AZURE_WORKSPACE_ID" in e.value for e in at.error)
+    at.switch_page("../pages/audit.py").run()
+    assert not at.exception and len(at.dataframe[0].value) == 2

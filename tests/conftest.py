@@ -79,8 +79,11 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     """An engine on the session's PostgreSQL database, emptied after each test."""
     eng = make_engine(pg_url)
     yield eng
+    from services.models import Base
+
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with eng.begin() as c:
-        c.execute(text("TRUNCATE slo, audit_record RESTART IDENTITY"))
+        c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     eng.dispose()
 
 

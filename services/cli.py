@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="cmd", required=True, metavar="CMD"
     )
     tel.add_parser("compact", help="merge each table's small files into one")
+    for name in EXTENSIONS:
+        COMMANDS.update(importlib.import_module(name).register(sub))
     return p
 
 
@@ -186,7 +190,13 @@ def _invalid(msg: str) -> ServiceError:
     return InvalidInput(msg)
 
 
-COMMANDS = {
+Handler = Callable[[argparse.Namespace], None]
+
+# Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
+# imports inside the handlers, so `sre-backoffice --help` stays fast.
+EXTENSIONS: tuple[str, ...] = ()
+
+COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("db", "upgrade"): cmd_db_upgrade,
     ("demo", "seed"): cmd_demo_seed,
     ("demo", "live"): cmd_demo_live,

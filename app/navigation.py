@@ -12,6 +12,8 @@ PAGES = {
         ("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos"),
         ("../pages/logs.py", "Logs (KQL)", ":material/manage_search:", "logs"),
     ],
+    "Product": [],
+    "Testing & Capacity Planning": [],
     "Administration": [
         ("../pages/audit.py", "Audit log", ":material/history:", "audit"),
     ],
@@ -23,6 +25,8 @@ def build() -> dict[str, list[st.Page]]:
     out: dict[str, list[st.Page]] = {}
     first = True
     for section, pages in PAGES.items():
+        if not pages:
+            continue
         out[section] = []
         for path, title, icon, url in pages:
             out[section].append(st.Page(path, title=title, icon=icon, url_path=url, default=first))

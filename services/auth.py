@@ -17,6 +17,10 @@ PERMISSIONS: dict[str, str] = {
     "slo.update": "lead",
     "slo.delete": "lead",
     "demo.seed": "admin",
+    "incident.read": "viewer",
+    "incident.create": "operator",
+    "incident.triage": "operator",
+    "severity.edit": "lead",
 }
 
 

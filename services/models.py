@@ -2,6 +2,7 @@
 
 from services.audit import AuditRecord
 from services.db import Base
+from services.incidents.models import Incident, IncidentEvent, SeverityDefinition
 from services.slos.models import Slo
 
-__all__ = ["AuditRecord", "Base", "Slo"]
+__all__ = ["Incident", "IncidentEvent", "SeverityDefinition", "AuditRecord", "Base", "Slo"]

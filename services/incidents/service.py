@@ -1,0 +1,213 @@
+"""Incident rules: create, triage through the status workflow, classify by the protocol; audited, with a timeline.
+
+Every change takes `expected_version` (the version the user saw); a mismatch, or a concurrent commit caught by
+the version column, becomes Conflict("changed by X meanwhile") and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from services import audit
+from services.auth import Actor, require
+from services.db import utcnow
+from services.errors import Conflict, NotFound
+from services.incidents import repository as repo
+from services.incidents.models import Incident, IncidentEvent
+from services.incidents.schemas import IncidentInput
+from services.incidents.workflow import HOTFIX_CHECKLIST, check_transition, protocol_for
+
+STATUS_TIMES = {
+    "acknowledged": "acknowledged_at",
+    "mitigating": "mitigated_at",
+    "resolved": "resolved_at",
+    "closed": "closed_at",
+}
+
+
+def _event(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    kind: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> IncidentEvent:
+    ev = IncidentEvent(
+        incident_id=incident.id, actor=actor.name, kind=kind, message=message, data=data, at=at or utcnow()
+    )
+    session.add(ev)
+    return ev
+
+
+def get_incident(session: Session, *, actor: Actor, incident_id: int) -> Incident:
+    """One incident, or NotFound."""
+    require(actor, "incident.read")
+    inc = repo.get(session, incident_id)
+    if inc is None:
+        raise NotFound(f"Incident {incident_id} does not exist; check the id in the triage queue.")
+    return inc
+
+
+def timeline(session: Session, *, actor: Actor, incident_id: int) -> list[IncidentEvent]:
+    """Every change and note of an incident, oldest first."""
+    get_incident(session, actor=actor, incident_id=incident_id)
+    return repo.events(session, incident_id)
+
+
+def create_incident(session: Session, *, actor: Actor, data: IncidentInput) -> Incident:
+    """Open an incident (status new) and start its timeline; an alert's repeat returns the existing one."""
+    require(actor, "incident.create")
+    if data.source_ref:
+        existing = repo.get_by_source(session, data.source, data.source_ref)
+        if existing is not None:
+            return existing
+    inc = Incident(
+        **data.model_dump(exclude={"detected_at"}),
+        status="new",
+        classification="unknown",
+        detected_at=data.detected_at or utcnow(),
+        updated_by=actor.name,
+    )
+    try:
+        with session.begin_nested():
+            session.add(inc)
+            session.flush()
+    except IntegrityError:  # the same alert opened it concurrently
+        again = repo.get_by_source(session, data.source, data.source_ref or "")
+        if again is None:
+            raise
+        return again
+    _event(
+        session, inc, actor, "created", f"Opened as {inc.severity} by {actor.name} ({inc.source}).", at=inc.detected_at
+    )
+    audit.record(
+        session, actor=actor, action="incident.create", entity="incident", entity_id=inc.id, after=inc.as_dict()
+    )
+    return inc
+
+
+@contextmanager
+def _change(
+    session: Session, actor: Actor, incident_id: int, expected_version: int | None, action: str
+) -> Iterator[Incident]:
+    """Load, check the version the user saw, let the caller change it, flush with the version check, audit."""
+    require(actor, "incident.triage")
+    inc = get_incident(session, actor=actor, incident_id=incident_id)
+    if expected_version is not None and inc.version != expected_version:
+        raise Conflict(
+            f"Incident {inc.id} was changed by {inc.updated_by or 'someone'} meanwhile; "
+            "reload it and try again. Nothing was overwritten."
+        )
+    before = inc.as_dict()
+    yield inc
+    inc.updated_by = actor.name
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        fresh = repo.get(session, incident_id)
+        who = fresh.updated_by if fresh else "someone"
+        raise Conflict(
+            f"Incident {incident_id} was changed by {who} meanwhile; reload it and try again. Nothing was overwritten."
+        ) from None
+    audit.record(
+        session, actor=actor, action=action, entity="incident", entity_id=inc.id, before=before, after=inc.as_dict()
+    )
+
+
+def transition(
+    session: Session, *, actor: Actor, incident_id: int, to: str, expected_version: int | None = None, note: str = ""
+) -> Incident:
+    """Move an incident along the workflow (reopen = to 'new'); refuses illegal moves."""
+    with _change(session, actor, incident_id, expected_version, f"incident.{to}") as inc:
+        check_transition(inc.status, to)
+        previous, inc.status = inc.status, to
+        now = utcnow()
+        if to in STATUS_TIMES and getattr(inc, STATUS_TIMES[to]) is None:
+            setattr(inc, STATUS_TIMES[to], now)
+        if to == "new":
+            inc.resolved_at = inc.closed_at = None
+        verb = "Reopened" if to == "new" else f"Status {previous} → {to}"
+        _event(session, inc, actor, "status", verb + (f": {note}" if note else ""), {"from": previous, "to": to}, now)
+    return inc
+
+
+def acknowledge(session: Session, *, actor: Actor, incident_id: int, expected_version: int | None = None) -> Incident:
+    """Acknowledge and take it when nobody has."""
+    inc = transition(
+        session, actor=actor, incident_id=incident_id, to="acknowledged", expected_version=expected_version
+    )
+    if inc.assignee is None:
+        assign(session, actor=actor, incident_id=incident_id, assignee=actor.name)
+    return inc
+
+
+def bulk_acknowledge(session: Session, *, actor: Actor, incident_ids: list[int]) -> list[Incident]:
+    """Acknowledge several new incidents in one action; all or none."""
+    return [acknowledge(session, actor=actor, incident_id=i) for i in incident_ids]
+
+
+def assign(
+    session: Session, *, actor: Actor, incident_id: int, assignee: str | None, expected_version: int | None = None
+) -> Incident:
+    """Give the incident to someone (None: unassign); claiming is assigning oneself."""
+    with _change(session, actor, incident_id, expected_version, "incident.assign") as inc:
+        previous, inc.assignee = inc.assignee, assignee or None
+        _event(
+            session,
+            inc,
+            actor,
+            "assigned",
+            f"Assigned to {assignee}" if assignee else "Unassigned",
+            {"from": previous, "to": assignee},
+        )
+    return inc
+
+
+def classify(
+    session: Session,
+    *,
+    actor: Actor,
+    incident_id: int,
+    classification: str,
+    expected_version: int | None = None,
+    note: str = "",
+) -> Incident:
+    """Classify by the team's protocol and record what the rule asks for next."""
+    rule = protocol_for(classification)
+    with _change(session, actor, incident_id, expected_version, "incident.classify") as inc:
+        previous, inc.classification = inc.classification, classification
+        data: dict[str, Any] = {"from": previous, "to": classification, "next": rule.summary}
+        if rule.hotfix:
+            data["hotfix_checklist"] = list(HOTFIX_CHECKLIST)
+        _event(
+            session,
+            inc,
+            actor,
+            "classified",
+            f"Classified {classification}: {rule.summary}" + (f" — {note}" if note else ""),
+            data,
+        )
+    return inc
+
+
+def add_note(session: Session, *, actor: Actor, incident_id: int, text: str) -> IncidentEvent:
+    """Append a note to the timeline."""
+    require(actor, "incident.triage")
+    inc = get_incident(session, actor=actor, incident_id=incident_id)
+    if not text.strip():
+        from services.errors import InvalidInput
+
+        raise InvalidInput("The note is empty; write what you found or did.")
+    ev = _event(session, inc, actor, "note", text.strip())
+    session.flush()
+    return ev

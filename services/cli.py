@@ -194,7 +194,7 @@ Handler = Callable[[argparse.Namespace], None]
 
 # Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
 # imports inside the handlers, so `sre-backoffice --help` stays fast.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("services.incidents.cli",)
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("db", "upgrade"): cmd_db_upgrade,

@@ -57,6 +57,12 @@ def get_incident(session: Session, *, actor: Actor, incident_id: int) -> Inciden
     return inc
 
 
+def list_incidents(session: Session, *, actor: Actor, statuses: list[str] | None = None) -> list[Incident]:
+    """Incidents in the given statuses (every status when none is given)."""
+    require(actor, "incident.read")
+    return repo.search(session, statuses=statuses)
+
+
 def timeline(session: Session, *, actor: Actor, incident_id: int) -> list[IncidentEvent]:
     """Every change and note of an incident, oldest first."""
     get_incident(session, actor=actor, incident_id=incident_id)

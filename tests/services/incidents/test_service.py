@@ -17,8 +17,12 @@ from services.incidents.schemas import parse_incident_input
 OPS = Actor("olli", "operator")
 OPS2 = Actor("ola", "operator")
 VIEWER = Actor("vic", "viewer")
-FORM = {"title": "DOPA verification timing out", "service": "mana", "severity": "Sev2",
-        "operation_ids": ["4bf92f3577b34da6a3ce929d0e0e4736"]}
+FORM = {
+    "title": "DOPA verification timing out",
+    "service": "mana",
+    "severity": "Sev2",
+    "operation_ids": ["4bf92f3577b34da6a3ce929d0e0e4736"],
+}
 
 
 def _open(engine: Engine, **extra: object) -> int:
@@ -46,8 +50,14 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
         assert classified.data["hotfix_checklist"][0].startswith("Create the hotfix branch")
         assert "priority-1 board issue" in classified.message
         actions = [r.action for r in audit.list_records(s, actor=VIEWER, entity="incident")]
-        assert actions == ["incident.resolved", "incident.mitigating", "incident.classify", "incident.assign",
-                           "incident.acknowledged", "incident.create"]
+        assert actions == [
+            "incident.resolved",
+            "incident.mitigating",
+            "incident.classify",
+            "incident.assign",
+            "incident.acknowledged",
+            "incident.create",
+        ]
 
 
 def test_reopen_clears_the_resolution(engine: Engine) -> None:

@@ -8,8 +8,15 @@ from services.incidents.workflow import PROTOCOL, TRANSITIONS, check_transition,
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [("new", "acknowledged"), ("acknowledged", "mitigating"), ("mitigating", "resolved"), ("resolved", "closed"),
-     ("new", "resolved"), ("resolved", "new"), ("closed", "new")],
+    [
+        ("new", "acknowledged"),
+        ("acknowledged", "mitigating"),
+        ("mitigating", "resolved"),
+        ("resolved", "closed"),
+        ("new", "resolved"),
+        ("resolved", "new"),
+        ("closed", "new"),
+    ],
 )
 def test_allowed_moves(current: str, target: str) -> None:
     check_transition(current, target)

@@ -1,0 +1,122 @@
+"""`sre-backoffice incident …`: open, list, show, classify and move incidents from scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
+    """Add the `incident` command group."""
+    inc = sub.add_parser("incident", help="incidents and the triage queue").add_subparsers(
+        dest="cmd", required=True, metavar="CMD"
+    )
+    create = inc.add_parser("create", help="open an incident; prints its id on the last line")
+    create.add_argument("--title", required=True)
+    create.add_argument("--service", required=True)
+    create.add_argument("--severity", required=True, help="Sev0 … Sev4")
+    create.add_argument("--description", default="")
+    lst = inc.add_parser("list", help="incidents, open ones by default")
+    lst.add_argument("--status", action="append", help="new, acknowledged, mitigating, resolved, closed (repeatable)")
+    lst.add_argument("--json", action="store_true")
+    show = inc.add_parser("show", help="one incident with its timeline")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    classify = inc.add_parser("classify", help="classify by the team's protocol")
+    classify.add_argument("id", type=int)
+    classify.add_argument(
+        "--as", dest="classification", required=True, choices=("protocol", "non-critical", "critical", "unknown")
+    )
+    move = inc.add_parser("move", help="change the status (acknowledged, mitigating, resolved, closed, new=reopen)")
+    move.add_argument("id", type=int)
+    move.add_argument("--to", required=True)
+    return {
+        ("incident", "create"): _create,
+        ("incident", "list"): _list,
+        ("incident", "show"): _show,
+        ("incident", "classify"): _classify,
+        ("incident", "move"): _move,
+    }
+
+
+def _actor(args: argparse.Namespace) -> Any:
+    from services.auth import local_actor
+
+    return local_actor(args.actor)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+
+
+def _create(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.incidents import service
+    from services.incidents.schemas import parse_incident_input
+
+    data = parse_incident_input(
+        {"title": args.title, "service": args.service, "severity": args.severity, "description": args.description}
+    )
+    with session_scope() as s:
+        inc = service.create_incident(s, actor=_actor(args), data=data)
+        print(f"opened {inc.severity} incident {inc.id}: {inc.title}")
+        print(inc.id)
+
+
+def _list(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.incidents import service
+
+    with session_scope() as s:
+        rows = [i.as_dict() for i in service.list_incidents(s, actor=_actor(args), statuses=args.status)]
+    if args.json:
+        print(_json(rows))
+        return
+    for r in rows:
+        print(f"{r['id']:>5}  {r['severity']}  {r['status']:<12} {r['classification']:<12} {r['title']}")
+    if not rows:
+        print("no incidents")
+
+
+def _show(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.incidents import service
+
+    with session_scope() as s:
+        actor = _actor(args)
+        inc = service.get_incident(s, actor=actor, incident_id=args.id)
+        out = inc.as_dict()
+        out["board_issue_url"] = None
+        out["timeline"] = [
+            {"at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
+            for e in service.timeline(s, actor=actor, incident_id=args.id)
+        ]
+    if args.json:
+        print(_json(out))
+        return
+    print(f"#{out['id']} {out['severity']} {out['status']} ({out['classification']}): {out['title']}")
+    for e in out["timeline"]:
+        print(f"  {e['at']:%Y-%m-%d %H:%M:%S} {e['actor']}: {e['message']}")
+
+
+def _classify(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.incidents import service
+    from services.incidents.workflow import protocol_for
+
+    with session_scope() as s:
+        service.classify(s, actor=_actor(args), incident_id=args.id, classification=args.classification)
+    print(f"incident {args.id} classified {args.classification}: {protocol_for(args.classification).summary}")
+
+
+def _move(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.incidents import service
+
+    with session_scope() as s:
+        inc = service.transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
+        print(f"incident {inc.id} is now {inc.status}")

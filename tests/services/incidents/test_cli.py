@@ -1,0 +1,66 @@
+"""`sre-backoffice incident …` end to end on the configured database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cli import main
+from services.config import get_settings
+from services.migrate import upgrade
+
+
+@pytest.fixture
+def db(isolated_settings: Path) -> Path:
+    upgrade(get_settings().database_url)
+    return isolated_settings
+
+
+def test_create_classify_move_show(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["incident", "create", "--title", "DOPA timeouts", "--service", "mana", "--severity", "Sev2"]) == 0
+    iid = int(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["incident", "classify", str(iid), "--as", "critical"]) == 0
+    assert "hotfix" in capsys.readouterr().out
+    assert main(["incident", "move", str(iid), "--to", "acknowledged"]) == 0
+    capsys.readouterr()
+    assert main(["incident", "show", str(iid), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {k: shown[k] for k in ("id", "title", "severity", "classification", "status")} == {
+        "id": iid,
+        "title": "DOPA timeouts",
+        "severity": "Sev2",
+        "classification": "critical",
+        "status": "acknowledged",
+    }
+    assert "board_issue_url" in shown and [e["kind"] for e in shown["timeline"]] == ["created", "classified", "status"]
+    assert main(["incident", "list", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [iid]
+    assert main(["incident", "list", "--status", "closed", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["incident", "show", "42"], "Incident 42 does not exist"),
+        (["incident", "create", "--title", " ", "--service", "mana", "--severity", "Sev2"], "title: must not be empty"),
+        (["incident", "create", "--title", "x", "--service", "mana", "--severity", "Sev7"], "severity"),
+        (
+            ["--actor", "viewer", "incident", "create", "--title", "x", "--service", "m", "--severity", "Sev2"],
+            "needs the operator role",
+        ),
+    ],
+)
+def test_errors(db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_illegal_move_lists_the_allowed_ones(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["incident", "create", "--title", "x", "--service", "mana", "--severity", "Sev3"])
+    iid = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["incident", "move", iid, "--to", "closed"]) == 2
+    assert "from new it can go to: acknowledged, mitigating, resolved" in capsys.readouterr().err

@@ -12,6 +12,9 @@ PAGES = {
         ("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos"),
         ("../pages/logs.py", "Logs (KQL)", ":material/manage_search:", "logs"),
     ],
+    "Incident Response": [
+        ("../pages/triage.py", "Triage queue", ":material/emergency:", "triage"),
+    ],
     "Product": [],
     "Testing & Capacity Planning": [],
     "Administration": [

@@ -12,7 +12,7 @@ from services.overview import PRACTICES, tiles
 
 LINKS = {
     "Monitoring": ("../pages/slos.py", "SLOs & error budgets"),
-    "Incident Response": ("../pages/slos.py", "Burn-rate alerts"),
+    "Incident Response": ("../pages/triage.py", "Triage queue"),
     "Postmortem & RCA": ("../pages/logs.py", "Investigate in Logs"),
     "Testing": ("../pages/logs.py", "Release telemetry"),
     "Capacity Planning": ("../pages/logs.py", "Traffic in Logs"),

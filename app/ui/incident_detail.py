@@ -1,0 +1,117 @@
+"""One incident on the triage page: state, claim/assign, moves, classification with the protocol, notes, timeline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.ui import format as fmt
+from app.ui.errors import shown_errors
+from services.auth import Actor
+from services.db import session_scope
+from services.incidents import service as incidents
+from services.incidents.severities import definitions
+from services.incidents.workflow import PROTOCOL, TRANSITIONS
+
+MOVE_LABEL = {
+    "acknowledged": "Acknowledge",
+    "mitigating": "Start mitigating",
+    "resolved": "Resolve",
+    "closed": "Close",
+    "new": "Reopen",
+}
+
+
+def _act(what: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    with shown_errors(what):
+        with session_scope() as s:
+            fn(s, **kwargs)
+        st.session_state["triage.flash"] = f"Done: {what}."
+        st.rerun()
+
+
+def incident_detail(actor: Actor, incident_id: int) -> None:
+    """Render and act on one incident; every change carries the version the user saw."""
+    with session_scope() as s:
+        inc = incidents.get_incident(s, actor=actor, incident_id=incident_id).as_dict()
+        events = [
+            (e.at, e.actor, e.kind, e.message) for e in incidents.timeline(s, actor=actor, incident_id=incident_id)
+        ]
+        defs = {k: (d.scope, d.ack_target_minutes) for k, d in definitions(s, actor=actor).items()}
+    # act with the version shown on the previous run (what the user saw when clicking), not the one just reloaded
+    seen_key = f"triage.seen.{incident_id}"
+    v = st.session_state.get(seen_key, inc["version"])
+    st.session_state[seen_key] = inc["version"]
+    st.subheader(f"#{inc['id']} · {inc['severity']} · {inc['title']}")
+    st.caption(
+        f"{inc['service']} · {inc['status']} · classified {inc['classification']} · "
+        f"assignee {inc['assignee'] or 'nobody'} · source {inc['source']} · version {inc['version']}"
+    )
+    times = {
+        "detected": inc["detected_at"],
+        "acknowledged": inc["acknowledged_at"],
+        "mitigated": inc["mitigated_at"],
+        "resolved": inc["resolved_at"],
+        "closed": inc["closed_at"],
+    }
+    st.markdown(" · ".join(f"**{k}** {fmt.when(t)}" for k, t in times.items() if t))
+
+    cols = st.columns(len(TRANSITIONS[inc["status"]]) + 1)
+    if cols[0].button("Claim", key=f"triage.claim.{incident_id}", disabled=inc["assignee"] == actor.name):
+        _act(
+            "claim the incident",
+            incidents.assign,
+            actor=actor,
+            incident_id=incident_id,
+            assignee=actor.name,
+            expected_version=v,
+        )
+    for col, target in zip(cols[1:], TRANSITIONS[inc["status"]], strict=True):
+        if col.button(MOVE_LABEL[target], key=f"triage.move.{incident_id}.{target}"):
+            _act(
+                f"{MOVE_LABEL[target].lower()} the incident",
+                incidents.transition,
+                actor=actor,
+                incident_id=incident_id,
+                to=target,
+                expected_version=v,
+            )
+
+    left, right = st.columns([1, 1])
+    with left:
+        choice = st.radio(
+            "Classify by the protocol",
+            list(PROTOCOL),
+            index=list(PROTOCOL).index(inc["classification"]),
+            key=f"triage.class.{incident_id}",
+            horizontal=True,
+        )
+        st.info(PROTOCOL[choice].summary, icon=":material/rule:")
+        if st.button("Classify", key=f"triage.classify.{incident_id}", type="primary"):
+            _act(
+                f"classify as {choice}",
+                incidents.classify,
+                actor=actor,
+                incident_id=incident_id,
+                classification=choice,
+                expected_version=v,
+            )
+    with right:
+        st.markdown("**Severity scope** (the team's definitions)")
+        st.dataframe(
+            pd.DataFrame(
+                [{"severity": k, "scope": d[0], "acknowledge within": f"{d[1]} min"} for k, d in defs.items()]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+    note = st.text_area("Add a note to the timeline", key=f"triage.note.{incident_id}")
+    if st.button("Add note", key=f"triage.addnote.{incident_id}"):
+        _act("add the note", incidents.add_note, actor=actor, incident_id=incident_id, text=note)
+    st.markdown("**Timeline**")
+    st.dataframe(
+        pd.DataFrame([{"when": fmt.when(a), "who": who, "what": kind, "message": m} for a, who, kind, m in events]),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,43 @@
+"""The form that opens an incident by hand."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui.errors import shown_errors
+from services.auth import Actor
+from services.config import get_settings
+from services.db import session_scope
+from services.incidents import service as incidents
+from services.incidents.models import SEVERITIES
+from services.incidents.schemas import parse_incident_input
+
+
+def new_incident_form(actor: Actor) -> None:
+    """Title, service, severity, description, evidence; the service layer validates and checks the role."""
+    with st.form("triage.new", clear_on_submit=True):
+        title = st.text_input("Title")
+        c1, c2 = st.columns(2)
+        service = c1.text_input("Service", value=get_settings().service_name)
+        severity = c2.selectbox("Severity", SEVERITIES, index=2)
+        description = st.text_area("What is happening")
+        operation_ids = st.text_input("OperationIds (comma-separated, optional)")
+        evidence = st.text_area("Evidence KQL (optional)")
+        submitted = st.form_submit_button("Open incident", type="primary")
+    if submitted:
+        with shown_errors("opening the incident"):
+            data = parse_incident_input(
+                {
+                    "title": title,
+                    "service": service,
+                    "severity": severity,
+                    "description": description,
+                    "operation_ids": [o.strip() for o in operation_ids.split(",") if o.strip()],
+                    "evidence_kql": evidence or None,
+                }
+            )
+            with session_scope() as s:
+                inc = incidents.create_incident(s, actor=actor, data=data)
+                st.session_state["triage.flash"] = f"Opened incident #{inc.id}."
+                st.session_state["triage.chosen"] = inc.id
+            st.rerun()

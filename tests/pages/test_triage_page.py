@@ -1,0 +1,92 @@
+"""The triage queue page through AppTest: the queue's numbers, classify with the protocol, stale edits refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from services.auth import Actor
+from services.db import session_scope
+from services.incidents import service as incidents
+from services.incidents.schemas import parse_incident_input
+from tests.pages.conftest import MAIN
+
+OPS = Actor("operator", "operator")
+
+
+def _open(title: str, sev: str, minutes_ago: int) -> int:
+    data = parse_incident_input(
+        {
+            "title": title,
+            "service": "mana",
+            "severity": sev,
+            "detected_at": datetime.now(UTC) - timedelta(minutes=minutes_ago),
+        }
+    )
+    with session_scope() as s:
+        return incidents.create_incident(s, actor=OPS, data=data).id
+
+
+def _page(user: str = "operator") -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state["auth.user"] = user
+    at.run()
+    at.switch_page("../pages/triage.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_queue_numbers_and_clocks(app_env: Engine) -> None:
+    _open("DOPA timeouts", "Sev2", 90)
+    _open("Login brute force", "Sev1", 10)
+    at = _page()
+    m = {x.label: x.value for x in at.metric}
+    assert m == {"Incidents in the queue": "2", "Waiting for acknowledgement": "2", "Acknowledge target breached": "1"}
+    table = at.dataframe[0].value
+    assert list(table["severity"]) == ["Sev1", "Sev2"]
+    assert table["acknowledge clock"].iloc[0] in ("20 min left", "19 min left")
+    assert table["acknowledge clock"].iloc[1].startswith("OVERDUE by 3")  # 90 − 60 min target
+
+
+def test_classify_shows_the_protocol_and_writes_the_timeline(app_env: Engine) -> None:
+    iid = _open("DOPA timeouts", "Sev2", 5)
+    at = _page()
+    at.radio(key=f"triage.class.{iid}").set_value("critical").run()
+    assert any("priority-1 board issue and run the hotfix process" in i.value for i in at.info)
+    at.button(key=f"triage.classify.{iid}").click().run()
+    assert not at.exception
+    with session_scope() as s:
+        inc = incidents.get_incident(s, actor=OPS, incident_id=iid)
+        assert inc.classification == "critical" and inc.updated_by == "operator"
+    assert any("classify as critical" in x.value for x in at.success)
+
+
+def test_a_change_made_meanwhile_is_not_overwritten(app_env: Engine) -> None:
+    iid = _open("DOPA timeouts", "Sev2", 5)
+    at = _page()
+    with session_scope() as s:  # another operator acknowledges while this page is open
+        incidents.acknowledge(s, actor=Actor("ola", "operator"), incident_id=iid)
+    at.button(key=f"triage.classify.{iid}").click().run()
+    assert any("changed by ola meanwhile" in e.value for e in at.error)
+    with session_scope() as s:
+        assert incidents.get_incident(s, actor=OPS, incident_id=iid).classification == "unknown"
+
+
+def test_a_viewer_reads_but_cannot_triage(app_env: Engine) -> None:
+    iid = _open("DOPA timeouts", "Sev2", 5)
+    at = _page("viewer")
+    at.button(key=f"triage.move.{iid}.acknowledged").click().run()
+    assert any("needs the operator role" in w.value for w in at.warning)
+    with session_scope() as s:
+        assert incidents.get_incident(s, actor=OPS, incident_id=iid).status == "new"
+
+
+def test_bulk_acknowledge(app_env: Engine) -> None:
+    a, b = _open("one", "Sev3", 5), _open("two", "Sev3", 6)
+    at = _page()
+    at.multiselect(key="triage.bulk").set_value([a, b]).run()
+    at.button(key="triage.bulk.ack").click().run()
+    with session_scope() as s:
+        assert {incidents.get_incident(s, actor=OPS, incident_id=i).status for i in (a, b)} == {"acknowledged"}

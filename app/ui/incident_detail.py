@@ -9,6 +9,7 @@ from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from services.auth import Actor
 from services.db import session_scope
+from services.incidents import runbooks
 from services.incidents import service as incidents
 from services.incidents.severities import definitions
 from services.incidents.workflow import PROTOCOL, TRANSITIONS
@@ -28,6 +29,37 @@ def _act(what: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
             fn(s, **kwargs)
         st.session_state["triage.flash"] = f"Done: {what}."
         st.rerun()
+
+
+def runbook_checklist(actor: Actor, incident_id: int) -> None:
+    """The matching runbook's steps as checkboxes; each tick goes to the timeline."""
+    with session_scope() as s:
+        view = runbooks.runbook_for(s, actor=actor, incident_id=incident_id)
+    if view is None:
+        st.warning(
+            "No runbook matches this incident's signature (service, operation, exception type, result "
+            "code, dependency). Reclassify, or ask a lead to write one."
+        )
+        return
+    st.markdown(
+        f"**Runbook: {view.title}** (v{view.version}; matches "
+        + ", ".join(f"{k}={v}" for k, v in view.signature.items() if v)
+        + ")"
+    )
+    for i, (step, done) in enumerate(zip(view.steps, view.done, strict=True)):
+        ticked = st.checkbox(f"{i + 1}. {step}", value=done, key=f"triage.rb.{incident_id}.{view.id}.{i}.{done}")
+        if ticked != done:
+            _act(
+                f"{'tick' if ticked else 'untick'} step {i + 1}",
+                runbooks.tick_step,
+                actor=actor,
+                incident_id=incident_id,
+                runbook_id=view.id,
+                step=i,
+                done=ticked,
+            )
+    if all(view.done):
+        st.success("Every step is done: resolve the incident when the SLI has recovered.")
 
 
 def incident_detail(actor: Actor, incident_id: int) -> None:
@@ -105,6 +137,9 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             hide_index=True,
             width="stretch",
         )
+
+    if inc["classification"] == "protocol":
+        runbook_checklist(actor, incident_id)
 
     note = st.text_area("Add a note to the timeline", key=f"triage.note.{incident_id}")
     if st.button("Add note", key=f"triage.addnote.{incident_id}"):

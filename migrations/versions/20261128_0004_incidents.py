@@ -29,6 +29,10 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("source_ref", sa.String(length=300), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("operation", sa.String(length=400), nullable=True),
+        sa.Column("exception_type", sa.String(length=400), nullable=True),
+        sa.Column("result_code", sa.String(length=20), nullable=True),
+        sa.Column("dependency", sa.String(length=400), nullable=True),
         sa.Column("operation_ids", sa.JSON(), nullable=False),
         sa.Column("evidence_kql", sa.Text(), nullable=True),
         sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
@@ -74,7 +78,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_incident_event_incident_id"), ["incident_id"], unique=False)
 
 
+    op.create_table(
+        "runbook",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("service", sa.String(length=200), nullable=True),
+        sa.Column("operation", sa.String(length=400), nullable=True),
+        sa.Column("exception_type", sa.String(length=400), nullable=True),
+        sa.Column("result_code", sa.String(length=20), nullable=True),
+        sa.Column("dependency", sa.String(length=400), nullable=True),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_runbook")),
+        sa.UniqueConstraint("key", "version", name="uq_runbook_key_version"),
+    )
+    with op.batch_alter_table("runbook", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_runbook_key"), ["key"], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("runbook", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_runbook_key"))
+    op.drop_table("runbook")
     with op.batch_alter_table("incident_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_event_incident_id"))
 

@@ -32,6 +32,11 @@ class Incident(Base):
     source: Mapped[str] = mapped_column(String(20), default="manual")
     source_ref: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # the signature runbooks match on (None: not known)
+    operation: Mapped[str | None] = mapped_column(String(400))
+    exception_type: Mapped[str | None] = mapped_column(String(400))
+    result_code: Mapped[str | None] = mapped_column(String(20))
+    dependency: Mapped[str | None] = mapped_column(String(400))
     operation_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence_kql: Mapped[str | None] = mapped_column(Text)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -62,6 +67,10 @@ class Incident(Base):
             "assignee": self.assignee,
             "source": self.source,
             "source_ref": self.source_ref,
+            "operation": self.operation,
+            "exception_type": self.exception_type,
+            "result_code": self.result_code,
+            "dependency": self.dependency,
             "operation_ids": list(self.operation_ids or []),
             "evidence_kql": self.evidence_kql,
             "detected_at": self.detected_at,
@@ -98,3 +107,23 @@ class SeverityDefinition(Base):
     scope: Mapped[str] = mapped_column(Text)
     ack_target_minutes: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Runbook(Base):
+    """One version of a runbook: a step checklist for incidents whose signature it matches. Never edited in place."""
+
+    __tablename__ = "runbook"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_runbook_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    service: Mapped[str | None] = mapped_column(String(200))
+    operation: Mapped[str | None] = mapped_column(String(400))
+    exception_type: Mapped[str | None] = mapped_column(String(400))
+    result_code: Mapped[str | None] = mapped_column(String(20))
+    dependency: Mapped[str | None] = mapped_column(String(400))
+    steps: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))

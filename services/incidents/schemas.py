@@ -21,6 +21,10 @@ class IncidentInput(BaseModel):
     description: str = ""
     source: Literal["manual", "alert-rule", "azure-monitor"] = "manual"
     source_ref: str | None = None
+    operation: str | None = None
+    exception_type: str | None = None
+    result_code: str | None = None
+    dependency: str | None = None
     operation_ids: list[str] = Field(default_factory=list)
     evidence_kql: str | None = None
     detected_at: datetime | None = None

@@ -90,3 +90,31 @@ def test_bulk_acknowledge(app_env: Engine) -> None:
     at.button(key="triage.bulk.ack").click().run()
     with session_scope() as s:
         assert {incidents.get_incident(s, actor=OPS, incident_id=i).status for i in (a, b)} == {"acknowledged"}
+
+
+def test_a_protocol_incident_shows_its_runbook_and_ticks_go_to_the_timeline(app_env: Engine) -> None:
+    from services.incidents import runbooks
+
+    with session_scope() as s:
+        runbooks.seed_demo_runbooks(s, actor=Actor("lead", "lead"))
+        data = parse_incident_input(
+            {
+                "title": "Brute force on somchai",
+                "service": "mana",
+                "severity": "Sev3",
+                "operation": "POST /api/auth/login",
+                "result_code": "401",
+            }
+        )
+        iid = incidents.create_incident(s, actor=OPS, data=data).id
+        incidents.classify(s, actor=OPS, incident_id=iid, classification="protocol")
+    at = _page()
+    assert any("Runbook: Login brute force against one account" in m.value for m in at.markdown)
+    boxes = [c for c in at.checkbox if c.label.startswith("2. Lock the account")]
+    boxes[0].check().run()
+    assert not at.exception
+    with session_scope() as s:
+        last = incidents.timeline(s, actor=OPS, incident_id=iid)[-1]
+        assert last.kind == "runbook_step" and "step 2 of Login brute force" in last.message
+    at.run()
+    assert [c.value for c in at.checkbox if c.label[0].isdigit()] == [False, True, False, False, False]

@@ -1,0 +1,180 @@
+"""Runbooks: versioned step checklists matched to incidents by signature; ticked steps go to the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.auth import Actor, require
+from services.errors import InvalidInput, NotFound
+from services.incidents import repository as repo
+from services.incidents.models import Incident, IncidentEvent, Runbook
+from services.incidents.service import get_incident
+
+SIGNATURE = ("service", "operation", "exception_type", "result_code", "dependency")
+
+DEMO_RUNBOOKS: list[dict[str, Any]] = [
+    {
+        "key": "dopa-timeouts",
+        "title": "DOPA identity verification timing out",
+        "service": "mana",
+        "dependency": "api.dopa.go.th",
+        "steps": [
+            "Check DOPA's status page and the DOPA dependency failure rate on the Failures page",
+            "Confirm the circuit breaker is open (trace 'Circuit breaker opened' at severity 4)",
+            "Switch identity verification to the queued fallback (feature flag dopa-fallback-queue)",
+            "Tell support: verifications are delayed, not lost",
+            "When DOPA recovers, drain the queue and turn the flag off",
+            "Verify the availability SLI recovered on the SLO page",
+        ],
+    },
+    {
+        "key": "login-brute-force",
+        "title": "Login brute force against one account",
+        "service": "mana",
+        "operation": "POST /api/auth/login",
+        "result_code": "401",
+        "steps": [
+            "Find the account and source IPs on the Business metrics page (failed logins per account)",
+            "Lock the account for one hour (account-lock webhook)",
+            "Block the source IP at the Front Door WAF",
+            "Notify the account owner by email",
+            "Unlock after the hour if the attempts stopped",
+        ],
+    },
+    {
+        "key": "latency-regression",
+        "title": "Latency regression after a release",
+        "service": "mana",
+        "operation": "GET /api/shops",
+        "steps": [
+            "Compare p95 by AppVersion on the Performance page: is the new release slower?",
+            "Roll back to the previous release (AKS: kubectl rollout undo deployment/mana)",
+            "Verify p95 and the latency SLI recovered",
+            "Open a board issue for the regression with the slow dependency's evidence",
+        ],
+    },
+]
+
+
+@dataclass(frozen=True)
+class RunbookView:
+    """A runbook version and, for one incident, which steps are done."""
+
+    id: int
+    key: str
+    version: int
+    title: str
+    steps: list[str]
+    done: list[bool]
+    signature: dict[str, str | None]
+
+
+def latest(session: Session) -> list[Runbook]:
+    """The newest version of every runbook."""
+    newest = select(Runbook.key, func.max(Runbook.version).label("v")).group_by(Runbook.key).subquery()
+    stmt = select(Runbook).join(newest, (Runbook.key == newest.c.key) & (Runbook.version == newest.c.v))
+    return list(session.scalars(stmt.order_by(Runbook.key)))
+
+
+def save_runbook(
+    session: Session, *, actor: Actor, key: str, title: str, steps: list[str], signature: dict[str, str | None]
+) -> Runbook:
+    """Store a new version of a runbook (the old versions stay, for incidents that used them)."""
+    require(actor, "runbook.edit")
+    steps = [s.strip() for s in steps if s.strip()]
+    if not key.strip() or not title.strip():
+        raise InvalidInput("A runbook needs a key and a title.")
+    if not steps:
+        raise InvalidInput("A runbook needs at least one step.")
+    unknown = set(signature) - set(SIGNATURE)
+    if unknown:
+        raise InvalidInput(f"Unknown signature fields {sorted(unknown)}; use {', '.join(SIGNATURE)}.")
+    current = session.scalar(select(func.max(Runbook.version)).where(Runbook.key == key.strip())) or 0
+    rb = Runbook(
+        key=key.strip(),
+        version=current + 1,
+        title=title.strip(),
+        steps=steps,
+        created_by=actor.name,
+        **{f: (signature.get(f) or None) for f in SIGNATURE},
+    )
+    session.add(rb)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="runbook.save",
+        entity="runbook",
+        entity_id=f"{rb.key}@{rb.version}",
+        after={"title": rb.title, "steps": steps, **{f: getattr(rb, f) for f in SIGNATURE}},
+    )
+    return rb
+
+
+def seed_demo_runbooks(session: Session, *, actor: Actor) -> int:
+    """Store the demo incidents' runbooks that are not there yet."""
+    have = {r.key for r in latest(session)}
+    n = 0
+    for spec in DEMO_RUNBOOKS:
+        if spec["key"] not in have:
+            sig = {f: spec.get(f) for f in SIGNATURE}
+            save_runbook(session, actor=actor, key=spec["key"], title=spec["title"], steps=spec["steps"], signature=sig)
+            n += 1
+    return n
+
+
+def match(incident: Incident | dict[str, Any], runbooks: list[Runbook]) -> Runbook | None:
+    """The most specific runbook all of whose signature fields equal the incident's; None when none fits."""
+    get = incident.get if isinstance(incident, dict) else (lambda f: getattr(incident, f))
+    best, best_score = None, 0
+    for rb in runbooks:
+        fields = [f for f in SIGNATURE if getattr(rb, f)]
+        if fields and all(get(f) == getattr(rb, f) for f in fields) and len(fields) > best_score:
+            best, best_score = rb, len(fields)
+    return best
+
+
+def runbook_for(session: Session, *, actor: Actor, incident_id: int) -> RunbookView | None:
+    """The runbook an incident follows (the version first ticked, else the best match) with its ticked steps."""
+    inc = get_incident(session, actor=actor, incident_id=incident_id)
+    ticks = [e for e in repo.events(session, incident_id) if e.kind == "runbook_step" and e.data]
+    rb: Runbook | None = session.get(Runbook, ticks[0].data["runbook_id"]) if ticks and ticks[0].data else None
+    rb = rb or match(inc, latest(session))
+    if rb is None:
+        return None
+    done = [False] * len(rb.steps)
+    for e in ticks:
+        if e.data and e.data.get("runbook_id") == rb.id and 0 <= e.data["step"] < len(done):
+            done[e.data["step"]] = bool(e.data["done"])
+    return RunbookView(
+        rb.id, rb.key, rb.version, rb.title, list(rb.steps), done, {f: getattr(rb, f) for f in SIGNATURE}
+    )
+
+
+def tick_step(
+    session: Session, *, actor: Actor, incident_id: int, runbook_id: int, step: int, done: bool = True
+) -> IncidentEvent:
+    """Tick (or untick) a runbook step; the timeline records it."""
+    require(actor, "incident.triage")
+    get_incident(session, actor=actor, incident_id=incident_id)
+    rb = session.get(Runbook, runbook_id)
+    if rb is None:
+        raise NotFound(f"Runbook {runbook_id} does not exist.")
+    if not 0 <= step < len(rb.steps):
+        raise InvalidInput(f"Runbook {rb.key} v{rb.version} has steps 1–{len(rb.steps)}; there is no step {step + 1}.")
+    verb = "Done" if done else "Undone"
+    ev = IncidentEvent(
+        incident_id=incident_id,
+        actor=actor.name,
+        kind="runbook_step",
+        message=f"{verb}: step {step + 1} of {rb.title} (v{rb.version}): {rb.steps[step]}",
+        data={"runbook_id": rb.id, "key": rb.key, "version": rb.version, "step": step, "done": done},
+    )
+    session.add(ev)
+    session.flush()
+    return ev

@@ -95,9 +95,15 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     end = parse_instant(args.end) if args.end else None
     from services.demo import generator
 
+    end = end or generator.floor_minute(datetime.now(UTC))
     counts = generator.seed(settings.telemetry_dir, days=args.days, seed=args.seed, end=end)
     for table, n in counts.items():
         print(f"{table}: {n:,} rows")
+    from services.demo.seed_incidents import seed_demo_incidents
+
+    with session_scope() as s:
+        seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.service_name)
+    print("demo incidents and runbooks are in the triage queue")
 
 
 def cmd_demo_live(args: argparse.Namespace) -> None:
@@ -194,7 +200,7 @@ Handler = Callable[[argparse.Namespace], None]
 
 # Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
 # imports inside the handlers, so `sre-backoffice --help` stays fast.
-EXTENSIONS: tuple[str, ...] = ("services.incidents.cli",)
+EXTENSIONS: tuple[str, ...] = ("services.incidents.cli", "services.loadtests.cli", "services.telemetry.clef_cli")
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("db", "upgrade"): cmd_db_upgrade,

@@ -45,7 +45,7 @@ def seed_demo_incidents(session: Session, *, actor: Actor, end: datetime, days: 
         data = IncidentInput(
             title=spec.pop("title"),
             service=service,
-            severity=spec.pop("severity"),  # type: ignore[arg-type]
+            severity=spec.pop("severity"),
             description=window.description,
             source="alert-rule",
             source_ref=ref,

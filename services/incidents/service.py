@@ -144,6 +144,10 @@ def transition(
             inc.resolved_at = inc.closed_at = None
         verb = "Reopened" if to == "new" else f"Status {previous} → {to}"
         _event(session, inc, actor, "status", verb + (f": {note}" if note else ""), {"from": previous, "to": to}, now)
+    if to == "resolved" and inc.severity in ("Sev0", "Sev1", "Sev2"):
+        from services.postmortems.service import ensure_postmortem  # every Sev0–Sev2 incident gets one
+
+        ensure_postmortem(session, actor=actor, incident_id=inc.id)
     return inc
 
 

@@ -1,0 +1,63 @@
+"""A postmortem's impact, computed from telemetry for the incident's window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from services.slos import budget
+from services.slos.evaluation import SloDefinition, evaluate
+from services.telemetry import catalogue
+from services.telemetry.source import TelemetrySource
+
+DEFAULT_THRESHOLD_MS = 300.0
+
+
+def _n(frame: pd.DataFrame, col: str) -> int:
+    v = frame[col].iloc[0] if len(frame) and col in frame else 0
+    return 0 if v is None or pd.isna(v) else round(float(v))
+
+
+def compute_impact(
+    source: TelemetrySource, *, service: str, start: datetime, end: datetime, slos: list[SloDefinition]
+) -> dict[str, Any]:
+    """Failed requests, affected users and accounts in (start, end], and the error budget each SLO lost to it.
+
+    budget burned = bad requests in the incident window / allowed bad requests over the SLO window ending at `end`.
+    SLOs of another service, or scoped to one operation, are left out.
+    """
+    mine = [s for s in slos if s.service == service and not s.operation]
+    thresholds = {s.threshold_ms or DEFAULT_THRESHOLD_MS for s in mine if s.kind == "latency"} or {DEFAULT_THRESHOLD_MS}
+    frames: dict[float, pd.DataFrame] = {}
+    for threshold in sorted(thresholds):
+        text = catalogue.render("incident_impact", start=start, end=end, service=service, threshold_ms=threshold)
+        frames[threshold] = source.query(text, timespan=(start, end), name="incident_impact").frame
+    first = frames[min(frames)]
+    statuses = {st.slo.id: st for st in evaluate(source, mine, at=end)} if mine else {}
+    per_slo = []
+    for slo in mine:
+        f = frames[slo.threshold_ms or DEFAULT_THRESHOLD_MS] if slo.kind == "latency" else first
+        bad = _n(f, "slow") if slo.kind == "latency" else _n(f, "failed")
+        st = statuses[slo.id]
+        per_slo.append(
+            {
+                "slo": slo.name,
+                "bad": bad,
+                "allowed_bad": round(st.allowed_bad, 1),
+                "burned": None if st.allowed_bad <= 0 else bad / st.allowed_bad,
+                "formula": f"{bad:,} / ({budget.error_budget(slo.objective):.4g} × {st.total:,} requests in "
+                f"{slo.window_days} d)",
+            }
+        )
+    return {
+        "service": service,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "requests": _n(first, "requests"),
+        "failed": _n(first, "failed"),
+        "users": _n(first, "users"),
+        "accounts": _n(first, "accounts"),
+        "slos": per_slo,
+    }

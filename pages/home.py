@@ -13,7 +13,7 @@ from services.overview import PRACTICES, tiles
 LINKS = {
     "Monitoring": ("../pages/slos.py", "SLOs & error budgets"),
     "Incident Response": ("../pages/triage.py", "Triage queue"),
-    "Postmortem & RCA": ("../pages/logs.py", "Investigate in Logs"),
+    "Postmortem & RCA": ("../pages/postmortems.py", "Postmortems"),
     "Testing": ("../pages/logs.py", "Release telemetry"),
     "Capacity Planning": ("../pages/logs.py", "Traffic in Logs"),
     "Development": ("../pages/logs.py", "Releases in Logs"),

@@ -11,7 +11,7 @@ Handler = Callable[[argparse.Namespace], None]
 
 
 def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
-    """Add the `incident` command group."""
+    """Add the `incident` and `postmortem` command groups."""
     inc = sub.add_parser("incident", help="incidents and the triage queue").add_subparsers(
         dest="cmd", required=True, metavar="CMD"
     )
@@ -34,7 +34,14 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
     move = inc.add_parser("move", help="change the status (acknowledged, mitigating, resolved, closed, new=reopen)")
     move.add_argument("id", type=int)
     move.add_argument("--to", required=True)
+    pm = sub.add_parser("postmortem", help="blameless postmortems").add_subparsers(
+        dest="cmd", required=True, metavar="CMD"
+    )
+    export = pm.add_parser("export", help="print an incident's postmortem")
+    export.add_argument("id", type=int, help="the incident id")
+    export.add_argument("--format", choices=("md",), default="md")
     return {
+        ("postmortem", "export"): _export,
         ("incident", "create"): _create,
         ("incident", "list"): _list,
         ("incident", "show"): _show,
@@ -120,3 +127,18 @@ def _move(args: argparse.Namespace) -> None:
     with session_scope() as s:
         inc = service.transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
         print(f"incident {inc.id} is now {inc.status}")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from services.db import session_scope
+    from services.errors import NotFound
+    from services.incidents import service
+    from services.postmortems import service as postmortems
+
+    with session_scope() as s:
+        actor = _actor(args)
+        inc = service.get_incident(s, actor=actor, incident_id=args.id)
+        pm = postmortems.get_for_incident(s, actor=actor, incident_id=args.id)
+        if pm is None:
+            raise NotFound(f"Incident {args.id} has no postmortem yet; start one on the Postmortems page.")
+        print(postmortems.to_markdown(pm, inc.as_dict()), end="")

@@ -64,3 +64,15 @@ def test_an_illegal_move_lists_the_allowed_ones(db: Path, capsys: pytest.Capture
     iid = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["incident", "move", iid, "--to", "closed"]) == 2
     assert "from new it can go to: acknowledged, mitigating, resolved" in capsys.readouterr().err
+
+
+def test_postmortem_export(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["incident", "create", "--title", "DOPA timeouts", "--service", "mana", "--severity", "Sev1"])
+    iid = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["postmortem", "export", iid]) == 2
+    assert "has no postmortem yet" in capsys.readouterr().err
+    assert main(["incident", "move", iid, "--to", "resolved"]) == 0
+    capsys.readouterr()
+    assert main(["postmortem", "export", iid, "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("# Postmortem: DOPA timeouts") and "admin: Status new → resolved" in md

@@ -1,0 +1,155 @@
+"""The postmortem editor: sections, impact from telemetry, review and publish, Markdown download."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from app.resources import telemetry_source
+from app.ui.errors import shown_errors
+from services.auth import Actor
+from services.db import session_scope
+from services.incidents import service as incidents
+from services.postmortems import service as postmortems
+from services.postmortems.impact import compute_impact
+from services.slos import service as slo_service
+from services.slos.evaluation import SloDefinition
+
+NEXT = {
+    "draft": [("in_review", "Send to review")],
+    "in_review": [("draft", "Back to draft"), ("published", "Publish")],
+    "published": [],
+}
+
+
+def _impact(actor: Actor, incident: dict, pid: int, version: int) -> None:  # type: ignore[type-arg]
+    with shown_errors("computing the impact"):
+        with session_scope() as s:
+            slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
+        end = incident["resolved_at"] or datetime.now(UTC)
+        imp = compute_impact(
+            telemetry_source(), service=incident["service"], start=incident["detected_at"], end=end, slos=slos
+        )
+        with session_scope() as s:
+            postmortems.update_postmortem(
+                s, actor=actor, postmortem_id=pid, fields={"impact": imp}, expected_version=version
+            )
+        st.rerun()
+
+
+def show_impact(imp: dict) -> None:  # type: ignore[type-arg]
+    """The impact numbers with the budget formula."""
+    if not imp:
+        st.info("Impact not computed yet: it is counted from telemetry for the incident's window.")
+        return
+    c = st.columns(4)
+    c[0].metric("Requests in the window", f"{imp['requests']:,}")
+    c[1].metric("Failed requests", f"{imp['failed']:,}")
+    c[2].metric("Affected users", f"{imp['users']:,}")
+    c[3].metric("Affected accounts", f"{imp['accounts']:,}")
+    st.caption(
+        f"Window {imp['window_start']} → {imp['window_end']}; budget burned = bad requests in the window / "
+        "allowed bad requests over the SLO window ending at the incident's end."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "SLO": x["slo"],
+                    "bad": x["bad"],
+                    "budget burned": "—" if x["burned"] is None else f"{x['burned']:.1%}",
+                    "formula": x["formula"],
+                }
+                for x in imp.get("slos", [])
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def postmortem_editor(actor: Actor, incident_id: int) -> None:
+    """Edit one incident's postmortem."""
+    with session_scope() as s:
+        inc = incidents.get_incident(s, actor=actor, incident_id=incident_id).as_dict()
+        pm = postmortems.get_for_incident(s, actor=actor, incident_id=incident_id)
+        data = pm.as_dict() if pm else None
+        md = postmortems.to_markdown(pm, inc) if pm else ""
+    if data is None:
+        st.info("This incident has no postmortem yet.")
+        if st.button("Start the postmortem", key=f"pm.start.{incident_id}", type="primary"):
+            with shown_errors("starting the postmortem"):
+                with session_scope() as s:
+                    postmortems.ensure_postmortem(s, actor=actor, incident_id=incident_id)
+                st.rerun()
+        return
+    pid, version, ro = data["id"], data["version"], data["status"] == "published"
+    st.caption(f"Status **{data['status']}** · version {version} · blameless: systems and decisions, not people.")
+    st.subheader("Impact", divider="gray")
+    show_impact(data["impact"])
+    if not ro and st.button("Compute impact from telemetry", key=f"pm.impact.{pid}"):
+        _impact(actor, inc, pid, version)
+    with st.form(f"pm.form.{pid}"):
+        summary = st.text_area("Summary", data["summary"], disabled=ro)
+        timeline = st.data_editor(
+            pd.DataFrame(data["timeline"] or [], columns=["at", "text"]),
+            num_rows="dynamic",
+            key=f"pm.timeline.{pid}",
+            disabled=ro,
+            width="stretch",
+        )
+        root = st.text_area("Root cause", data["root_cause"], disabled=ro)
+        whys = [
+            st.text_input(f"Why {i + 1}?", (data["five_whys"] + [""] * 5)[i], disabled=ro, key=f"pm.why.{pid}.{i}")
+            for i in range(5)
+        ]
+        factors = st.text_area("Contributing factors", data["contributing_factors"], disabled=ro)
+        well = st.text_area("What went well", data["went_well"], disabled=ro)
+        items = st.data_editor(
+            pd.DataFrame(data["action_items"] or [], columns=["text", "owner", "done"]),
+            num_rows="dynamic",
+            key=f"pm.items.{pid}",
+            disabled=ro,
+            width="stretch",
+        )
+        saved = st.form_submit_button("Save", type="primary", disabled=ro)
+    if saved:
+        fields = {
+            "summary": summary,
+            "root_cause": root,
+            "five_whys": whys,
+            "contributing_factors": factors,
+            "went_well": well,
+            "timeline": [
+                {"at": str(r["at"] or ""), "text": str(r["text"] or "")}
+                for r in timeline.to_dict("records")
+                if str(r.get("text") or "").strip()
+            ],
+            "action_items": [
+                {"text": str(r["text"] or ""), "owner": str(r.get("owner") or ""), "done": bool(r.get("done"))}
+                for r in items.to_dict("records")
+                if any(str(v or "").strip() for v in (r.get("text"), r.get("owner")))
+            ],
+        }
+        with shown_errors("saving the postmortem"):
+            with session_scope() as s:
+                postmortems.update_postmortem(
+                    s, actor=actor, postmortem_id=pid, fields=fields, expected_version=version
+                )
+            st.rerun()
+    cols = st.columns(3)
+    for col, (to, label) in zip(cols, NEXT[data["status"]], strict=False):
+        if col.button(label, key=f"pm.move.{pid}.{to}"):
+            with shown_errors(label.lower()):
+                with session_scope() as s:
+                    postmortems.move_postmortem(s, actor=actor, postmortem_id=pid, to=to)
+                st.rerun()
+    cols[-1].download_button(
+        "Download Markdown",
+        md,
+        file_name=f"postmortem-incident-{incident_id}.md",
+        mime="text/markdown",
+        key=f"pm.md.{pid}",
+    )

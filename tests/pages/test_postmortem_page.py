@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -63,3 +64,15 @@ def test_impact_from_telemetry_and_publishing(app_env: Engine) -> None:
     at.button(key="pm.move.1.published").click().run()
     with session_scope() as s:
         assert postmortems.get_for_incident(s, actor=OPS, incident_id=iid).status == "published"  # type: ignore[union-attr]
+
+
+def test_incident_metrics_page(app_env: Engine) -> None:
+    _resolved_incident(minutes=30)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.run()
+    at.switch_page("../pages/incident_metrics.py").run()
+    assert not at.exception, at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert m["Incidents"] == "1" and m["Postmortems in progress"] == "1"
+    table = at.dataframe[0].value
+    assert table["mttr_min"].iloc[0] == pytest.approx(30.0, abs=0.2)

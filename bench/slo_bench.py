@@ -106,68 +106,23 @@ def browser_render(root: Path, db_url: str) -> list[float] | None:
     the SLO page again (warm caches); each from navigation until the script has finished and the page is drawn."""
     if not Path("/usr/bin/chromium").exists():
         return None
-    import socket
-
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.e2e.streamlit_server import CHROMIUM_ARGS, SCRIPT_DONE, streamlit_server
+
     env = {**os.environ, "SRE_TELEMETRY_DIR": str(root), "SRE_DATABASE_URL": db_url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-    ]
-    done = "document.querySelector(\"[data-testid='stApp']\")?.getAttribute('data-test-script-state') === 'notRunning'"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_page()
-            times = []
-            for path in ("", "slos", "slos"):
-                t = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/{path}")
-                page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-                page.wait_for_function(done, timeout=120_000)
-                times.append(time.perf_counter() - t)
-            browser.close()
-        return times
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with streamlit_server(env) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        times = []
+        for path in ("", "slos", "slos"):
+            t = time.perf_counter()
+            page.goto(f"{base}/{path}")
+            page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+            page.wait_for_function(SCRIPT_DONE, timeout=120_000)
+            times.append(time.perf_counter() - t)
+        browser.close()
+    return times
 
 
 def main() -> None:

@@ -100,14 +100,11 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
         )
     for col, target in zip(cols[1:], TRANSITIONS[inc["status"]], strict=True):
         if col.button(MOVE_LABEL[target], key=f"triage.move.{incident_id}.{target}"):
-            _act(
-                f"{MOVE_LABEL[target].lower()} the incident",
-                incidents.transition,
-                actor=actor,
-                incident_id=incident_id,
-                to=target,
-                expected_version=v,
-            )
+            what = f"{MOVE_LABEL[target].lower()} the incident"
+            if target == "acknowledged":  # acknowledging takes the incident when nobody has it
+                _act(what, incidents.acknowledge, actor=actor, incident_id=incident_id, expected_version=v)
+            else:
+                _act(what, incidents.transition, actor=actor, incident_id=incident_id, to=target, expected_version=v)
 
     left, right = st.columns([1, 1])
     with left:

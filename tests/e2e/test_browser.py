@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+from tests.e2e.streamlit_server import CHROMIUM, CHROMIUM_ARGS, ROOT, settle, streamlit_server
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 def _need_browser() -> None:
@@ -35,69 +25,26 @@ def _need_browser() -> None:
         pytest.skip(msg)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app/main.py` on a free port, over a migrated database and three days of demo telemetry."""
-    _need_browser()
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the app under test: its own database and telemetry folder."""
     data = tmp_path_factory.mktemp("e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRE_")}
     env.update(SRE_DATABASE_URL=f"sqlite:///{data / 'state.db'}", SRE_TELEMETRY_DIR=str(data / "telemetry"))
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run app/main.py` on a free port, over a migrated database and three days of demo telemetry."""
+    _need_browser()
+    env = server_env
+    data = Path(env["SRE_TELEMETRY_DIR"]).parent
     cli = [sys.executable, "-m", "services.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([*cli, "demo", "seed", "--days", "3"], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
-    log = open(data / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {(data / 'streamlit.log').read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-def _settle(page, timeout: int = 60_000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    page.wait_for_function(
-        "document.querySelector(\"[data-testid='stApp']\")?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=timeout,
-    )
-    page.wait_for_timeout(300)
+    with streamlit_server(env, log=data / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +52,7 @@ def browser_page(server: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield page
         browser.close()
@@ -114,13 +61,13 @@ def browser_page(server: str) -> Iterator[object]:
 def test_every_page_renders_without_an_exception(server: str, browser_page) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
     page.goto(server)
-    _settle(page)
+    settle(page)
     links = page.eval_on_selector_all("[data-testid='stSidebarNav'] a", "els => [...new Set(els.map(e => e.href))]")
     assert len(links) >= 4, links
     seen = []
     for url in links:
         page.goto(url)
-        _settle(page)
+        settle(page)
         boxes = page.query_selector_all("[data-testid='stException']")
         errors = page.query_selector_all("[data-testid='stAlertContentError']")
         assert not boxes, f"{url}: {boxes[0].inner_text()[:300]}"
@@ -132,7 +79,43 @@ def test_every_page_renders_without_an_exception(server: str, browser_page) -> N
 def test_slo_page_shows_both_team_slos(server: str, browser_page) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
     page.goto(f"{server}/slos")
-    _settle(page)
+    settle(page)
     body = page.inner_text("[data-testid='stMain']")
     assert "mana availability" in body and "mana latency" in body
     assert "Error budget = 1 − 99 %" in body
+
+
+def _incident(server_env: dict[str, str], iid: int) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run(
+        [sys.executable, "-m", "services.cli", "incident", "show", str(iid), "--json"],
+        env=server_env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_an_operator_triages_a_demo_incident_end_to_end(server: str, browser_page, server_env) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    page.goto(f"{server}/triage")
+    settle(page)
+    assert "DOPA identity verification timing out" in page.inner_text("[data-testid='stMain']")
+    page.get_by_role("button", name="Acknowledge", exact=True).click()
+    settle(page)
+    page.locator("[data-testid='stRadio'] [role='radiogroup'] label").filter(has_text=re.compile("^protocol$")).click()
+    settle(page)
+    assert "Resolvable by protocol" in page.inner_text("[data-testid='stMain']")
+    page.get_by_role("button", name="Classify", exact=True).click()
+    settle(page)
+    page.get_by_text("1. Check DOPA's status page").click()
+    settle(page)
+    page.get_by_role("button", name="Resolve", exact=True).click()
+    settle(page)
+    assert not page.query_selector_all("[data-testid='stException']")
+    shown = _incident(server_env, 1)
+    assert (shown["status"], shown["classification"], shown["assignee"]) == ("resolved", "protocol", "admin")
+    kinds = [e["kind"] for e in shown["timeline"]]
+    assert kinds == ["created", "status", "assigned", "classified", "runbook_step", "status"]
+    assert "step 1 of DOPA identity verification timing out" in shown["timeline"][4]["message"]

@@ -104,7 +104,10 @@ def test_an_operator_triages_a_demo_incident_end_to_end(server: str, browser_pag
     assert "DOPA identity verification timing out" in page.inner_text("[data-testid='stMain']")
     page.get_by_role("button", name="Acknowledge", exact=True).click()
     settle(page)
-    page.locator("[data-testid='stRadio'] [role='radiogroup'] label").filter(has_text=re.compile("^protocol$")).click()
+    # .last: while a rerun settles Streamlit can keep the previous run's element next to the new one
+    page.locator("[data-testid='stRadio'] [role='radiogroup'] label").filter(
+        has_text=re.compile("^protocol$")
+    ).last.click()
     settle(page)
     assert "Resolvable by protocol" in page.inner_text("[data-testid='stMain']")
     page.get_by_role("button", name="Classify", exact=True).click()

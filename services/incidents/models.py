@@ -127,3 +127,22 @@ class Runbook(Base):
     steps: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class BoardIssueLink(Base):
+    """A board issue opened for an incident (or one of its postmortem's action items): at most one per purpose."""
+
+    __tablename__ = "board_issue_link"
+    __table_args__ = (UniqueConstraint("incident_id", "purpose", name="uq_board_issue_link_incident_purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(50))
+    marker: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(50))
+    url: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services import audit
 from services.auth import Actor, require
+from services.boards.base import BoardClient
 from services.db import utcnow
 from services.errors import Conflict, NotFound
 from services.incidents import repository as repo
@@ -191,8 +192,13 @@ def classify(
     classification: str,
     expected_version: int | None = None,
     note: str = "",
+    board: BoardClient | None = None,
 ) -> Incident:
-    """Classify by the team's protocol and record what the rule asks for next."""
+    """Classify by the team's protocol and do what it asks: a board issue (at most one) where the rule says so.
+
+    With no board configured the timeline says the issue still has to be opened; a board error rolls the whole
+    change back (the caller's transaction), so the incident stays as it was, ready to retry.
+    """
     rule = protocol_for(classification)
     with _change(session, actor, incident_id, expected_version, "incident.classify") as inc:
         previous, inc.classification = inc.classification, classification
@@ -207,6 +213,22 @@ def classify(
             f"Classified {classification}: {rule.summary}" + (f" — {note}" if note else ""),
             data,
         )
+    if rule.board_issue:
+        if board is None:
+            _event(
+                session,
+                inc,
+                actor,
+                "board_issue",
+                "A board issue is needed, but no board is configured "
+                "(SRE_BOARD=none): open it by hand and link it in a note.",
+                {"needed": True},
+            )
+            session.flush()
+        else:
+            from services.incidents.board_issues import open_issue
+
+            open_issue(session, actor=actor, incident_id=incident_id, board=board)
     return inc
 
 

@@ -34,7 +34,12 @@ def test_create_classify_move_show(db: Path, capsys: pytest.CaptureFixture[str])
         "classification": "critical",
         "status": "acknowledged",
     }
-    assert "board_issue_url" in shown and [e["kind"] for e in shown["timeline"]] == ["created", "classified", "status"]
+    assert "board_issue_url" in shown and [e["kind"] for e in shown["timeline"]] == [
+        "created",
+        "classified",
+        "board_issue",
+        "status",
+    ]
     assert main(["incident", "list", "--json"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [iid]
     assert main(["incident", "list", "--status", "closed", "--json"]) == 0

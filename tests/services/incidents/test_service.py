@@ -45,7 +45,17 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
         assert (inc.status, inc.classification) == ("resolved", "critical")
         assert inc.detected_at <= inc.acknowledged_at <= inc.mitigated_at <= inc.resolved_at
         events = incidents.timeline(s, actor=VIEWER, incident_id=iid)
-        assert [e.kind for e in events] == ["created", "status", "assigned", "classified", "status", "note", "status"]
+        assert [e.kind for e in events] == [
+            "created",
+            "status",
+            "assigned",
+            "classified",
+            "board_issue",
+            "status",
+            "note",
+            "status",
+        ]
+        assert "no board is configured (SRE_BOARD=none)" in events[4].message
         classified = events[3]
         assert classified.data["hotfix_checklist"][0].startswith("Create the hotfix branch")
         assert "priority-1 board issue" in classified.message
@@ -126,4 +136,5 @@ def test_two_operators_at_once_on_postgresql(pg_engine: Engine) -> None:
     with session_scope(pg_engine) as s:
         inc = incidents.get_incident(s, actor=VIEWER, incident_id=iid)
         assert (inc.classification, inc.version) == ("critical", 2)
-        assert [e.kind for e in incidents.timeline(s, actor=VIEWER, incident_id=iid)] == ["created", "classified"]
+        kinds = [e.kind for e in incidents.timeline(s, actor=VIEWER, incident_id=iid)]
+        assert kinds == ["created", "classified", "board_issue"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.resources import board
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from services.auth import Actor
 from services.db import session_scope
-from services.incidents import runbooks
+from services.incidents import board_issues, runbooks
 from services.incidents import service as incidents
 from services.incidents.severities import definitions
 from services.incidents.workflow import PROTOCOL, TRANSITIONS
@@ -29,6 +30,28 @@ def _act(what: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
             fn(s, **kwargs)
         st.session_state["triage.flash"] = f"Done: {what}."
         st.rerun()
+
+
+def board_links(actor: Actor, incident_id: int) -> None:
+    """The incident's board issues with their state, refreshed from the board on demand."""
+    with session_scope() as s:
+        found = [
+            (x.id, x.purpose, x.provider, x.key, x.url, x.state, x.refreshed_at)
+            for x in board_issues.links(s, actor=actor, incident_id=incident_id)
+        ]
+    for link_id, purpose, provider, key, url, state, refreshed in found:
+        c1, c2 = st.columns([4, 1])
+        c1.markdown(
+            f"**Board issue** ({purpose}): [{provider} {key}]({url}) · state **{state}** · "
+            f"checked {fmt.when(refreshed)}"
+        )
+        if c2.button("Refresh state", key=f"triage.board.refresh.{link_id}"):
+            with shown_errors("reaching the board"):
+                client = board()
+                if client is None:
+                    st.warning("No board is configured (SRE_BOARD=none), so the state cannot be refreshed.")
+                else:
+                    _act("refresh the board issue", board_issues.refresh, actor=actor, link_id=link_id, board=client)
 
 
 def runbook_checklist(actor: Actor, incident_id: int) -> None:
@@ -117,14 +140,16 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
         )
         st.info(PROTOCOL[choice].summary, icon=":material/rule:")
         if st.button("Classify", key=f"triage.classify.{incident_id}", type="primary"):
-            _act(
-                f"classify as {choice}",
-                incidents.classify,
-                actor=actor,
-                incident_id=incident_id,
-                classification=choice,
-                expected_version=v,
-            )
+            with shown_errors("reaching the board"):
+                _act(
+                    f"classify as {choice}",
+                    incidents.classify,
+                    actor=actor,
+                    incident_id=incident_id,
+                    classification=choice,
+                    expected_version=v,
+                    board=board() if PROTOCOL[choice].board_issue else None,
+                )
     with right:
         st.markdown("**Severity scope** (the team's definitions)")
         st.dataframe(
@@ -135,6 +160,7 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             width="stretch",
         )
 
+    board_links(actor, incident_id)
     if inc["classification"] == "protocol":
         runbook_checklist(actor, incident_id)
 

@@ -97,7 +97,13 @@ def _show(args: argparse.Namespace) -> None:
         actor = _actor(args)
         inc = service.get_incident(s, actor=actor, incident_id=args.id)
         out = inc.as_dict()
-        out["board_issue_url"] = None
+        from services.incidents.board_issues import links
+
+        found = links(s, actor=actor, incident_id=args.id)
+        out["board_issue_url"] = next((x.url for x in found if x.purpose == "incident"), None)
+        out["board_issues"] = [
+            {"purpose": x.purpose, "provider": x.provider, "key": x.key, "url": x.url, "state": x.state} for x in found
+        ]
         out["timeline"] = [
             {"at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
             for e in service.timeline(s, actor=actor, incident_id=args.id)
@@ -111,12 +117,16 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _classify(args: argparse.Namespace) -> None:
+    from services.boards.factory import build_board
+    from services.config import get_settings
     from services.db import session_scope
     from services.incidents import service
     from services.incidents.workflow import protocol_for
 
+    rule = protocol_for(args.classification)
+    board = build_board(get_settings()) if rule.board_issue else None
     with session_scope() as s:
-        service.classify(s, actor=_actor(args), incident_id=args.id, classification=args.classification)
+        service.classify(s, actor=_actor(args), incident_id=args.id, classification=args.classification, board=board)
     print(f"incident {args.id} classified {args.classification}: {protocol_for(args.classification).summary}")
 
 

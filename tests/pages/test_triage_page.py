@@ -118,3 +118,39 @@ def test_a_protocol_incident_shows_its_runbook_and_ticks_go_to_the_timeline(app_
         assert last.kind == "runbook_step" and "step 2 of Login brute force" in last.message
     at.run()
     assert [c.value for c in at.checkbox if c.label[0].isdigit()] == [False, True, False, False, False]
+
+
+def test_critical_from_the_page_opens_a_github_issue_and_refreshes_its_state(
+    app_env: Engine,
+    httpserver,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import streamlit as st
+
+    from services.config import get_settings
+    from tests.services.incidents.test_board_issues import ISSUES, FakeGitHub
+
+    fake = FakeGitHub()
+    httpserver.expect_request(ISSUES).respond_with_handler(fake.handle)
+    httpserver.expect_request(f"{ISSUES}/1").respond_with_json(
+        {"number": 1, "html_url": "https://github.com/contoso/mana/issues/1", "state": "closed", "title": "t"}
+    )
+    for k, v in {
+        "SRE_BOARD": "github",
+        "SRE_GITHUB_REPO": "contoso/mana",
+        "SRE_GITHUB_TOKEN": "ghp_x_123456789",
+        "SRE_GITHUB_API_URL": httpserver.url_for("/"),
+    }.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    iid = _open("Payments failing", "Sev1", 3)
+    at = _page()
+    at.radio(key=f"triage.class.{iid}").set_value("critical").run()
+    at.button(key=f"triage.classify.{iid}").click().run()
+    assert not at.exception and len(fake.issues) == 1
+    at.run()
+    assert any("[github 1](https://github.com/contoso/mana/issues/1) · state **open**" in m.value for m in at.markdown)
+    at.button(key="triage.board.refresh.1").click().run()
+    at.run()
+    assert any("state **closed**" in m.value for m in at.markdown)

@@ -8,7 +8,7 @@ import streamlit as st
 from app.auth import current_actor
 from app.ui.errors import shown_errors
 from app.ui.incident_detail import incident_detail
-from app.ui.incident_forms import new_incident_form
+from app.ui.incident_forms import new_incident_form, severity_editor
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.models import CLASSIFICATIONS, SEVERITIES, STATUSES
@@ -102,3 +102,5 @@ with shown_errors("loading the triage queue"):
 
 with st.expander("Open an incident by hand"):
     new_incident_form(actor)
+with st.expander("Severity definitions (leads edit)"), shown_errors("loading severity definitions"):
+    severity_editor(actor)

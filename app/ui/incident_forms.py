@@ -41,3 +41,22 @@ def new_incident_form(actor: Actor) -> None:
                 st.session_state["triage.flash"] = f"Opened incident #{inc.id}."
                 st.session_state["triage.chosen"] = inc.id
             st.rerun()
+
+
+def severity_editor(actor: Actor) -> None:
+    """Leads edit the written scope and acknowledge target of each severity (the service checks the role)."""
+    from services.incidents.severities import definitions, update_definition
+
+    with session_scope() as s:
+        defs = {k: (d.scope, d.ack_target_minutes) for k, d in definitions(s, actor=actor).items()}
+    sev = st.selectbox("Severity", list(defs), key="triage.sev.edit")
+    with st.form("triage.sev.form"):
+        scope = st.text_area("Scope (what makes an incident this severe)", defs[sev][0])
+        minutes = st.number_input("Acknowledge within (minutes)", min_value=0, value=defs[sev][1], step=5)
+        saved = st.form_submit_button("Save definition")
+    if saved:
+        with shown_errors("saving the severity definition"):
+            with session_scope() as s:
+                update_definition(s, actor=actor, severity=sev, scope=scope, ack_target_minutes=int(minutes))
+            st.session_state["triage.flash"] = f"{sev} definition saved."
+            st.rerun()

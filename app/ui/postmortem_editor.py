@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from app.resources import telemetry_source
+from app.resources import board, telemetry_source
 from app.ui.errors import shown_errors
 from services.auth import Actor
 from services.db import session_scope
@@ -139,6 +139,27 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
                     s, actor=actor, postmortem_id=pid, fields=fields, expected_version=version
                 )
             st.rerun()
+    open_items = [(i, a) for i, a in enumerate(data["action_items"] or []) if not a.get("board_issue_url")]
+    linked = [a for a in data["action_items"] or [] if a.get("board_issue_url")]
+    for a in linked:
+        st.markdown(f"- {a['text']}: [board issue]({a['board_issue_url']})")
+    if open_items:
+        c1, c2 = st.columns([3, 1])
+        pick = c1.selectbox(
+            "Action item to put on the board",
+            [i for i, _ in open_items],
+            key=f"pm.ai.{pid}",
+            format_func=lambda i: f"{i + 1}. {data['action_items'][i]['text']}",
+        )
+        if c2.button("Create board issue", key=f"pm.ai.open.{pid}"):
+            with shown_errors("creating the board issue"):
+                client = board()
+                if client is None:
+                    st.warning("No board is configured (SRE_BOARD=none).")
+                else:
+                    with session_scope() as s:
+                        postmortems.open_action_item_issue(s, actor=actor, postmortem_id=pid, index=pick, board=client)
+                    st.rerun()
     cols = st.columns(3)
     for col, (to, label) in zip(cols, NEXT[data["status"]], strict=False):
         if col.button(label, key=f"pm.move.{pid}.{to}"):

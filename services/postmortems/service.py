@@ -205,3 +205,36 @@ def to_markdown(pm: Postmortem, incident: dict[str, Any]) -> str:
     if not pm.action_items:
         lines.append("—")
     return "\n".join(lines) + "\n"
+
+
+def open_action_item_issue(
+    session: Session, *, actor: Actor, postmortem_id: int, index: int, board: Any
+) -> dict[str, Any]:
+    """Turn one action item into a board task (at most once) and keep its link on the item."""
+    from services.boards.base import BoardIssueRequest
+    from services.incidents.board_issues import incident_link, marker, open_issue
+
+    pm = get_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    items = [dict(a) for a in pm.action_items or []]
+    if not 0 <= index < len(items):
+        raise InvalidInput(f"The postmortem has {len(items)} action item(s); there is no item {index + 1}.")
+    inc = get_incident(session, actor=actor, incident_id=pm.incident_id)
+    purpose = f"action-{index + 1}"
+    request = BoardIssueRequest(
+        title=f"[postmortem #{inc.id}] {items[index]['text']}"[:250],
+        description=f"Action item {index + 1} of the postmortem of {inc.severity} incident #{inc.id}: {inc.title}"
+        + (f"\nOwner: {items[index]['owner']}" if items[index].get("owner") else ""),
+        kind="task",
+        priority=2,
+        severity=None,
+        tags=("postmortem",),
+        link_url=incident_link(inc.id),
+        marker=marker(inc.id, purpose),
+    )
+    link = open_issue(session, actor=actor, incident_id=inc.id, board=board, request=request, purpose=purpose)
+    if items[index].get("board_issue_url") != link.url:
+        items[index]["board_issue_url"] = link.url
+        pm.action_items = items
+        pm.updated_by = actor.name
+        session.flush()
+    return items[index]

@@ -154,3 +154,21 @@ def test_critical_from_the_page_opens_a_github_issue_and_refreshes_its_state(
     at.button(key="triage.board.refresh.1").click().run()
     at.run()
     assert any("state **closed**" in m.value for m in at.markdown)
+
+
+def test_leads_edit_severity_definitions_and_operators_cannot(app_env: Engine) -> None:
+    from services.incidents.severities import definitions
+
+    at = _page("operator")
+    at.number_input[0].set_value(5)
+    at.button(key="FormSubmitter:triage.sev.form-Save definition").click().run()
+    assert any("needs the lead role" in w.value for w in at.warning)
+    at = _page("lead")
+    at.selectbox(key="triage.sev.edit").set_value("Sev3").run()
+    at.text_area[-1].input("Minor, with a workaround")
+    at.number_input[0].set_value(45)
+    at.button(key="FormSubmitter:triage.sev.form-Save definition").click().run()
+    with session_scope() as s:
+        d = definitions(s, actor=OPS)["Sev3"]
+        assert (d.scope, d.ack_target_minutes) == ("Minor, with a workaround", 45)
+        assert definitions(s, actor=OPS)["Sev0"].ack_target_minutes == 15

@@ -122,3 +122,27 @@ def test_a_retry_after_a_lost_answer_finds_the_issue(sqlite_engine: Engine, gith
     with session_scope() as s:
         (link,) = board_issues.links(s, actor=OPS, incident_id=iid)
         assert link.key == "1"
+
+
+def test_a_postmortem_action_item_becomes_one_board_task(sqlite_engine: Engine, github) -> None:  # type: ignore[no-untyped-def]
+    from services.postmortems import service as postmortems
+
+    fake, board = github
+    iid = _incident()
+    with session_scope() as s:
+        pm = postmortems.ensure_postmortem(s, actor=OPS, incident_id=iid)
+        postmortems.update_postmortem(
+            s,
+            actor=OPS,
+            postmortem_id=pm.id,
+            fields={"action_items": [{"text": "Add a timeout to the payment client", "owner": "olli"}]},
+        )
+        pid = pm.id
+    for _ in range(2):
+        with session_scope() as s:
+            item = postmortems.open_action_item_issue(s, actor=OPS, postmortem_id=pid, index=0, board=board)
+    assert len(fake.issues) == 1 and item["board_issue_url"] == "https://github.com/contoso/mana/issues/1"
+    assert fake.issues[0]["title"] == f"[postmortem #{iid}] Add a timeout to the payment client"
+    assert "postmortem" in [lb["name"] for lb in fake.issues[0]["labels"]]
+    with session_scope() as s:
+        assert postmortems.get_postmortem(s, actor=OPS, postmortem_id=pid).action_items[0]["board_issue_url"]

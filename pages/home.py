@@ -1,5 +1,7 @@
 """Home: the SDLC phases as a workflow, the SRE practices attached to each, and live practice tiles."""
 
+from collections import Counter
+
 import streamlit as st
 
 from app.auth import current_actor
@@ -8,6 +10,9 @@ from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.workflow import workflow_dot
+from services.db import session_scope
+from services.incidents import service as incidents
+from services.incidents.workflow import OPEN_STATUSES
 from services.overview import PRACTICES, tiles
 
 LINKS = {
@@ -37,7 +42,12 @@ st.caption(
 at = now_floor()
 with shown_errors("computing the practice tiles"):
     statuses = slo_statuses(tuple(slo_definitions(actor, actor.name)), at)
-    practice_tiles = {t.practice: t for t in tiles(telemetry_source(), statuses, service=service, at=at)}
+    with session_scope() as s:
+        open_now = Counter(i.severity for i in incidents.list_incidents(s, actor=actor, statuses=list(OPEN_STATUSES)))
+    practice_tiles = {
+        t.practice: t
+        for t in tiles(telemetry_source(), statuses, service=service, at=at, open_incidents=dict(open_now))
+    }
     st.graphviz_chart(workflow_dot({p: t.state for p, t in practice_tiles.items()}), width="stretch")
     st.caption("Green: healthy · amber: needs a look · red: act now · grey: no data yet.")
     st.subheader("Practices", divider="gray")

@@ -52,8 +52,15 @@ def _first(frame: pd.DataFrame, col: str, default: float = 0.0) -> float:
     return float(frame[col].iloc[0])
 
 
-def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, at: datetime) -> list[Tile]:
-    """Every practice's tile as of `at`."""
+def tiles(
+    source: TelemetrySource,
+    statuses: list[SloStatus],
+    *,
+    service: str,
+    at: datetime,
+    open_incidents: dict[str, int] | None = None,
+) -> list[Tile]:
+    """Every practice's tile as of `at`; `open_incidents` counts open incidents per severity."""
     hour = _q(source, "service_health", at - timedelta(hours=1), at, service=service)
     req, failed = _first(hour, "requests"), _first(hour, "failed")
     fr = failed / req if req else 0.0
@@ -74,10 +81,16 @@ def tiles(source: TelemetrySource, statuses: list[SloStatus], *, service: str, a
     out.append(
         Tile(
             "Incident Response",
-            "burn-rate alerts firing",
-            f"{pages + tickets}",
-            f"{pages} page, {tickets} ticket · lowest budget left: " + ("—" if worst is None else f"{worst:.1%}"),
-            "alert" if pages else "warn" if tickets else "ok",
+            "open incidents",
+            f"{sum((open_incidents or {}).values())}",
+            ", ".join(f"{n} {sev}" for sev, n in sorted((open_incidents or {}).items()))
+            + f" · burn-rate alerts firing: {pages} page, {tickets} ticket · lowest budget left: "
+            + ("—" if worst is None else f"{worst:.1%}"),
+            "alert"
+            if pages or any(sev in ("Sev0", "Sev1") for sev in open_incidents or {})
+            else "warn"
+            if tickets or open_incidents
+            else "ok",
         )
     )
 

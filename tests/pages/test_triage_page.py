@@ -172,3 +172,13 @@ def test_leads_edit_severity_definitions_and_operators_cannot(app_env: Engine) -
         d = definitions(s, actor=OPS)["Sev3"]
         assert (d.scope, d.ack_target_minutes) == ("Minor, with a workaround", 45)
         assert definitions(s, actor=OPS)["Sev0"].ack_target_minutes == 15
+
+
+def test_home_counts_open_incidents(app_env: Engine) -> None:
+    _open("Payments failing", "Sev1", 3)
+    _open("Typo", "Sev4", 3)
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    m = {x.label: x.value for x in at.metric}
+    assert m["open incidents"] == "2"
+    assert any("1 Sev1, 1 Sev4" in c.value for c in at.caption)
+    assert 'label="Incident Response", fillcolor="#f8d0d0"' in at.get("graphviz_chart")[0].proto.spec

@@ -160,6 +160,12 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             width="stretch",
         )
 
+    if inc["operation_ids"]:
+        st.markdown("**Operations**: " + ", ".join(f"`{o}`" for o in inc["operation_ids"]))
+    if inc["evidence_kql"]:
+        st.markdown("**Evidence** (run it on the Logs page):")
+        st.code(inc["evidence_kql"], language="sql")
+        st.page_link("../pages/logs.py", label="Open Logs (KQL)", icon=":material/manage_search:")
     board_links(actor, incident_id)
     if inc["classification"] == "protocol":
         runbook_checklist(actor, incident_id)

@@ -13,7 +13,7 @@ from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.postmortems import service as postmortems
-from services.postmortems.impact import compute_impact
+from services.postmortems.impact import compute_impact, telemetry_markers
 from services.slos import service as slo_service
 from services.slos.evaluation import SloDefinition
 
@@ -29,12 +29,22 @@ def _impact(actor: Actor, incident: dict, pid: int, version: int) -> None:  # ty
         with session_scope() as s:
             slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
         end = incident["resolved_at"] or datetime.now(UTC)
-        imp = compute_impact(
-            telemetry_source(), service=incident["service"], start=incident["detected_at"], end=end, slos=slos
-        )
+        source = telemetry_source()
+        imp = compute_impact(source, service=incident["service"], start=incident["detected_at"], end=end, slos=slos)
+        markers = telemetry_markers(source, service=incident["service"], start=incident["detected_at"], end=end)
         with session_scope() as s:
+            pm = postmortems.get_postmortem(s, actor=actor, postmortem_id=pid)
+            have = {(t.get("at"), t.get("text")) for t in pm.timeline or []}
+            timeline = sorted(
+                [*(pm.timeline or []), *(m for m in markers if (m["at"], m["text"]) not in have)],
+                key=lambda t: str(t.get("at", "")),
+            )
             postmortems.update_postmortem(
-                s, actor=actor, postmortem_id=pid, fields={"impact": imp}, expected_version=version
+                s,
+                actor=actor,
+                postmortem_id=pid,
+                fields={"impact": imp, "timeline": timeline},
+                expected_version=version,
             )
         st.rerun()
 
@@ -89,7 +99,9 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
     st.caption(f"Status **{data['status']}** · version {version} · blameless: systems and decisions, not people.")
     st.subheader("Impact", divider="gray")
     show_impact(data["impact"])
-    if not ro and st.button("Compute impact from telemetry", key=f"pm.impact.{pid}"):
+    if not ro and st.button(
+        "Compute impact from telemetry (adds telemetry markers to the timeline)", key=f"pm.impact.{pid}"
+    ):
         _impact(actor, inc, pid, version)
     with st.form(f"pm.form.{pid}"):
         summary = st.text_area("Summary", data["summary"], disabled=ro)

@@ -61,3 +61,39 @@ def compute_impact(
         "accounts": _n(first, "accounts"),
         "slos": per_slo,
     }
+
+
+def telemetry_markers(source: TelemetrySource, *, service: str, start: datetime, end: datetime) -> list[dict[str, str]]:
+    """Timeline entries read from telemetry: the first failing minute, the worst minute, and releases first seen
+    from six hours before the incident to its end."""
+    text = catalogue.render("incident_failures_per_minute", start=start, end=end, service=service)
+    f = source.query(text, timespan=(start, end), name="incident_failures_per_minute").frame
+    out: list[dict[str, str]] = []
+    failing = f[f["failed"] > 0] if len(f) else f
+    if len(failing):
+        first = failing.iloc[0]
+        worst = failing.loc[failing["failed"].idxmax()]
+        out.append(
+            {
+                "at": pd.Timestamp(first["minute"]).isoformat(),
+                "text": f"Telemetry: first failed requests ({int(first['failed'])} in that minute)",
+            }
+        )
+        out.append(
+            {
+                "at": pd.Timestamp(worst["minute"]).isoformat(),
+                "text": f"Telemetry: failures peaked at {int(worst['failed'])} of {int(worst['requests'])} "
+                "requests in one minute",
+            }
+        )
+    since = start - pd.Timedelta(hours=6)
+    text = catalogue.render("releases", start=since, end=end, service=service)
+    rel = source.query(text, timespan=(since, end), name="releases").frame
+    for _, r in rel.iloc[1:].iterrows():  # the first version was already running; each later one is a release
+        out.append(
+            {
+                "at": pd.Timestamp(r["first_seen"]).isoformat(),
+                "text": f"Telemetry: release {r['AppVersion']} first served requests",
+            }
+        )
+    return sorted(out, key=lambda m: m["at"])

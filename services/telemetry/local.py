@@ -93,10 +93,13 @@ class LocalTelemetrySource:
                 frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
                 break
             except duckdb_kql.KqlUnsupportedError as exc:
+                hint = ""
+                if "percentiles" in str(exc):
+                    hint = " Use one percentile() per column instead of percentiles()."
+                elif "make-series" in str(exc) or "make_series" in str(exc):
+                    hint = " Use summarize ... by bin() instead of make-series."
                 raise QueryError(
-                    f"{name}: the local engine does not support this KQL ({exc}). "
-                    "Use percentile() instead of percentiles(), and summarize ... by bin() instead of make-series.",
-                    query_name=name,
+                    f"{name}: the local engine does not support this KQL ({exc}).{hint}", query_name=name
                 ) from None
             except duckdb_kql.KqlError as exc:
                 raise QueryError(f"{name}: {exc}", query_name=name) from None

@@ -116,3 +116,22 @@ def test_impact_equals_an_independent_computation(tmp_path: Path) -> None:
     assert avail["bad"] == len(failed) and avail["burned"] == pytest.approx(len(failed) / (0.01 * len(upto)))
     slow = (win.DurationMs >= 300).sum()
     assert lat["bad"] == slow and lat["burned"] == pytest.approx(slow / (0.01 * len(upto)))
+
+
+def test_telemetry_markers(tmp_path: Path) -> None:
+    from services.postmortems.impact import telemetry_markers
+
+    rows = [req(m, ok=not (20 <= m <= 30), version="1.0" if m > 40 else "1.1") for m in range(0, 120)]
+    rows += [req(25.5, ok=False), req(25.2, ok=False)]
+    write(tmp_path / "t", "AppRequests", rows)
+    src = LocalTelemetrySource(tmp_path / "t")
+    marks = telemetry_markers(src, service="mana", start=AT - timedelta(minutes=60), end=AT)
+    # 1.1 first served 40 minutes ago; failures from 30 to 20 minutes ago; three of them in the minute 26–25 ago
+    assert [m["text"] for m in marks] == [
+        "Telemetry: release 1.1 first served requests",
+        "Telemetry: first failed requests (1 in that minute)",
+        "Telemetry: failures peaked at 3 of 3 requests in one minute",
+    ]
+    assert marks[0]["at"] == (AT - timedelta(minutes=40)).isoformat()
+    assert marks[1]["at"] == (AT - timedelta(minutes=30)).isoformat()
+    assert marks[2]["at"] == (AT - timedelta(minutes=26)).isoformat()

@@ -182,3 +182,28 @@ def test_home_counts_open_incidents(app_env: Engine) -> None:
     assert m["open incidents"] == "2"
     assert any("1 Sev1, 1 Sev4" in c.value for c in at.caption)
     assert 'label="Incident Response", fillcolor="#f8d0d0"' in at.get("graphviz_chart")[0].proto.spec
+
+
+def test_runbooks_page_saves_a_new_version_for_leads_only(app_env: Engine) -> None:
+    from services.incidents import runbooks
+
+    with session_scope() as s:
+        runbooks.seed_demo_runbooks(s, actor=Actor("lead", "lead"))
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state["auth.user"] = "operator"
+    at.run()
+    at.switch_page("../pages/runbooks.py").run()
+    assert list(at.dataframe[0].value["key"]) == ["dopa-timeouts", "latency-regression", "login-brute-force"]
+    at.selectbox(key="runbooks.pick").set_value("dopa-timeouts").run()
+    at.text_area[0].input("Check DOPA\nFail over")
+    at.button(key="FormSubmitter:runbooks.form.dopa-timeouts-Save as a new version").click().run()
+    assert any("needs the lead role" in w.value for w in at.warning)
+    at.session_state["auth.user"] = "lead"
+    at.run()
+    at.text_area[0].input("Check DOPA\nFail over")
+    at.button(key="FormSubmitter:runbooks.form.dopa-timeouts-Save as a new version").click().run()
+    assert any("Saved dopa-timeouts v2" in x.value for x in at.success)
+    with session_scope() as s:
+        latest = {r.key: r for r in runbooks.latest(s)}
+        assert latest["dopa-timeouts"].steps == ["Check DOPA", "Fail over"]
+        assert latest["dopa-timeouts"].dependency == "api.dopa.go.th"

@@ -1,0 +1,117 @@
+"""Rules fire and resolve once per dimension value, write their notifications to the outbox, honour mutes, and
+refuse bad definitions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from services.alerts import service as alerts
+from services.alerts.models import Alert, AlertEvent, OutboxMessage
+from services.auth import Actor
+from services.db import session_scope
+from services.errors import InvalidInput, PermissionDenied
+from services.telemetry.local import LocalTelemetrySource
+from tests.services.alerts.test_evaluation import EVENTS
+from tests.telemetry_fixtures import AT, write
+
+LEAD = Actor("lena", "lead")
+RULE = {
+    "name": "failed logins per account > 5 in 15 min",
+    "query": 'AppEvents | where Name == "LoginFailed" | extend account = tostring(Properties.account)',
+    "aggregation": "Count",
+    "dimension": "account",
+    "operator": "GreaterThan",
+    "threshold": "5",
+    "frequency_min": 5,
+    "window_min": 15,
+    "severity": "Sev3",
+    "mute_min": 60,
+    "actions": [
+        {"channel": "email", "target": "ops@mana.example"},
+        {"channel": "webhook", "target": "http://127.0.0.1:9/lock", "on": "fired"},
+    ],
+}
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> LocalTelemetrySource:
+    write(
+        tmp_path / "t",
+        "AppEvents",
+        [
+            {
+                "TimeGenerated": AT - timedelta(minutes=m, seconds=10),
+                "Name": "LoginFailed",
+                "Properties": f'{{"account": "{a}"}}',
+                "ItemCount": 1,
+            }
+            for m, a in EVENTS
+        ],
+    )
+    return LocalTelemetrySource(tmp_path / "t")
+
+
+def test_fire_once_notify_then_resolve(sqlite_engine: Engine, source: LocalTelemetrySource) -> None:
+    with session_scope() as s:
+        rule_id = alerts.create_rule(s, actor=LEAD, data=RULE).id
+    fired_at = AT - timedelta(minutes=10)
+    for at in (fired_at, fired_at + timedelta(minutes=5)):  # the second evaluation still fires: no new alert
+        with session_scope() as s:
+            changes = alerts.evaluate_rule(s, source, alerts.get_rule(s, actor=LEAD, rule_id=rule_id), at=at)
+            assert [(c.dimension, c.state, c.notified) for c in changes] == (
+                [("somchai", "fired", 2)] if at == fired_at else []
+            )
+    with session_scope() as s:
+        out = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(m.channel, m.target, m.status) for m in out] == [
+            ("email", "ops@mana.example", "pending"),
+            ("webhook", "http://127.0.0.1:9/lock", "pending"),
+        ]
+        assert out[0].payload["subject"] == "[Sev3] FIRED: failed logins per account > 5 in 15 min (account=somchai)"
+        assert out[0].payload["value"] == "8"
+    with session_scope() as s:  # 30 minutes later the burst is out of the window
+        changes = alerts.evaluate_rule(
+            s, source, alerts.get_rule(s, actor=LEAD, rule_id=rule_id), at=AT + timedelta(minutes=20)
+        )
+        assert [(c.dimension, c.state, c.notified) for c in changes] == [("somchai", "resolved", 1)]  # email only
+    with session_scope() as s:
+        (alert,) = s.scalars(select(Alert)).all()
+        assert (alert.state, alert.fired_at, alert.resolved_at) == ("resolved", fired_at, AT + timedelta(minutes=20))
+        assert [e.state for e in s.scalars(select(AlertEvent).order_by(AlertEvent.id))] == ["fired", "resolved"]
+
+
+def test_a_mute_suppresses_notifications_of_a_refire(sqlite_engine: Engine, source: LocalTelemetrySource) -> None:
+    with session_scope() as s:
+        rule = alerts.create_rule(s, actor=LEAD, data=RULE)
+        alert_at = AT - timedelta(minutes=10)
+        alerts.evaluate_rule(s, source, rule, at=alert_at)
+        alerts.evaluate_rule(s, source, rule, at=AT + timedelta(minutes=20))  # resolved
+        alerts.evaluate_rule(s, source, rule, at=AT - timedelta(minutes=5))  # fires again within the hour's mute
+        assert len(s.scalars(select(OutboxMessage)).all()) == 3  # 2 on the first fire + 1 resolved, none now
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"threshold": "five"}, "is not a number"),
+        ({"query": "AppEvents | wherex"}, "KQL syntax error"),
+        ({"window_min": 7}, "whole multiple"),
+        ({"actions": [{"channel": "pager", "target": "x"}]}, "Unknown action"),
+        ({"actions": [{"channel": "email", "target": " "}]}, "needs a target"),
+    ],
+)
+def test_bad_rules_are_refused(sqlite_engine: Engine, change: dict, message: str) -> None:
+    with session_scope() as s, pytest.raises(InvalidInput, match=message):
+        alerts.create_rule(s, actor=LEAD, data={**RULE, **change})
+    with session_scope() as s:
+        assert alerts.list_rules(s, actor=LEAD) == []
+
+
+def test_only_leads_edit_rules(sqlite_engine: Engine) -> None:
+    with session_scope() as s, pytest.raises(PermissionDenied):
+        alerts.create_rule(s, actor=Actor("o", "operator"), data=RULE)

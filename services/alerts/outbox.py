@@ -22,10 +22,17 @@ MAX_ATTEMPTS = 8
 class Delivery(Protocol):
     """What a notifier returns (services.notify.base.DeliveryResult)."""
 
-    ok: bool
-    detail: str
-    retry_after_s: float | None
-    permanent: bool
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def detail(self) -> str: ...
+
+    @property
+    def retry_after_s(self) -> float | None: ...
+
+    @property
+    def permanent(self) -> bool: ...
 
 
 def enqueue(
@@ -96,18 +103,17 @@ def record(session: Session, *, message_id: int, result: Delivery, now: datetime
 
 
 def deliver_due(
-    scope: Callable[[], Any], send: Callable[[OutboxMessage], Delivery], *, now: datetime, limit: int = 50
+    scope: Callable[[], Any], send: Callable[[Session, OutboxMessage], Delivery], *, now: datetime, limit: int = 50
 ) -> list[tuple[int, bool]]:
-    """Claim due rows in one transaction, send each, record each outcome in its own transaction."""
+    """Claim due rows in one transaction; then send each and record its outcome in a transaction of its own."""
     with scope() as s:
-        claimed = [
-            (m.id, m.channel, m.target, dict(m.payload), m.idempotency_key) for m in claim(s, now=now, limit=limit)
-        ]
+        ids = [m.id for m in claim(s, now=now, limit=limit)]
     done = []
-    for mid, channel, target, payload, key in claimed:
-        msg = OutboxMessage(id=mid, channel=channel, target=target, payload=payload, idempotency_key=key)
-        result = send(msg)
+    for mid in ids:
         with scope() as s:
+            msg = s.get(OutboxMessage, mid)
+            assert msg is not None
+            result = send(s, msg)
             record(s, message_id=mid, result=result, now=now)
         done.append((mid, result.ok))
     return done

@@ -205,6 +205,9 @@ def _notify(session: Session, rule: AlertRule, alert: Alert, state: str, v: Verd
         "dimension": rule.dimension or "",
         "dimension_value": v.dimension,
         "value": value,
+        "alert_id": alert.id,
+        "fired_at": alert.fired_at.isoformat() if alert.fired_at else at.isoformat(),
+        "query": rule.query,
         "at": at.isoformat(),
         "text": f"{subject}\nvalue {value}; condition: {rule.description or rule.query[:200]}",
     }

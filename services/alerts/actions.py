@@ -1,0 +1,118 @@
+"""Delivering one outbox row: the internal actions (incident, account-lock follow-up) and the notifiers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.alerts import outbox
+from services.alerts.models import Alert, OutboxMessage
+from services.auth import Actor
+from services.errors import ServiceError
+
+log = logging.getLogger("sre_backoffice.worker")
+SYSTEM = Actor("alert-worker", "admin")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A delivery outcome (the same shape as services.notify.base.DeliveryResult)."""
+
+    ok: bool
+    detail: str
+    retry_after_s: float | None = None
+    permanent: bool = False
+
+
+def incident_ref(payload: dict[str, Any]) -> str:
+    """The incident an alert firing opens: one per rule, dimension value and firing."""
+    return f"rule-{payload['rule_id']}:{payload.get('dimension_value', '')}:{payload.get('fired_at', payload['at'])}"
+
+
+def open_or_update_incident(session: Session, payload: dict[str, Any], severity: str | None = None) -> Result:
+    """Fired: open the incident (idempotent by reference). Resolved: note it on the incident, leave status to humans."""
+    from services.incidents import repository as incident_repo
+    from services.incidents import service as incidents
+    from services.incidents.schemas import IncidentInput
+
+    ref = incident_ref(payload)
+    if payload["state"] == "fired":
+        dim = f" ({payload['dimension']}={payload['dimension_value']})" if payload.get("dimension_value") else ""
+        inc = incidents.create_incident(
+            session,
+            actor=SYSTEM,
+            data=IncidentInput(
+                title=f"{payload['rule']}{dim}",
+                service=payload.get("service") or "mana",
+                severity=severity or payload.get("severity", "Sev3"),
+                source="alert-rule",
+                source_ref=ref,
+                description=payload.get("text", ""),
+                evidence_kql=payload.get("query") or None,
+                detected_at=datetime.fromisoformat(payload["at"]),
+            ),
+        )
+        alert = session.get(Alert, payload.get("alert_id")) if payload.get("alert_id") else None
+        if alert is not None:
+            alert.incident_id = inc.id
+        return Result(True, f"incident {inc.id}")
+    existing = incident_repo.get_by_source(session, "alert-rule", ref)
+    if existing is None:
+        return Result(True, "no incident to update")
+    incidents.add_note(
+        session,
+        actor=SYSTEM,
+        incident_id=existing.id,
+        text=f"Alert resolved at {payload['at']} (value {payload.get('value')}).",
+    )
+    return Result(True, f"noted on incident {existing.id}")
+
+
+def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: datetime) -> Result:
+    """Deliver one row through its channel; internal channels run in the caller's transaction."""
+    payload = dict(msg.payload)
+    try:
+        if msg.channel == "incident":
+            return open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
+        notifier = notifiers.get(msg.channel)
+        if notifier is None:
+            return Result(False, f"no {msg.channel} channel is configured (see README's Settings)", permanent=True)
+        from services.notify.base import Notification
+
+        note = Notification(
+            subject=payload["subject"],
+            text=payload["text"],
+            severity=payload["severity"],
+            idempotency_key=msg.idempotency_key,
+            link=payload.get("link"),
+            fields={k: str(v) for k, v in payload.items() if k not in ("subject", "text", "params") and v is not None},
+        )
+        result = notifier.send(note, msg.target)
+        lock = payload.get("params", {}).get("lock_minutes")
+        if result.ok and lock and payload.get("action", "lock") == "lock" and payload["state"] == "fired":
+            unlock = {
+                **payload,
+                "action": "unlock",
+                "subject": payload["subject"].replace("FIRED", "UNLOCK"),
+                "text": f"Lock over after {lock} minutes: unlock {payload.get('dimension_value', '')}.",
+            }
+            outbox.enqueue(
+                session,
+                key=f"{msg.idempotency_key}-unlock",
+                channel=msg.channel,
+                target=msg.target,
+                payload=unlock,
+                now=now,
+            )
+            row = session.query(OutboxMessage).filter_by(idempotency_key=f"{msg.idempotency_key}-unlock").one()
+            row.next_attempt_at = now + timedelta(minutes=int(lock))
+        return Result(result.ok, result.detail, result.retry_after_s, result.permanent)
+    except ServiceError as exc:
+        return Result(False, str(exc), permanent=True)
+    except Exception as exc:  # a transport bug must not stop the worker; the row keeps the error
+        log.exception("delivery %s failed", msg.idempotency_key)
+        return Result(False, f"{type(exc).__name__}: {exc}")

@@ -200,7 +200,12 @@ Handler = Callable[[argparse.Namespace], None]
 
 # Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
 # imports inside the handlers, so `sre-backoffice --help` stays fast.
-EXTENSIONS: tuple[str, ...] = ("services.incidents.cli", "services.loadtests.cli", "services.telemetry.clef_cli")
+EXTENSIONS: tuple[str, ...] = (
+    "services.incidents.cli",
+    "services.alerts.cli",
+    "services.loadtests.cli",
+    "services.telemetry.clef_cli",
+)
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("db", "upgrade"): cmd_db_upgrade,

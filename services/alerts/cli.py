@@ -1,0 +1,133 @@
+"""`sre-backoffice worker` and `sre-backoffice alerts …`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
+    """Add the `worker` command and the `alerts` group."""
+    w = sub.add_parser("worker", help="evaluate alert rules, deliver notifications, receive Azure Monitor alerts")
+    w.add_argument("--once", action="store_true", help="one cycle, then exit")
+    al = sub.add_parser("alerts", help="alert rules").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    al.add_parser("seed", help="create the team's rules where missing")
+    lst = al.add_parser("list", help="the rules")
+    lst.add_argument("--json", action="store_true")
+    exp = al.add_parser("export", help="every rule as an Azure Monitor ARM template (JSON)")
+    exp.add_argument("--format", choices=("arm",), default="arm")
+    bt = al.add_parser("backtest", help="when a rule would have fired and resolved")
+    bt.add_argument("rule", help="rule id or name")
+    bt.add_argument("--days", type=float, default=7)
+    return {
+        ("worker", None): _worker,
+        ("alerts", "seed"): _seed,
+        ("alerts", "list"): _list,
+        ("alerts", "export"): _export,
+        ("alerts", "backtest"): _backtest,
+    }
+
+
+def _actor(args: argparse.Namespace) -> Any:
+    from services.auth import local_actor
+
+    return local_actor(args.actor)
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from services.alerts import receiver, worker
+    from services.config import get_settings
+    from services.notify.factory import build_notifiers
+    from services.telemetry.factory import build_source
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    source, notifiers = build_source(settings), build_notifiers(settings)
+    if args.once:
+        print(json.dumps(worker.run_once(source, notifiers)))
+        return
+    token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
+    server = receiver.serve(settings.webhook_port, token=token, service=settings.service_name)
+    print(
+        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}; "
+        f"Azure Monitor webhook on :{settings.webhook_port}/hooks/azure-monitor"
+        + ("" if token else " (refusing every call: set SRE_WEBHOOK_TOKEN)"),
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        worker.run(source, notifiers, stop=stop, interval_s=settings.worker_interval_s)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+
+
+def _seed(args: argparse.Namespace) -> None:
+    from services.alerts.seeds import seed_team_rules
+    from services.db import session_scope
+
+    with session_scope() as s:
+        print(f"{seed_team_rules(s, actor=_actor(args))} rule(s) created")
+
+
+def _list(args: argparse.Namespace) -> None:
+    from services.alerts import service
+    from services.db import session_scope
+
+    with session_scope() as s:
+        rules = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "severity": r.severity,
+                "enabled": r.enabled,
+                "frequency_min": r.frequency_min,
+                "window_min": r.window_min,
+            }
+            for r in service.list_rules(s, actor=_actor(args))
+        ]
+    if args.json:
+        print(json.dumps(rules, indent=2))
+    else:
+        for r in rules:
+            print(f"{r['id']:>4}  {r['severity']}  {r['kind']:<9} every {r['frequency_min']} min  {r['name']}")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from services.alerts import arm, service
+    from services.db import session_scope
+
+    with session_scope() as s:
+        print(json.dumps(arm.template(service.list_rules(s, actor=_actor(args))), indent=2))
+
+
+def _backtest(args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime
+
+    from services.alerts import service
+    from services.alerts.evaluation import backtest
+    from services.db import session_scope
+    from services.errors import InvalidInput, NotFound
+    from services.telemetry.factory import build_source
+
+    with session_scope() as s:
+        rules = service.list_rules(s, actor=_actor(args))
+        rule = next((r for r in rules if str(r.id) == args.rule or r.name == args.rule), None)
+        if rule is None:
+            raise NotFound(f"No alert rule {args.rule!r}; `sre-backoffice alerts list` shows them.")
+        if rule.kind != "query":
+            raise InvalidInput("SLO burn-rate rules are backtested on the SLO page (evaluate as of a past instant).")
+        spec = service.spec_of(rule)
+    for t in backtest(build_source(), spec, end=datetime.now(UTC), days=args.days):
+        dim = f" {t.dimension}" if t.dimension else ""
+        print(f"{t.at.isoformat()} {t.state}{dim} value={t.value}")

@@ -237,3 +237,65 @@ def due_rules(session: Session, *, now: datetime) -> list[AlertRule]:
         .order_by(AlertRule.id)
     )
     return list(session.scalars(stmt))
+
+
+def backtest_rule(
+    source: TelemetrySource, *, actor: Actor, data: dict[str, Any], days: float, end: datetime
+) -> list[Any]:
+    """Validate a rule form and evaluate it over the last `days` without saving anything."""
+    require(actor, "alert.read")
+    from services.alerts.evaluation import backtest
+
+    fields = check_rule({**data, "name": data.get("name") or "backtest"})
+    if fields.get("kind", "query") != "query":
+        raise InvalidInput("SLO burn-rate rules are backtested on the SLO page (evaluate as of a past instant).")
+    if not 0 < days <= 30:
+        raise InvalidInput("Backtest between a few hours and 30 days.")
+    rule = AlertRule(**fields)
+    return backtest(source, spec_of(rule), end=end, days=days)
+
+
+def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Every firing and resolution, newest first, with the rule and dimension value."""
+    require(actor, "alert.read")
+    stmt = (
+        select(AlertEvent, Alert, AlertRule)
+        .join(Alert, AlertEvent.alert_id == Alert.id)
+        .join(AlertRule, Alert.rule_id == AlertRule.id)
+        .order_by(AlertEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": e.at,
+            "rule": r.name,
+            "dimension": a.dimension_value,
+            "state": e.state,
+            "value": e.value,
+            "incident_id": a.incident_id,
+        }
+        for e, a, r in session.execute(stmt)
+    ]
+
+
+def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Every outbox row, newest first: state, attempts, last error."""
+    require(actor, "alert.read")
+    from services.alerts.models import OutboxMessage
+
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    return [
+        {
+            "id": m.id,
+            "created": m.created_at,
+            "channel": m.channel,
+            "target": m.target,
+            "subject": m.payload.get("subject", ""),
+            "status": m.status,
+            "attempts": m.attempts,
+            "next attempt": m.next_attempt_at if m.status == "pending" else None,
+            "sent": m.sent_at,
+            "last error": m.last_error or "",
+        }
+        for m in session.scalars(stmt)
+    ]

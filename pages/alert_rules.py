@@ -1,0 +1,53 @@
+"""Alert rules: the rules, a form with a backtest before saving, and the Azure Monitor ARM export."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app.auth import current_actor
+from app.ui.alert_form import rule_form
+from app.ui.errors import shown_errors
+from services.alerts import arm
+from services.alerts import service as alerts
+from services.db import session_scope
+
+actor = current_actor()
+st.title("Alert rules")
+st.caption(
+    "The worker (`sre-backoffice worker`, started by `make run`) evaluates each enabled rule on its schedule "
+    "and writes notifications to the outbox; see the Notification log."
+)
+
+with shown_errors("loading alert rules"):
+    with session_scope() as s:
+        rules = alerts.list_rules(s, actor=actor)
+        rows = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "severity": r.severity,
+                "condition": r.description if r.kind == "slo_burn" else alerts.spec_of(r).condition(),
+                "split by": r.dimension or "—",
+                "every": f"{r.frequency_min} min",
+                "actions": ", ".join(a["channel"] for a in r.actions or []),
+                "enabled": r.enabled,
+            }
+            for r in rules
+        ]
+        template = arm.template(rules)
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("No rules yet: `sre-backoffice alerts seed` creates the team's rules.")
+    st.download_button(
+        "Download ARM template (scheduledQueryRules + actionGroups)",
+        json.dumps(template, indent=2),
+        file_name="sre-backoffice-alerts.json",
+        mime="application/json",
+        key="alerts.arm",
+    )
+
+st.subheader("New rule", divider="gray")
+rule_form(actor)

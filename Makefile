@@ -25,9 +25,10 @@ setup: $(STAMP)
 	$(BIN)/sre-backoffice demo seed --if-empty
 
 run: setup
-	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app and the demo traffic)"
+	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app, the worker and the demo traffic)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/sre-backoffice demo live & \
+	$(BIN)/sre-backoffice worker & \
 	$(BIN)/streamlit run app/main.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --server.fileWatcherType none
 
@@ -45,6 +46,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/slo_bench.py
+	$(BIN)/python bench/k6_import_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -72,10 +72,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> None:
-    """Seed demo telemetry and the team's SLOs."""
+    """Seed demo telemetry, the team's SLOs and alert rules, and the demo incidents."""
+    from services.alerts.seeds import seed_team_rules
     from services.auth import require
     from services.config import get_settings
     from services.db import session_scope
+    from services.demo import generator
+    from services.demo.seed_incidents import seed_demo_incidents
     from services.slos import service as slo_service
     from services.telemetry.store import table_files
     from services.timeutil import parse_instant
@@ -83,27 +86,24 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     actor = _actor(args.actor)
     require(actor, "demo.seed")
     settings = get_settings()
+    if args.days < 1 or args.days > 400:
+        raise _invalid("--days must be between 1 and 400")
+    end = parse_instant(args.end) if args.end else generator.floor_minute(datetime.now(UTC))
     with session_scope() as s:
-        created = slo_service.seed_team_targets(s, actor=actor)
-    for slo in created:
-        print(f"created SLO {slo.name!r}")
+        for slo in slo_service.seed_team_targets(s, actor=actor):
+            print(f"created SLO {slo.name!r}")
+        rules = seed_team_rules(s, actor=actor)
+    if rules:
+        print(f"created {rules} alert rule(s)")
     if args.if_empty and table_files(settings.telemetry_dir, "AppRequests"):
         print(f"telemetry already present in {settings.telemetry_dir}; not seeding")
         return
-    if args.days < 1 or args.days > 400:
-        raise _invalid("--days must be between 1 and 400")
-    end = parse_instant(args.end) if args.end else None
-    from services.demo import generator
-
-    end = end or generator.floor_minute(datetime.now(UTC))
     counts = generator.seed(settings.telemetry_dir, days=args.days, seed=args.seed, end=end)
     for table, n in counts.items():
         print(f"{table}: {n:,} rows")
-    from services.demo.seed_incidents import seed_demo_incidents
-
     with session_scope() as s:
-        seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.service_name)
-    print("demo incidents and runbooks are in the triage queue")
+        opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.service_name)
+    print(f"{opened} demo incident(s) with their runbooks in the triage queue")
 
 
 def cmd_demo_live(args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from services.errors import QueryError
 from services.telemetry.schema import TABLES, empty_select
 from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
-from services.telemetry.store import table_files
+from services.telemetry.store import files_overlapping, table_files
 
 
 def _sql_ts(value: Any) -> str:
@@ -54,7 +54,7 @@ class LocalTelemetrySource:
 
     def _views(self, con: duckdb.DuckDBPyConnection, timespan: Timespan | None) -> None:
         for table in TABLES:
-            files = table_files(self.root, table)
+            files = files_overlapping(self.root, table, *(timespan or (None, None)))
             if not files:
                 con.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {empty_select(table)}')
                 continue

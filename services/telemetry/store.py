@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,51 @@ def table_files(root: Path, table: str) -> list[Path]:
     files = sorted(d.glob("*.parquet"))
     superseded = before | _replaced(d)
     return [f for f in files if f.name not in superseded]
+
+
+@lru_cache(maxsize=100_000)
+def _time_range(path: str, mtime_ns: int, size: int) -> tuple[datetime, datetime] | None:
+    meta = pq.ParquetFile(path).metadata
+    col = meta.schema.names.index("TimeGenerated") if "TimeGenerated" in meta.schema.names else -1
+    lows, highs = [], []
+    for i in range(meta.num_row_groups):
+        if col < 0:
+            return None
+        stats = meta.row_group(i).column(col).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None
+    low, high = min(lows), max(highs)
+    return (low if low.tzinfo else low.replace(tzinfo=UTC)), (high if high.tzinfo else high.replace(tzinfo=UTC))
+
+
+def file_time_range(path: Path) -> tuple[datetime, datetime] | None:
+    """The first and last TimeGenerated of a file from its footer statistics (cached per file version);
+    None when the file has no usable statistics. Raises when the file is not readable Parquet."""
+    st = path.stat()
+    return _time_range(str(path), st.st_mtime_ns, st.st_size)
+
+
+def files_overlapping(root: Path, table: str, start: datetime | None, end: datetime | None) -> list[Path]:
+    """The table's files that may hold rows in [start, end] (every file when the range is open)."""
+    files = table_files(root, table)
+    if start is None or end is None:
+        return files
+    out = []
+    for f in files:
+        try:
+            rng = file_time_range(f)
+        except FileNotFoundError:
+            continue  # replaced by a compaction since the listing
+        except Exception:
+            out.append(f)  # unreadable: keep it, so the query fails and names the file
+            continue
+        if rng is None or (rng[1] >= start and rng[0] <= end):
+            out.append(f)
+    return out
 
 
 def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[Any]]) -> pa.Table:

@@ -143,3 +143,16 @@ def test_a_half_done_compaction_never_double_counts(tmp_path: Path) -> None:
     write(root, "AppRequests", [req(1), req(2), req(3)], name="merged")
     src = LocalTelemetrySource(root)
     assert src.query("AppRequests | summarize n = count()", timespan=SPAN).frame.n.iloc[0] == 3
+
+
+def test_only_files_whose_time_range_overlaps_are_read(tmp_path: Path) -> None:
+    from services.telemetry.store import files_overlapping
+
+    root = tmp_path / "t"
+    old = write(root, "AppRequests", [req(60 * 48), req(60 * 47)])  # two days ago
+    new = write(root, "AppRequests", [req(5), req(1)])
+    assert files_overlapping(root, "AppRequests", *SPAN) == [new]
+    assert files_overlapping(root, "AppRequests", AT - timedelta(days=3), AT) == sorted([old, new])
+    src = LocalTelemetrySource(root)
+    assert src.query("AppRequests | summarize n = count()", timespan=SPAN).frame.n.iloc[0] == 2
+    assert src.query("AppRequests | summarize n = count()", timespan=None).frame.n.iloc[0] == 4

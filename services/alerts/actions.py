@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.alerts import outbox
 from services.alerts.models import Alert, OutboxMessage
 from services.auth import Actor
-from services.errors import ServiceError
+from services.errors import ExternalServiceError, ServiceError
 
 log = logging.getLogger("sre_backoffice.worker")
 SYSTEM = Actor("alert-worker", "admin")
@@ -72,12 +72,37 @@ def open_or_update_incident(session: Session, payload: dict[str, Any], severity:
     return Result(True, f"noted on incident {existing.id}")
 
 
+def board_issue(payload: dict[str, Any], board: Any) -> Result:
+    """Fired: a board issue for the firing (found again by its marker on a retry). Resolved: nothing to do."""
+    if payload["state"] != "fired":
+        return Result(True, "resolution: no board issue")
+    if board is None:
+        return Result(False, "no board is configured (SRE_BOARD=none)", permanent=True)
+    from services.boards.base import BoardIssueRequest
+
+    marker = f"sre-alert-{payload['alert_id']}-{str(payload['fired_at'])[:16].replace(':', '')}"
+    request = BoardIssueRequest(
+        title=payload["subject"][:250],
+        description=payload["text"],
+        kind="bug",
+        priority=2 if payload["severity"] in ("Sev0", "Sev1", "Sev2") else 3,
+        severity=payload["severity"],
+        tags=("alert",),
+        link_url=None,
+        marker=marker,
+    )
+    issue = board.find_issue(marker) or board.create_issue(request)
+    return Result(True, f"board issue {issue.provider} {issue.key}: {issue.url}")
+
+
 def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: datetime) -> Result:
     """Deliver one row through its channel; internal channels run in the caller's transaction."""
     payload = dict(msg.payload)
     try:
         if msg.channel == "incident":
             return open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
+        if msg.channel == "board":
+            return board_issue(payload, notifiers.get("board"))
         notifier = notifiers.get(msg.channel)
         if notifier is None:
             return Result(False, f"no {msg.channel} channel is configured (see README's Settings)", permanent=True)
@@ -111,6 +136,8 @@ def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: d
             row = session.query(OutboxMessage).filter_by(idempotency_key=f"{msg.idempotency_key}-unlock").one()
             row.next_attempt_at = now + timedelta(minutes=int(lock))
         return Result(result.ok, result.detail, result.retry_after_s, result.permanent)
+    except ExternalServiceError as exc:  # a board or directory that is down or throttling: try again later
+        return Result(False, str(exc))
     except ServiceError as exc:
         return Result(False, str(exc), permanent=True)
     except Exception as exc:  # a transport bug must not stop the worker; the row keeps the error

@@ -49,7 +49,12 @@ def _worker(args: argparse.Namespace) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    source, notifiers = build_source(settings), build_notifiers(settings)
+    from services.boards.factory import build_board
+
+    source, notifiers = build_source(settings), dict(build_notifiers(settings))
+    board = build_board(settings)
+    if board is not None:
+        notifiers["board"] = board
     if args.once:
         print(json.dumps(worker.run_once(source, notifiers)))
         return

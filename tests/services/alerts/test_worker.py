@@ -144,3 +144,34 @@ def test_the_account_lock_is_followed_by_an_unlock_an_hour_later(sqlite_engine: 
     worker.deliver({"webhook": hook}, now=FIRE_AT + timedelta(minutes=60))
     assert [s.split(":")[0] for _, s, _ in hook.sent] == ["[Sev3] FIRED", "[Sev3] UNLOCK"]
     assert hook.sent[1][0].endswith("-unlock")
+
+
+def test_exactly_one_signed_webhook_across_a_restart(sqlite_engine: Engine, source, httpserver) -> None:  # type: ignore[no-untyped-def]
+    """The real webhook transport against a local HTTP server: one POST, signed, with the idempotency key."""
+    from pydantic import SecretStr
+
+    from services.notify.webhook import WebhookNotifier, verify_signature
+
+    received = []
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        from werkzeug import Response
+
+        received.append((dict(request.headers), request.get_data()))
+        return Response("ok", status=200)
+
+    httpserver.expect_request("/lock", method="POST").respond_with_handler(handler)
+    _rule(actions=[{"channel": "webhook", "target": httpserver.url_for("/lock"), "on": "fired"}])
+    worker.evaluate_due(source, now=FIRE_AT)  # decided and written; the worker stops here
+    notifiers = {"webhook": WebhookNotifier(secret=SecretStr("hook-secret"), timeout_s=2)}
+    for k in range(3):  # the restarted worker's cycles
+        worker.deliver(notifiers, now=FIRE_AT + timedelta(minutes=k))
+    assert len(received) == 1
+    headers, body = received[0]
+    assert verify_signature(
+        "hook-secret", headers["X-Sre-Timestamp"], body, headers["X-Sre-Signature"], max_age_s=10**9
+    )
+    assert headers["X-Sre-Idempotency-Key"].startswith("alert-1-fired-")
+    with session_scope() as s:
+        (m,) = s.scalars(select(OutboxMessage)).all()
+        assert (m.status, m.attempts) == ("sent", 1)

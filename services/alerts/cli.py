@@ -51,7 +51,8 @@ def _worker(args: argparse.Namespace) -> None:
     settings = get_settings()
     from services.boards.factory import build_board
 
-    source, notifiers = build_source(settings), dict(build_notifiers(settings))
+    source = build_source(settings)
+    notifiers: dict[str, Any] = dict(build_notifiers(settings))
     board = build_board(settings)
     if board is not None:
         notifiers["board"] = board

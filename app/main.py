@@ -8,7 +8,7 @@ from app.resources import settings, telemetry_source
 from services.errors import ServiceError
 
 st.set_page_config(page_title="SRE Backoffice · mana", page_icon=":material/monitor_heart:", layout="wide")
-pg = st.navigation(navigation.build(), position="sidebar")
+pg = st.navigation(navigation.build(), position="sidebar", expanded=True)
 identity_picker()
 try:
     where = telemetry_source().describe()

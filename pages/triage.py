@@ -21,12 +21,17 @@ if flash := st.session_state.pop("triage.flash", None):
     st.success(flash)
 
 
+def _span(minutes: float) -> str:
+    m = int(abs(minutes))
+    return f"{m // 1440}d {m % 1440 // 60}h" if m >= 1440 else f"{m // 60}h {m % 60}min" if m >= 60 else f"{m} min"
+
+
 def clock_text(item) -> str:  # type: ignore[no-untyped-def]
     c = item.clock
-    mins = int(abs(c.remaining.total_seconds()) // 60)
     if c.acknowledged:
-        return f"acknowledged after {int(c.waited.total_seconds() // 60)} min" + (" (late)" if c.breached else "")
-    return f"OVERDUE by {mins} min" if c.breached else f"{mins} min left"
+        return f"acknowledged after {_span(c.waited.total_seconds() / 60)}" + (" (late)" if c.breached else "")
+    left = c.remaining.total_seconds() / 60
+    return f"OVERDUE by {_span(left)}" if c.breached else f"{_span(left)} left"
 
 
 with st.expander("Filters", expanded=False):
@@ -69,7 +74,7 @@ with shown_errors("loading the triage queue"):
                         "status": q.incident["status"],
                         "classification": q.incident["classification"],
                         "assignee": q.incident["assignee"] or "—",
-                        "age": f"{int(q.age.total_seconds() // 3600)} h {int(q.age.total_seconds() % 3600 // 60)} min",
+                        "age": _span(q.age.total_seconds() / 60),
                         "acknowledge clock": clock_text(q),
                     }
                     for q in queue

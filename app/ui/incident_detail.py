@@ -152,13 +152,7 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
                 )
     with right:
         st.markdown("**Severity scope** (the team's definitions)")
-        st.dataframe(
-            pd.DataFrame(
-                [{"severity": k, "scope": d[0], "acknowledge within": f"{d[1]} min"} for k, d in defs.items()]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.markdown("\n".join(f"- **{k}** (acknowledge within {d[1]} min): {d[0]}" for k, d in defs.items()))
 
     if inc["operation_ids"]:
         st.markdown("**Operations**: " + ", ".join(f"`{o}`" for o in inc["operation_ids"]))

@@ -13,8 +13,10 @@ from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from services.alerts import service as alerts
 from services.alerts.models import AGGREGATIONS, OPERATORS
+from services.alerts.seeds import DOPA, FAILED_LOGINS
 from services.auth import Actor
 from services.db import session_scope
+from services.telemetry.catalogue import catalogue
 
 
 def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
@@ -22,7 +24,27 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     b = base or {}
     key = f"alerts.form.{b.get('id', 'new')}"
     name = st.text_input("Name", b.get("name", ""), key=f"{key}.name")
-    query = st.text_area("KQL (rows with TimeGenerated)", b.get("query", ""), height=120, key=f"{key}.query")
+    starters = {
+        "failed requests": "AppRequests\n| where Success == false",
+        "failed logins per account": FAILED_LOGINS,
+        "DOPA failure rate (failed_pct)": DOPA,
+        **{f"catalogue: {q.title}": q.text for q in catalogue().values()},
+    }
+
+    def _start() -> None:
+        pick = st.session_state.get(f"{key}.starter")
+        if pick in starters:
+            st.session_state[f"{key}.query"] = starters[pick]
+
+    st.selectbox(
+        "Start from",
+        ["(type my own)", *starters],
+        key=f"{key}.starter",
+        on_change=_start,
+        help="Catalogue queries keep their {parameters}: replace them with values before saving.",
+    )
+    st.session_state.setdefault(f"{key}.query", b.get("query", ""))
+    query = st.text_area("KQL (rows with TimeGenerated)", height=120, key=f"{key}.query")
     c = st.columns(4)
     aggregation = c[0].selectbox(
         "Aggregation", AGGREGATIONS, index=AGGREGATIONS.index(b.get("aggregation", "Count")), key=f"{key}.agg"

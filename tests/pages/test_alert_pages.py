@@ -110,3 +110,10 @@ def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated
     assert list(zip(fired["rule"], fired["dimension"], fired["state"], fired["value"], strict=True)) == [
         ("logins", "somchai", "fired", 8.0)
     ]
+
+
+def test_start_from_a_known_query(app_env: Engine) -> None:
+    at = _page("alert_rules")
+    at.selectbox(key="alerts.form.new.starter").set_value("failed logins per account").run()
+    assert at.text_area(key="alerts.form.new.query").value.startswith('AppEvents\n| where Name == "LoginFailed"')
+    assert not at.warning

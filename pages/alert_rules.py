@@ -49,5 +49,27 @@ with shown_errors("loading alert rules"):
         key="alerts.arm",
     )
 
-st.subheader("New rule", divider="gray")
-rule_form(actor)
+st.subheader("New or changed rule", divider="gray")
+with shown_errors("loading the rule"):
+    with session_scope() as s:
+        editable = {
+            r.id: {c.name: getattr(r, c.name) for c in r.__table__.columns}
+            for r in alerts.list_rules(s, actor=actor)
+            if r.kind == "query"
+        }
+    pick = st.selectbox(
+        "Rule",
+        ["(new rule)", *editable],
+        key="alerts.pick",
+        format_func=lambda i: i if i == "(new rule)" else editable[i]["name"],
+        help="SLO burn-rate rules follow their SLO; change the SLO instead.",
+    )
+    base = editable.get(pick) if pick != "(new rule)" else None
+    rule_form(actor, base)
+    if base:
+        confirm = st.checkbox(f"I want to delete {base['name']!r}", key=f"alerts.delete.confirm.{pick}")
+        if st.button("Delete rule", key=f"alerts.delete.{pick}", disabled=not confirm):
+            with shown_errors("deleting the rule"):
+                with session_scope() as s:
+                    alerts.delete_rule(s, actor=actor, rule_id=base["id"])
+                st.rerun()

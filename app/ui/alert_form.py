@@ -19,6 +19,27 @@ from services.db import session_scope
 from services.telemetry.catalogue import catalogue
 
 
+def _actions(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The edited action rows; parameters the table does not show (e.g. lock_minutes) are kept."""
+    out = []
+    for r in rows:
+        if not r.get("channel"):
+            continue
+        action = {k: v for k, v in r.items() if v not in (None, "")} | {"target": r.get("target") or ""}
+        same = next(
+            (
+                a
+                for a in before
+                if a.get("channel") == action["channel"] and (a.get("target") or "") == action["target"]
+            ),
+            None,
+        )
+        if same and same.get("params"):
+            action["params"] = same["params"]
+        out.append(action)
+    return out
+
+
 def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     """Edit fields, backtest them, save them."""
     b = base or {}
@@ -91,11 +112,7 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
         "severity": severity,
         "mute_min": int(mute),
         "auto_resolve": auto,
-        "actions": [
-            {k: v for k, v in r.items() if v not in (None, "")} | {"target": r.get("target") or ""}
-            for r in actions.to_dict("records")
-            if r.get("channel")
-        ],
+        "actions": _actions(actions.to_dict("records"), b.get("actions") or []),
     }
     left, right = st.columns([1, 1])
     days = left.slider("Backtest over the last … days", 1, 30, 7, key=f"{key}.days")
@@ -119,6 +136,11 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     if right.button("Save rule", key=f"{key}.save", type="primary"):
         with shown_errors("saving the rule"):
             with session_scope() as s:
-                rule = alerts.create_rule(s, actor=actor, data=data)
+                if base:
+                    rule = alerts.update_rule(
+                        s, actor=actor, rule_id=base["id"], data=data, expected_version=base["version"]
+                    )
+                else:
+                    rule = alerts.create_rule(s, actor=actor, data=data)
                 saved = rule.name
             st.success(f"Rule {saved!r} saved; the worker evaluates it every {int(frequency)} min.")

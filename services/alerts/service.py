@@ -299,3 +299,49 @@ def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[d
         }
         for m in session.scalars(stmt)
     ]
+
+
+def update_rule(
+    session: Session, *, actor: Actor, rule_id: int, data: dict[str, Any], expected_version: int | None = None
+) -> AlertRule:
+    """Edit a rule (validated like a new one), refusing a stale edit; audited."""
+    require(actor, "alert.edit")
+    rule = get_rule(session, actor=actor, rule_id=rule_id)
+    if expected_version is not None and rule.version != expected_version:
+        raise Conflict(f"Rule {rule.name!r} was changed by someone else meanwhile; reload and edit again.")
+    current = {k: getattr(rule, k) for k in RULE_FIELDS}
+    fields = check_rule({**current, **data})
+    other = session.scalars(select(AlertRule).where(AlertRule.name == fields["name"], AlertRule.id != rule_id)).first()
+    if other is not None:
+        raise Conflict(f"A rule named {fields['name']!r} exists already.")
+    changed = {k: v for k, v in fields.items() if current.get(k) != v}
+    for k, v in changed.items():
+        setattr(rule, k, v)
+    rule.next_due_at = None  # evaluate the new definition at the next cycle
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="alert_rule.update",
+        entity="alert_rule",
+        entity_id=rule.id,
+        before={k: current[k] for k in changed},
+        after=changed,
+    )
+    return rule
+
+
+def delete_rule(session: Session, *, actor: Actor, rule_id: int) -> None:
+    """Delete a rule with its alerts; the notification log keeps what was sent."""
+    require(actor, "alert.edit")
+    rule = get_rule(session, actor=actor, rule_id=rule_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert_rule.delete",
+        entity="alert_rule",
+        entity_id=rule.id,
+        before={k: getattr(rule, k) for k in RULE_FIELDS},
+    )
+    session.delete(rule)
+    session.flush()

@@ -117,3 +117,20 @@ def test_start_from_a_known_query(app_env: Engine) -> None:
     at.selectbox(key="alerts.form.new.starter").set_value("failed logins per account").run()
     assert at.text_area(key="alerts.form.new.query").value.startswith('AppEvents\n| where Name == "LoginFailed"')
     assert not at.warning
+
+
+def test_editing_a_rule_keeps_its_action_parameters(app_env: Engine) -> None:
+    from services.alerts.seeds import seed_team_rules
+
+    with session_scope() as s:
+        seed_team_rules(s, actor=LEAD)
+        lock = next(r for r in alerts.list_rules(s, actor=LEAD) if r.name.endswith("lock it"))
+        lock_id = lock.id
+    at = _page("alert_rules")
+    at.selectbox(key="alerts.pick").set_value(lock_id).run()
+    at.text_input(key=f"alerts.form.{lock_id}.threshold").input("12").run()
+    at.button(key=f"alerts.form.{lock_id}.save").click().run()
+    assert not at.exception and any("saved" in x.value for x in at.success)
+    with session_scope() as s:
+        rule = alerts.get_rule(s, actor=LEAD, rule_id=lock_id)
+        assert rule.threshold == 12 and rule.actions[0]["params"] == {"lock_minutes": 60}

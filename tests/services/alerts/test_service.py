@@ -115,3 +115,24 @@ def test_bad_rules_are_refused(sqlite_engine: Engine, change: dict, message: str
 def test_only_leads_edit_rules(sqlite_engine: Engine) -> None:
     with session_scope() as s, pytest.raises(PermissionDenied):
         alerts.create_rule(s, actor=Actor("o", "operator"), data=RULE)
+
+
+def test_edit_and_delete_rules(sqlite_engine: Engine) -> None:
+    from services import audit
+
+    with session_scope() as s:
+        rule = alerts.create_rule(s, actor=LEAD, data=RULE)
+        rid, v = rule.id, rule.version
+    with session_scope() as s:
+        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 9}, expected_version=v)
+    with session_scope() as s, pytest.raises(alerts.Conflict, match="changed by someone else"):
+        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 3}, expected_version=v)
+    with session_scope() as s, pytest.raises(InvalidInput, match="not a number"):
+        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": "x"})
+    with session_scope() as s:
+        assert alerts.get_rule(s, actor=LEAD, rule_id=rid).threshold == 9
+        alerts.delete_rule(s, actor=LEAD, rule_id=rid)
+    with session_scope() as s:
+        assert alerts.list_rules(s, actor=LEAD) == []
+        actions = [r.action for r in audit.list_records(s, actor=LEAD, entity="alert_rule")]
+        assert actions == ["alert_rule.delete", "alert_rule.update", "alert_rule.create"]

@@ -4,7 +4,6 @@ refuse bad definitions."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,8 +15,7 @@ from services.auth import Actor
 from services.db import session_scope
 from services.errors import InvalidInput, PermissionDenied
 from services.telemetry.local import LocalTelemetrySource
-from tests.services.alerts.test_evaluation import EVENTS
-from tests.telemetry_fixtures import AT, write
+from tests.telemetry_fixtures import AT
 
 LEAD = Actor("lena", "lead")
 RULE = {
@@ -39,21 +37,8 @@ RULE = {
 
 
 @pytest.fixture
-def source(tmp_path: Path) -> LocalTelemetrySource:
-    write(
-        tmp_path / "t",
-        "AppEvents",
-        [
-            {
-                "TimeGenerated": AT - timedelta(minutes=m, seconds=10),
-                "Name": "LoginFailed",
-                "Properties": f'{{"account": "{a}"}}',
-                "ItemCount": 1,
-            }
-            for m, a in EVENTS
-        ],
-    )
-    return LocalTelemetrySource(tmp_path / "t")
+def source(logins_source: LocalTelemetrySource) -> LocalTelemetrySource:
+    return logins_source
 
 
 def test_fire_once_notify_then_resolve(sqlite_engine: Engine, source: LocalTelemetrySource) -> None:

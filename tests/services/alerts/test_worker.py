@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +17,8 @@ from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.telemetry.local import LocalTelemetrySource
-from tests.services.alerts.test_evaluation import EVENTS
 from tests.services.alerts.test_service import RULE
-from tests.telemetry_fixtures import AT, write
+from tests.telemetry_fixtures import AT
 
 LEAD = Actor("lena", "lead")
 FIRE_AT = AT - timedelta(minutes=10)
@@ -50,21 +48,8 @@ class Recorder:
 
 
 @pytest.fixture
-def source(tmp_path: Path) -> LocalTelemetrySource:
-    write(
-        tmp_path / "t",
-        "AppEvents",
-        [
-            {
-                "TimeGenerated": AT - timedelta(minutes=m, seconds=10),
-                "Name": "LoginFailed",
-                "Properties": f'{{"account": "{a}"}}',
-                "ItemCount": 1,
-            }
-            for m, a in EVENTS
-        ],
-    )
-    return LocalTelemetrySource(tmp_path / "t")
+def source(logins_source: LocalTelemetrySource) -> LocalTelemetrySource:
+    return logins_source
 
 
 def _rule(**extra: object) -> int:

@@ -77,7 +77,6 @@ def upgrade() -> None:
     with op.batch_alter_table("incident_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incident_event_incident_id"), ["incident_id"], unique=False)
 
-
     op.create_table(
         "runbook",
         sa.Column("id", sa.Integer(), nullable=False),

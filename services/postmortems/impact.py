@@ -72,7 +72,7 @@ def telemetry_markers(source: TelemetrySource, *, service: str, start: datetime,
     failing = f[f["failed"] > 0] if len(f) else f
     if len(failing):
         first = failing.iloc[0]
-        worst = failing.loc[failing["failed"].idxmax()]
+        worst = failing.iloc[int(failing["failed"].to_numpy().argmax())]
         out.append(
             {
                 "at": pd.Timestamp(first["minute"]).isoformat(),

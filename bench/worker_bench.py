@@ -102,7 +102,7 @@ def main() -> None:
     db = args.data / "worker.db"
     db.unlink(missing_ok=True)
     os.environ.update(SRE_TELEMETRY_DIR=str(root), SRE_DATABASE_URL=f"sqlite:///{db}")
-    from services.alerts import service as alerts
+    from services.alerts import rules as alert_rules
     from services.alerts import worker
     from services.alerts.seeds import seed_team_rules
     from services.auth import Actor
@@ -117,8 +117,8 @@ def main() -> None:
         slo_service.seed_team_targets(s, actor=admin)
         seeded = seed_team_rules(s, actor=admin)
         for data in rule_set(args.rules - seeded):
-            alerts.create_rule(s, actor=admin, data=data)
-        total = len(alerts.list_rules(s, actor=admin))
+            alert_rules.create_rule(s, actor=admin, data=data)
+        total = len(alert_rules.list_rules(s, actor=admin))
     src = LocalTelemetrySource(root)
     t = time.perf_counter()
     src.query("AppRequests | summarize n = count()", timespan=(END - timedelta(minutes=15), END))

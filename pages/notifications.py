@@ -5,15 +5,15 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.ui.errors import shown_errors
-from services.alerts import service as alerts
+from services.alerts import log as alert_log
 from services.db import session_scope
 
 actor = current_actor()
 st.title("Notification log")
 with shown_errors("loading notifications"):
     with session_scope() as s:
-        sent = alerts.notifications(s, actor=actor)
-        fired = alerts.history(s, actor=actor)
+        sent = alert_log.notifications(s, actor=actor)
+        fired = alert_log.history(s, actor=actor)
     c = st.columns(4)
     c[0].metric("Notifications", len(sent))
     c[1].metric("Sent", sum(m["status"] == "sent" for m in sent))

@@ -86,7 +86,7 @@ def _seed(args: argparse.Namespace) -> None:
 
 
 def _list(args: argparse.Namespace) -> None:
-    from services.alerts import service
+    from services.alerts import rules as alert_rules
     from services.db import session_scope
 
     with session_scope() as s:
@@ -100,7 +100,7 @@ def _list(args: argparse.Namespace) -> None:
                 "frequency_min": r.frequency_min,
                 "window_min": r.window_min,
             }
-            for r in service.list_rules(s, actor=_actor(args))
+            for r in alert_rules.list_rules(s, actor=_actor(args))
         ]
     if args.json:
         print(json.dumps(rules, indent=2))
@@ -110,30 +110,31 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from services.alerts import arm, service
+    from services.alerts import arm
+    from services.alerts import rules as alert_rules
     from services.db import session_scope
 
     with session_scope() as s:
-        print(json.dumps(arm.template(service.list_rules(s, actor=_actor(args))), indent=2))
+        print(json.dumps(arm.template(alert_rules.list_rules(s, actor=_actor(args))), indent=2))
 
 
 def _backtest(args: argparse.Namespace) -> None:
     from datetime import UTC, datetime
 
-    from services.alerts import service
+    from services.alerts import rules as alert_rules
     from services.alerts.evaluation import backtest
     from services.db import session_scope
     from services.errors import InvalidInput, NotFound
     from services.telemetry.factory import build_source
 
     with session_scope() as s:
-        rules = service.list_rules(s, actor=_actor(args))
+        rules = alert_rules.list_rules(s, actor=_actor(args))
         rule = next((r for r in rules if str(r.id) == args.rule or r.name == args.rule), None)
         if rule is None:
             raise NotFound(f"No alert rule {args.rule!r}; `sre-backoffice alerts list` shows them.")
         if rule.kind != "query":
             raise InvalidInput("SLO burn-rate rules are backtested on the SLO page (evaluate as of a past instant).")
-        spec = service.spec_of(rule)
+        spec = alert_rules.spec_of(rule)
     for t in backtest(build_source(), spec, end=datetime.now(UTC), days=args.days):
         dim = f" {t.dimension}" if t.dimension else ""
         print(f"{t.at.isoformat()} {t.state}{dim} value={t.value}")

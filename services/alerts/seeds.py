@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.alerts import service as alerts
+from services.alerts import rules as alert_rules
 from services.alerts.models import AlertRule
 from services.auth import Actor
 from services.config import get_settings
@@ -103,6 +103,6 @@ def seed_team_rules(session: Session, *, actor: Actor) -> int:
     n = 0
     for data in team_rules(slos):
         if data["name"] not in have:
-            alerts.create_rule(session, actor=actor, data=data)
+            alert_rules.create_rule(session, actor=actor, data=data)
             n += 1
     return n

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from services.alerts import arm
+from services.alerts import rules as alert_rules
 from services.alerts import service as alerts
 from services.alerts.seeds import seed_team_rules
 from services.auth import Actor
@@ -31,7 +32,7 @@ def _seed() -> None:
 def test_seeded_rules(sqlite_engine: Engine) -> None:
     _seed()
     with session_scope() as s:
-        rules = {r.name: r for r in alerts.list_rules(s, actor=ADMIN)}
+        rules = {r.name: r for r in alert_rules.list_rules(s, actor=ADMIN)}
     fast = rules["mana availability: page (fast burn)"]
     assert (fast.kind, fast.slo_policy, fast.frequency_min, fast.window_min) == ("slo_burn", "page (fast burn)", 5, 60)
     assert "14.40×" in fast.description
@@ -52,10 +53,14 @@ def test_an_slo_burn_rule_fires_when_the_slo_page_says_so(sqlite_engine: Engine,
     write(tmp_path / "t", "AppRequests", [req(m, ok=not (m < 60 and m % 4 == 0)) for m in range(600)])
     src = LocalTelemetrySource(tmp_path / "t")
     with session_scope() as s:
-        rule = next(r for r in alerts.list_rules(s, actor=ADMIN) if r.name == "mana availability: page (fast burn)")
+        rule = next(
+            r for r in alert_rules.list_rules(s, actor=ADMIN) if r.name == "mana availability: page (fast burn)"
+        )
         changes = alerts.evaluate_rule(s, src, rule, at=AT)
         assert [(c.state, round(c.value or 0, 2)) for c in changes] == [("fired", 25.0)]
-        slow = next(r for r in alerts.list_rules(s, actor=ADMIN) if r.name == "mana availability: page (slow burn)")
+        slow = next(
+            r for r in alert_rules.list_rules(s, actor=ADMIN) if r.name == "mana availability: page (slow burn)"
+        )
         # 6h window: 15 bad of 360 -> 4.17x < 6: quiet
         assert alerts.evaluate_rule(s, src, slow, at=AT) == []
 

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from services.alerts import rules as alert_rules
 from services.alerts import service as alerts
 from services.alerts.models import Alert, AlertEvent, OutboxMessage
 from services.auth import Actor
 from services.db import session_scope
-from services.errors import InvalidInput, PermissionDenied
+from services.errors import Conflict, InvalidInput, PermissionDenied
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT
 
@@ -43,11 +44,11 @@ def source(logins_source: LocalTelemetrySource) -> LocalTelemetrySource:
 
 def test_fire_once_notify_then_resolve(sqlite_engine: Engine, source: LocalTelemetrySource) -> None:
     with session_scope() as s:
-        rule_id = alerts.create_rule(s, actor=LEAD, data=RULE).id
+        rule_id = alert_rules.create_rule(s, actor=LEAD, data=RULE).id
     fired_at = AT - timedelta(minutes=10)
     for at in (fired_at, fired_at + timedelta(minutes=5)):  # the second evaluation still fires: no new alert
         with session_scope() as s:
-            changes = alerts.evaluate_rule(s, source, alerts.get_rule(s, actor=LEAD, rule_id=rule_id), at=at)
+            changes = alerts.evaluate_rule(s, source, alert_rules.get_rule(s, actor=LEAD, rule_id=rule_id), at=at)
             assert [(c.dimension, c.state, c.notified) for c in changes] == (
                 [("somchai", "fired", 2)] if at == fired_at else []
             )
@@ -61,7 +62,7 @@ def test_fire_once_notify_then_resolve(sqlite_engine: Engine, source: LocalTelem
         assert out[0].payload["value"] == "8"
     with session_scope() as s:  # 30 minutes later the burst is out of the window
         changes = alerts.evaluate_rule(
-            s, source, alerts.get_rule(s, actor=LEAD, rule_id=rule_id), at=AT + timedelta(minutes=20)
+            s, source, alert_rules.get_rule(s, actor=LEAD, rule_id=rule_id), at=AT + timedelta(minutes=20)
         )
         assert [(c.dimension, c.state, c.notified) for c in changes] == [("somchai", "resolved", 1)]  # email only
     with session_scope() as s:
@@ -72,7 +73,7 @@ def test_fire_once_notify_then_resolve(sqlite_engine: Engine, source: LocalTelem
 
 def test_a_mute_suppresses_notifications_of_a_refire(sqlite_engine: Engine, source: LocalTelemetrySource) -> None:
     with session_scope() as s:
-        rule = alerts.create_rule(s, actor=LEAD, data=RULE)
+        rule = alert_rules.create_rule(s, actor=LEAD, data=RULE)
         alert_at = AT - timedelta(minutes=10)
         alerts.evaluate_rule(s, source, rule, at=alert_at)
         alerts.evaluate_rule(s, source, rule, at=AT + timedelta(minutes=20))  # resolved
@@ -92,32 +93,32 @@ def test_a_mute_suppresses_notifications_of_a_refire(sqlite_engine: Engine, sour
 )
 def test_bad_rules_are_refused(sqlite_engine: Engine, change: dict, message: str) -> None:
     with session_scope() as s, pytest.raises(InvalidInput, match=message):
-        alerts.create_rule(s, actor=LEAD, data={**RULE, **change})
+        alert_rules.create_rule(s, actor=LEAD, data={**RULE, **change})
     with session_scope() as s:
-        assert alerts.list_rules(s, actor=LEAD) == []
+        assert alert_rules.list_rules(s, actor=LEAD) == []
 
 
 def test_only_leads_edit_rules(sqlite_engine: Engine) -> None:
     with session_scope() as s, pytest.raises(PermissionDenied):
-        alerts.create_rule(s, actor=Actor("o", "operator"), data=RULE)
+        alert_rules.create_rule(s, actor=Actor("o", "operator"), data=RULE)
 
 
 def test_edit_and_delete_rules(sqlite_engine: Engine) -> None:
     from services import audit
 
     with session_scope() as s:
-        rule = alerts.create_rule(s, actor=LEAD, data=RULE)
+        rule = alert_rules.create_rule(s, actor=LEAD, data=RULE)
         rid, v = rule.id, rule.version
     with session_scope() as s:
-        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 9}, expected_version=v)
-    with session_scope() as s, pytest.raises(alerts.Conflict, match="changed by someone else"):
-        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 3}, expected_version=v)
+        alert_rules.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 9}, expected_version=v)
+    with session_scope() as s, pytest.raises(Conflict, match="changed by someone else"):
+        alert_rules.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": 3}, expected_version=v)
     with session_scope() as s, pytest.raises(InvalidInput, match="not a number"):
-        alerts.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": "x"})
+        alert_rules.update_rule(s, actor=LEAD, rule_id=rid, data={"threshold": "x"})
     with session_scope() as s:
-        assert alerts.get_rule(s, actor=LEAD, rule_id=rid).threshold == 9
-        alerts.delete_rule(s, actor=LEAD, rule_id=rid)
+        assert alert_rules.get_rule(s, actor=LEAD, rule_id=rid).threshold == 9
+        alert_rules.delete_rule(s, actor=LEAD, rule_id=rid)
     with session_scope() as s:
-        assert alerts.list_rules(s, actor=LEAD) == []
+        assert alert_rules.list_rules(s, actor=LEAD) == []
         actions = [r.action for r in audit.list_records(s, actor=LEAD, entity="alert_rule")]
         assert actions == ["alert_rule.delete", "alert_rule.update", "alert_rule.create"]

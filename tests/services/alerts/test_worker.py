@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.alerts import service as alerts
+from services.alerts import rules as alert_rules
 from services.alerts import worker
 from services.alerts.models import OutboxMessage
 from services.auth import Actor
@@ -54,7 +54,7 @@ def source(logins_source: LocalTelemetrySource) -> LocalTelemetrySource:
 
 def _rule(**extra: object) -> int:
     with session_scope() as s:
-        return alerts.create_rule(s, actor=LEAD, data={**RULE, **extra}).id
+        return alert_rules.create_rule(s, actor=LEAD, data={**RULE, **extra}).id
 
 
 def test_a_restart_between_deciding_and_sending_delivers_exactly_once(sqlite_engine: Engine, source) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +104,7 @@ def test_the_incident_action_opens_one_incident_and_notes_the_resolution(sqlite_
         )
     later = AT + timedelta(minutes=20)
     with session_scope() as s:
-        for rule in alerts.list_rules(s, actor=LEAD):
+        for rule in alert_rules.list_rules(s, actor=LEAD):
             rule.next_due_at = later
     worker.evaluate_due(source, now=later)
     worker.deliver({}, now=later)

@@ -1,0 +1,57 @@
+"""What the alerts did: firing history and the notification log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.alerts.models import Alert, AlertEvent, AlertRule
+from services.auth import Actor, require
+
+
+def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Every firing and resolution, newest first, with the rule and dimension value."""
+    require(actor, "alert.read")
+    stmt = (
+        select(AlertEvent, Alert, AlertRule)
+        .join(Alert, AlertEvent.alert_id == Alert.id)
+        .join(AlertRule, Alert.rule_id == AlertRule.id)
+        .order_by(AlertEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": e.at,
+            "rule": r.name,
+            "dimension": a.dimension_value,
+            "state": e.state,
+            "value": e.value,
+            "incident_id": a.incident_id,
+        }
+        for e, a, r in session.execute(stmt)
+    ]
+
+
+def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Every outbox row, newest first: state, attempts, last error."""
+    require(actor, "alert.read")
+    from services.alerts.models import OutboxMessage
+
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    return [
+        {
+            "id": m.id,
+            "created": m.created_at,
+            "channel": m.channel,
+            "target": m.target,
+            "subject": m.payload.get("subject", ""),
+            "status": m.status,
+            "attempts": m.attempts,
+            "next attempt": m.next_attempt_at if m.status == "pending" else None,
+            "sent": m.sent_at,
+            "last error": m.last_error or "",
+        }
+        for m in session.scalars(stmt)
+    ]

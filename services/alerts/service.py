@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,21 +29,29 @@ class Change:
     notified: int
 
 
-def _slo_verdicts(source: TelemetrySource, session: Session, rule: AlertRule, at: datetime) -> dict[str, Verdict]:
+def _slo_verdicts(
+    source: TelemetrySource, session: Session, rule: AlertRule, at: datetime, cache: dict[Any, Any]
+) -> dict[str, Verdict]:
     from services.slos.models import Slo
 
     slo = session.get(Slo, rule.slo_id) if rule.slo_id else None
     if slo is None:
         return {}
-    (status,) = evaluate(source, [SloDefinition.of(slo)], at=at)
+    key = (slo.id, slo.version, at)
+    if key not in cache:  # an SLO's three burn-rate rules share one evaluation per cycle
+        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], at=at)
+    status = cache[key]
     policy = next(a for a in status.alerts if a.policy.name == rule.slo_policy)
     return {"": Verdict("", policy.firing, policy.long_burn, int(policy.firing))}
 
 
-def evaluate_rule(session: Session, source: TelemetrySource, rule: AlertRule, *, at: datetime) -> list[Change]:
-    """Evaluate one rule as of `at` and apply the result; the caller commits (alerts and outbox together)."""
+def evaluate_rule(
+    session: Session, source: TelemetrySource, rule: AlertRule, *, at: datetime, cache: dict[Any, Any] | None = None
+) -> list[Change]:
+    """Evaluate one rule as of `at` and apply the result; the caller commits (alerts and outbox together).
+    `cache` lets the rules of one cycle share SLO evaluations."""
     if rule.kind == "slo_burn":
-        result = _slo_verdicts(source, session, rule, at)
+        result = _slo_verdicts(source, session, rule, at, {} if cache is None else cache)
     else:
         spec = spec_of(rule)
         open_dims = [

@@ -22,12 +22,13 @@ def evaluate_due(source: TelemetrySource, *, now: datetime) -> list[alerts.Chang
     with session_scope() as s:
         due = [r.id for r in alerts.due_rules(s, now=now)]
     changes: list[alerts.Change] = []
+    cache: dict[object, object] = {}
     for rule_id in due:
         try:
             with session_scope() as s:
                 rule = s.get(AlertRule, rule_id)
                 if rule is not None:
-                    changes += alerts.evaluate_rule(s, source, rule, at=now)
+                    changes += alerts.evaluate_rule(s, source, rule, at=now, cache=cache)
         except ServiceError as exc:  # one broken rule (bad KQL, source down) must not stop the others
             log.warning("rule %s not evaluated: %s", rule_id, exc)
             with session_scope() as s:

@@ -45,26 +45,32 @@ class LocalTelemetrySource:
     def __init__(self, root: Path, *, row_cap: int = 50_000) -> None:
         self.root = Path(root)
         self.row_cap = row_cap
-        self._base = duckdb_kql.connect()
-        self._lock = threading.Lock()
+        # one in-memory DuckDB per thread: each query replaces that thread's views with its own file list and
+        # time range, and plain (not TEMP) views are what duckdb-kql's join and union can see
+        self._local = threading.local()
 
     def describe(self) -> str:
         """Where the data comes from."""
         return f"local store {self.root}"
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = duckdb_kql.connect()
+        return con
+
     def _views(self, con: duckdb.DuckDBPyConnection, timespan: Timespan | None) -> None:
         for table in TABLES:
             files = files_overlapping(self.root, table, *(timespan or (None, None)))
             if not files:
-                con.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {empty_select(table)}')
+                con.execute(f'CREATE OR REPLACE VIEW "{table}" AS {empty_select(table)}')
                 continue
             paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             where = ""
             if timespan is not None:
                 where = f' WHERE "TimeGenerated" BETWEEN {_sql_ts(timespan[0])} AND {_sql_ts(timespan[1])}'
             con.execute(
-                f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT * FROM '
-                f"read_parquet([{paths}], union_by_name=true){where}"
+                f'CREATE OR REPLACE VIEW "{table}" AS SELECT * FROM read_parquet([{paths}], union_by_name=true){where}'
             )
 
     def _corrupt_file(self) -> Path | None:
@@ -84,8 +90,7 @@ class LocalTelemetrySource:
         started = time.perf_counter()
         frame = pd.DataFrame()
         for attempt in range(2):
-            with self._lock:
-                con = self._base.cursor()
+            con = self._connection()
             try:
                 self._views(con, timespan)
                 now = timespan[1] if timespan else None
@@ -113,8 +118,6 @@ class LocalTelemetrySource:
                     if bad is not None:
                         raise self._corrupt_error(name, bad) from None
                 raise QueryError(f"{name}: {_first_line(exc)}", query_name=name) from None
-            finally:
-                con.close()
         truncated = bool(self.row_cap) and len(frame) > self.row_cap
         if truncated:
             frame = frame.iloc[: self.row_cap]

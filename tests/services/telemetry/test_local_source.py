@@ -156,3 +156,27 @@ def test_only_files_whose_time_range_overlaps_are_read(tmp_path: Path) -> None:
     src = LocalTelemetrySource(root)
     assert src.query("AppRequests | summarize n = count()", timespan=SPAN).frame.n.iloc[0] == 2
     assert src.query("AppRequests | summarize n = count()", timespan=None).frame.n.iloc[0] == 4
+
+
+def test_join_and_union_work_on_the_local_store(tmp_path: Path) -> None:
+    root = tmp_path / "t"
+    write(root, "AppRequests", [req(1, op="op-1", name="GET /a"), req(2, op="op-2", name="GET /b")])
+    write(
+        root,
+        "AppDependencies",
+        [
+            {
+                "TimeGenerated": AT - timedelta(minutes=1),
+                "OperationId": "op-1",
+                "Target": "api.dopa.go.th",
+                "ItemCount": 1,
+            }
+        ],
+    )
+    src = LocalTelemetrySource(root)
+    joined = src.query(
+        "AppRequests | join kind=inner (AppDependencies) on OperationId | project Name, Target", timespan=SPAN
+    ).frame
+    assert list(zip(joined.Name, joined.Target, strict=True)) == [("GET /a", "api.dopa.go.th")]
+    both = src.query("union AppRequests, AppDependencies | summarize n = count()", timespan=SPAN).frame
+    assert both.n.iloc[0] == 3

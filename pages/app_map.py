@@ -1,0 +1,39 @@
+"""Application map: the roles, what they call, and which calls are unhealthy."""
+
+import streamlit as st
+
+from app.auth import current_actor
+from app.data import catalogue_query
+from app.ui import format as fmt
+from app.ui.errors import shown_errors
+from app.ui.timerange import time_range
+from services.monitoring import appmap
+
+actor = current_actor()
+st.title("Application map")
+st.caption("A node per role (AppRoleName) and per dependency target, as in Application Insights' Application map.")
+start, end = time_range("appmap")
+with shown_errors("drawing the application map"):
+    amap = appmap.app_map(catalogue_query, actor=actor, start=start, end=end)
+    for note in amap.notes:
+        st.warning(note)
+    if amap.nodes.empty and amap.edges.empty:
+        st.info(f"No requests or dependency calls between {fmt.when(start)} and {fmt.when(end)}; widen the range.")
+        st.stop()
+    st.graphviz_chart(amap.dot, width="stretch")
+    st.caption(appmap.RULE + " Edge labels: calls, failure rate = failed / calls, average duration.")
+    pct = {"failure_rate": st.column_config.NumberColumn("failure rate", format="percent")}
+    st.dataframe(amap.edges, hide_index=True, width="stretch", column_config=pct, key="appmap.edges")
+    st.subheader("Open a node", divider="gray")
+    node = st.selectbox("Node", amap.node_names, key="appmap.node")
+    callers = appmap.callers(amap, node)
+    for role in callers:
+        params = {"role": role}
+        c1, c2 = st.columns(2)
+        c1.page_link("../pages/failures.py", label=f"Failures of {role}", icon=":material/error:", query_params=params)
+        c2.page_link(
+            "../pages/performance.py", label=f"Performance of {role}", icon=":material/timer:", query_params=params
+        )
+    if node not in amap.roles:
+        st.caption(f"{node} is a dependency target; the links open the roles that call it.")
+        st.dataframe(amap.edges[amap.edges["Target"] == node], hide_index=True, width="stretch", column_config=pct)

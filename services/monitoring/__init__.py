@@ -1,0 +1,1 @@
+"""Monitoring views in the Application Insights manner: failures, performance, transactions, application map."""

@@ -1,0 +1,124 @@
+"""The application map: a node per role and per dependency target, edges with calls, failure rate and duration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from services.auth import Actor
+from services.monitoring.common import Runner, allowed, fetch, to_int
+
+FAILURE_RATE_LIMIT = 0.05
+AVG_MS_LIMIT = 1000.0
+RULE = (
+    f"An edge or role is red when its failure rate is above {FAILURE_RATE_LIMIT:.0%} "
+    f"or its average duration above {AVG_MS_LIMIT / 1000:g} s."
+)
+RED, GREEN, GREY = "#d33", "#2e7d32", "#888888"
+
+
+@dataclass
+class AppMap:
+    """Roles (requests, failures, average duration), calls per role and target, and the DOT text."""
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    dot: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def roles(self) -> list[str]:
+        """The role nodes, busiest first."""
+        return [str(r) for r in self.nodes["AppRoleName"]] if not self.nodes.empty else []
+
+    @property
+    def node_names(self) -> list[str]:
+        """Every node: the roles, then the targets that are no role, most called first."""
+        targets = [] if self.edges.empty else [str(t) for t in dict.fromkeys(self.edges["Target"])]
+        return self.roles + [t for t in targets if t not in self.roles]
+
+
+def callers(amap: AppMap, node: str) -> list[str]:
+    """The roles whose failures and performance a node leads to: the role itself, or the roles calling a target."""
+    if node in amap.roles:
+        return [node]
+    if amap.edges.empty:
+        return []
+    return [str(r) for r in dict.fromkeys(amap.edges.loc[amap.edges["Target"] == node, "AppRoleName"])]
+
+
+def unhealthy(failure_rate: float, avg_ms: float) -> bool:
+    """The rule: failure rate above 5 % or average duration above 1 s."""
+    return failure_rate > FAILURE_RATE_LIMIT or avg_ms > AVG_MS_LIMIT
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string whose content is `text` (quotes, backslashes and newlines escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "") + '"'
+
+
+def _rate(value: float) -> str:
+    return f"{value:.2%}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def dot(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
+    """DOT text: roles as boxes, targets as ellipses (a target named like a role is that role), red when unhealthy."""
+    lines = [
+        "digraph appmap {",
+        'rankdir=LR; nodesep=0.4; ranksep=1.0; node [fontname="Helvetica", fontsize=10]; '
+        'edge [fontname="Helvetica", fontsize=9];',
+    ]
+    role_rows = nodes.to_dict("records") if not nodes.empty else []
+    edge_rows = edges.to_dict("records") if not edges.empty else []
+    roles = {str(r["AppRoleName"]) for r in role_rows}
+    for r in role_rows:
+        rate, avg = float(r["failure_rate"]), float(r["avg_ms"])
+        bad = unhealthy(rate, avg)
+        label = f"{r['AppRoleName']}\n{int(r['requests']):,} requests · {_rate(rate)} failed · avg {_ms(avg)}"
+        lines.append(
+            f'{quote("role:" + str(r["AppRoleName"]))} [shape=box, style="rounded,filled", fillcolor="#eef4ff", '
+            f'color="{RED if bad else GREEN}", penwidth={3 if bad else 1.5}, label={quote(label)}];'
+        )
+    targets: set[str] = set()
+    for e in edge_rows:
+        target = str(e["Target"])
+        if target in roles or target in targets:
+            continue
+        targets.add(target)
+        lines.append(
+            f'{quote("target:" + target)} [shape=ellipse, style=filled, fillcolor="#f4f4f4", color="{GREY}", '
+            f"label={quote(target + chr(10) + str(e['DependencyType']))}];"
+        )
+    for e in edge_rows:
+        target = str(e["Target"])
+        head = "role:" + target if target in roles else "target:" + target
+        rate, avg = float(e["failure_rate"]), float(e["avg_ms"])
+        colour = RED if unhealthy(rate, avg) else GREY
+        label = f"{int(e['calls']):,} calls\n{_rate(rate)} failed\navg {_ms(avg)}"
+        lines.append(
+            f"{quote('role:' + str(e['AppRoleName']))} -> {quote(head)} [label={quote(label)}, "
+            f'color="{colour}", fontcolor="{colour}", penwidth={3 if colour == RED else 1.2}];'
+        )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> AppMap:
+    """The map over a range: role nodes from AppRequests, edges from AppDependencies."""
+    allowed(actor)
+    notes: list[str] = []
+    nodes = to_int(fetch(run, "appmap_nodes", start, end, notes), "requests", "failed")
+    edges = to_int(fetch(run, "appmap_edges", start, end, notes), "calls", "failed")
+    for frame in (nodes, edges):
+        for col in ("failure_rate", "avg_ms"):
+            if col in frame:
+                frame[col] = frame[col].astype(float).fillna(0.0)
+    if not edges.empty:
+        edges["unhealthy"] = [unhealthy(f, a) for f, a in zip(edges["failure_rate"], edges["avg_ms"], strict=True)]
+    return AppMap(nodes=nodes, edges=edges, dot=dot(nodes, edges), notes=notes)

@@ -1,0 +1,47 @@
+"""The Logs page's Serilog (CLEF) upload: parse, store the good events, say what was skipped."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.resources import settings
+from app.ui.errors import shown_errors
+from services.auth import Actor
+from services.telemetry import clef_import
+
+SHOWN_BAD_LINES = 20
+
+
+def clef_upload(actor: Actor) -> None:
+    """An expander with the uploader, the service name and the import button."""
+    with st.expander("Import Serilog logs (CLEF)", icon=":material/upload_file:"):
+        st.caption(
+            "Serilog compact JSON, one event per line (Serilog.Formatting.Compact). Events with `@x` go to "
+            "AppExceptions, the others to AppTraces, into the local telemetry store; then query them here with KQL."
+        )
+        if settings().telemetry_source != "local":
+            st.info(f"Imports go to the local store {settings().telemetry_dir}, not to the configured Azure source.")
+        files = st.file_uploader(
+            "CLEF files", type=["clef", "json", "jsonl", "log", "txt"], accept_multiple_files=True, key="logs.clef"
+        )
+        service = st.text_input(
+            "Service (AppRoleName for events without an Application property)",
+            value=settings().service_name,
+            key="logs.clef.service",
+        )
+        if st.button("Import", key="logs.import", disabled=not files):
+            with shown_errors("importing the CLEF file"):
+                report = clef_import.import_sources(
+                    settings().telemetry_dir,
+                    [(f.name, f.getvalue()) for f in files or []],
+                    actor=actor,
+                    service=service.strip() or settings().service_name,
+                )
+                st.cache_data.clear()  # the new rows must show in the next queries
+                st.success(report.summary().capitalize() + ".")
+                if report.bad:
+                    lines = "\n".join(f"- {where}: {why}" for where, why in report.bad[:SHOWN_BAD_LINES])
+                    more = report.bad_count - min(report.bad_count, SHOWN_BAD_LINES)
+                    st.warning(
+                        f"{report.bad_count:,} line(s) skipped:\n{lines}" + (f"\n- … and {more:,} more" if more else "")
+                    )

@@ -1,0 +1,1 @@
+"""Logs: the KQL explorer's saved queries, stored per user."""

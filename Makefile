@@ -47,6 +47,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/slo_bench.py
 	$(BIN)/python bench/k6_import_bench.py
+	$(BIN)/python bench/worker_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

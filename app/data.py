@@ -9,6 +9,8 @@ import streamlit as st
 from app.resources import settings, telemetry_source
 from services.auth import Actor
 from services.db import session_scope
+from services.monitoring import live
+from services.monitoring.live import LiveSnapshot
 from services.slos import service as slo_service
 from services.slos.evaluation import SloDefinition, SloStatus, evaluate
 from services.telemetry import catalogue
@@ -50,3 +52,9 @@ def clear_slo_caches() -> None:
 def service_name() -> str:
     """The service the backoffice watches."""
     return settings().service_name
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=32)
+def live_snapshot(_actor: Actor, role: str, service: str, at: datetime) -> LiveSnapshot:
+    """Live metrics as of `at` (floored to 5 s, so every viewer in the same 5 s shares one set of queries)."""
+    return live.snapshot(telemetry_source(), actor=_actor, service=service, at=at)

@@ -10,13 +10,31 @@ PAGES = {
     ],
     "Monitoring": [
         ("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos"),
+        ("../pages/live_metrics.py", "Live metrics", ":material/monitor_heart:", "live"),
         ("../pages/logs.py", "Logs (KQL)", ":material/manage_search:", "logs"),
+        ("../pages/failures.py", "Failures", ":material/error:", "failures"),
+        ("../pages/performance.py", "Performance", ":material/timer:", "performance"),
+        ("../pages/transactions.py", "Transactions", ":material/receipt_long:", "transactions"),
+        ("../pages/app_map.py", "Application map", ":material/hub:", "app_map"),
     ],
     "Incident Response": [
         ("../pages/triage.py", "Triage queue", ":material/emergency:", "triage"),
+        ("../pages/alert_rules.py", "Alert rules", ":material/notifications_active:", "alert_rules"),
+        ("../pages/notifications.py", "Notification log", ":material/outgoing_mail:", "notifications"),
+        ("../pages/runbooks.py", "Runbooks", ":material/checklist:", "runbooks"),
+        ("../pages/incident_metrics.py", "Incident metrics", ":material/insights:", "incident_metrics"),
     ],
-    "Product": [],
-    "Testing & Capacity Planning": [],
+    "Postmortem & RCA": [
+        ("../pages/postmortems.py", "Postmortems", ":material/history_edu:", "postmortems"),
+    ],
+    "Product": [
+        ("../pages/business.py", "Business metrics", ":material/storefront:", "business"),
+    ],
+    "Testing & Capacity Planning": [
+        ("../pages/loadtests.py", "Load tests", ":material/bolt:", "loadtests"),
+        ("../pages/loadtest_compare.py", "Compare runs", ":material/compare_arrows:", "loadtest_compare"),
+        ("../pages/capacity.py", "Capacity plan", ":material/trending_up:", "capacity"),
+    ],
     "Administration": [
         ("../pages/audit.py", "Audit log", ":material/history:", "audit"),
     ],

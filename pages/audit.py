@@ -12,7 +12,8 @@ from services.db import session_scope
 actor = current_actor()
 st.title("Audit log")
 st.caption("Append-only: who changed what, when, with the values before and after.")
-entity = st.selectbox("Entity", ["(all)", "slo"], key="audit.entity")
+ENTITIES = ["slo", "incident", "severity", "runbook", "postmortem", "alert_rule", "loadtest_run", "saved_query"]
+entity = st.selectbox("Entity", ["(all)", *ENTITIES], key="audit.entity")
 with shown_errors("reading the audit log"):
     with session_scope() as s:
         records = audit.list_records(s, actor=actor, entity=None if entity == "(all)" else entity)

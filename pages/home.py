@@ -16,13 +16,13 @@ from services.incidents.workflow import OPEN_STATUSES
 from services.overview import PRACTICES, tiles
 
 LINKS = {
-    "Monitoring": ("../pages/slos.py", "SLOs & error budgets"),
+    "Monitoring": ("../pages/failures.py", "Failures"),
     "Incident Response": ("../pages/triage.py", "Triage queue"),
     "Postmortem & RCA": ("../pages/postmortems.py", "Postmortems"),
-    "Testing": ("../pages/logs.py", "Release telemetry"),
-    "Capacity Planning": ("../pages/logs.py", "Traffic in Logs"),
-    "Development": ("../pages/logs.py", "Releases in Logs"),
-    "Product": ("../pages/logs.py", "Business events"),
+    "Testing": ("../pages/loadtests.py", "Load tests"),
+    "Capacity Planning": ("../pages/capacity.py", "Capacity plan"),
+    "Development": ("../pages/performance.py", "Performance by release"),
+    "Product": ("../pages/business.py", "Business metrics"),
 }
 ICON = {
     "ok": ":material/check_circle:",

@@ -12,15 +12,26 @@ ROLES: tuple[str, ...] = ("viewer", "developer", "operator", "lead", "admin")
 PERMISSIONS: dict[str, str] = {
     "slo.read": "viewer",
     "telemetry.query": "viewer",
+    "query.read": "viewer",
+    "query.save": "viewer",
+    "telemetry.import": "developer",
     "audit.read": "viewer",
     "slo.create": "lead",
     "slo.update": "lead",
     "slo.delete": "lead",
     "demo.seed": "admin",
+    "loadtest.read": "viewer",
+    "loadtest.import": "developer",
+    "loadtest.delete": "lead",
     "incident.read": "viewer",
     "incident.create": "operator",
     "incident.triage": "operator",
     "severity.edit": "lead",
+    "runbook.edit": "lead",
+    "postmortem.edit": "operator",
+    "postmortem.publish": "lead",
+    "alert.read": "viewer",
+    "alert.edit": "lead",
 }
 
 

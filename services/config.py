@@ -32,6 +32,34 @@ class Settings(BaseSettings):
     local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
     default_user: str = "admin"
     demo_live_interval_s: float = 5.0
+    loadtest_dir: Path = DATA_DIR / "loadtests"
+    loadtest_max_upload_mb: int = 1024
+    public_url: str = "http://localhost:8501"
+    webhook_port: int = 8502
+    webhook_token: SecretStr | None = None
+    worker_interval_s: float = 10.0
+    alert_email_to: str = "sre-operators@mana.example"
+    account_lock_webhook_url: str = "http://127.0.0.1:8600/account-lock"
+    board: Literal["none", "azure-devops", "github"] = "none"
+    board_timeout_s: float = 10.0
+    azure_devops_org_url: str | None = None
+    azure_devops_project: str | None = None
+    azure_devops_pat: SecretStr | None = None
+    github_repo: str | None = None
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_sender: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    webhook_secret: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    graph_api_url: str = "https://graph.microsoft.com"
+    graph_access_token: SecretStr | None = None
+    notify_timeout_s: float = 10.0
 
     @field_validator("azure_workspace_id", "azure_resource_id", "azure_connection_verify", mode="before")
     @classmethod

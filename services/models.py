@@ -1,8 +1,31 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from services.alerts.models import Alert, AlertEvent, AlertRule, OutboxMessage
 from services.audit import AuditRecord
 from services.db import Base
-from services.incidents.models import Incident, IncidentEvent, SeverityDefinition
+from services.incidents.models import BoardIssueLink, Incident, IncidentEvent, Runbook, SeverityDefinition
+from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
+from services.logs.models import SavedQuery
+from services.postmortems.models import Postmortem
 from services.slos.models import Slo
 
-__all__ = ["Incident", "IncidentEvent", "SeverityDefinition", "AuditRecord", "Base", "Slo"]
+__all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertRule",
+    "AuditRecord",
+    "Base",
+    "BoardIssueLink",
+    "Incident",
+    "IncidentEvent",
+    "LoadTestCheck",
+    "LoadTestEndpoint",
+    "LoadTestRun",
+    "LoadTestThreshold",
+    "OutboxMessage",
+    "Postmortem",
+    "Runbook",
+    "SavedQuery",
+    "SeverityDefinition",
+    "Slo",
+]

@@ -48,6 +48,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/slo_bench.py
 	$(BIN)/python bench/k6_import_bench.py
 	$(BIN)/python bench/worker_bench.py
+	$(BIN)/python bench/monitoring_bench.py
+	$(BIN)/python bench/live_clef_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,10 @@ st.caption(
 with shown_errors("planning capacity"):
     runs = [r for r in run_reports(actor, actor.name) if r.has_points]
     if not runs:
-        st.info("Capacity planning needs a run with raw points (its `--out json` or `--out csv`); import one first.")
+        st.info(
+            "Capacity planning needs a ramping run with raw points (its `--out json` or `--out csv`); import one "
+            "on the Load tests page first."
+        )
         st.stop()
     by_id = {r.id: r for r in runs}
     c1, c2 = st.columns(2)

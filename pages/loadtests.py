@@ -19,8 +19,9 @@ with shown_errors("loading the load-test runs"):
     runs = run_reports(actor, actor.name)
     if not runs:
         st.info(
-            "No runs yet. Import a k6 summary and/or its `--out json` file above, "
-            "or use `sre-backoffice loadtest import`."
+            "No runs yet. Import a k6 summary and/or its `--out json` file above, or from a terminal; "
+            "to try it with the real k6 run kept in this repository: `sre-backoffice loadtest import "
+            "tests/fixtures/k6/summary.json tests/fixtures/k6/out.ndjson --service mana --label sample`."
         )
         st.stop()
     st.dataframe(

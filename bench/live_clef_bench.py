@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_data, timed  # noqa: E402
 from services.auth import Actor  # noqa: E402
-from services.demo import seed  # noqa: E402
 from services.monitoring import live  # noqa: E402
 from services.telemetry.clef_import import import_files  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
@@ -55,25 +55,6 @@ def cpu_timed(fn, repeat: int) -> tuple[float, float, object]:  # type: ignore[n
         walls.append(time.perf_counter() - w)
         cpus.append(cpu() - c)
     return statistics.median(walls), statistics.median(cpus), out
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
-def ensure_data(data: Path, rows: int) -> Path:
-    root = data / "telemetry"
-    marker = data / f"seeded-{rows}"
-    if not marker.exists():
-        print(f"seeding {rows:,} AppRequests rows over 30 days into {root} …", flush=True)
-        seed(root, days=30, seed=7, end=END, rate_per_minute=rows / (30 * 24 * 60))
-        marker.touch()
-    return root
 
 
 _TEMPLATES = [

@@ -31,8 +31,8 @@ logging.getLogger("streamlit").setLevel(logging.ERROR)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_data  # noqa: E402
 from services.auth import Actor  # noqa: E402
-from services.demo import seed  # noqa: E402
 from services.monitoring import appmap, failures, performance, transactions  # noqa: E402
 from services.monitoring.common import Runner, source_runner  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
@@ -41,17 +41,6 @@ from services.telemetry.store import table_files  # noqa: E402
 END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ACTOR = Actor("bench", "viewer")
 ACCOUNT = "wichai.j97@gmail.com"  # a demo account that logs in now and then: the search reads the whole range
-
-
-def ensure_data(data: Path, rows: int) -> Path:
-    """The slo_bench data set, seeded when its marker is missing."""
-    root = data / "telemetry"
-    marker = data / f"seeded-{rows}"
-    if not marker.exists():
-        print(f"seeding {rows:,} AppRequests rows over 30 days into {root} …", flush=True)
-        seed(root, days=30, seed=7, end=END, rate_per_minute=rows / (30 * 24 * 60))
-        marker.touch()
-    return root
 
 
 def failures_page(run: Runner, start: datetime, end: datetime) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ logging.getLogger("streamlit").setLevel(logging.ERROR)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import timed  # noqa: E402
 from services.demo import seed  # noqa: E402
 from services.slos.evaluation import SloDefinition, evaluate, series  # noqa: E402
 from services.slos.service import TEAM_TARGETS  # noqa: E402
@@ -43,15 +43,6 @@ WINDOWS = {
     "6h": timedelta(hours=6),
     "3d": timedelta(days=3),
 }
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def bare_duckdb(root: Path, slos: list[SloDefinition], at: datetime) -> list[tuple[int, int]]:

@@ -94,11 +94,9 @@ def main() -> None:
     ap.add_argument("--rules", type=int, default=200)
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "slo10m")
     args = ap.parse_args()
-    root = args.data / "telemetry"
-    if not (args.data / "seeded-10000000").exists():
-        import subprocess
+    from bench.common import ensure_data
 
-        subprocess.run([sys.executable, str(ROOT / "bench" / "slo_bench.py"), "--repeat", "1"], check=True)
+    root = ensure_data(args.data)
     db = args.data / "worker.db"
     db.unlink(missing_ok=True)
     os.environ.update(SRE_TELEMETRY_DIR=str(root), SRE_DATABASE_URL=f"sqlite:///{db}")

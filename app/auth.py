@@ -1,17 +1,32 @@
-"""Who is using the page: a configured local identity in the embedded mode."""
+"""Who is using the page: the Entra ID sign-in (SRE_AUTH_MODE=entra, Streamlit's OIDC) or, in the embedded mode,
+a configured local identity picked in the sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from services.auth import Actor, local_actor
+from services.auth import Actor, actor_from_claims, local_actor
 from services.config import get_settings
 
 KEY = "auth.user"
 
 
+def entra_mode() -> bool:
+    """Whether users sign in with Microsoft Entra ID."""
+    return get_settings().auth_mode == "entra"
+
+
+def signed_in() -> bool:
+    """Entra mode: whether this browser session has signed in (always true in the embedded mode)."""
+    return not entra_mode() or bool(st.user.get("is_logged_in"))
+
+
 def current_actor() -> Actor:
-    """The identity picked in the sidebar (the default user until one is picked)."""
+    """The signed-in user (Entra mode) or the identity picked in the sidebar (the default until one is picked)."""
+    if entra_mode():
+        settings = get_settings()
+        claims = {k: st.user.get(k) for k in ("preferred_username", "email", "name", "sub", "roles")}
+        return actor_from_claims(claims, role_map=settings.entra_roles(), default_role=settings.entra_default_role)
     users = get_settings().local_identities()
     name = st.session_state.get(KEY) or get_settings().default_user
     if name not in users:
@@ -36,3 +51,15 @@ def identity_picker() -> Actor:
         "Permissions are checked by the service layer whatever the page shows.",
     )
     return current_actor()
+
+
+def sign_in_gate() -> None:
+    """Entra mode: a sign-in page until the session has signed in; then who is signed in, and sign-out."""
+    if not signed_in():
+        st.title("SRE Backoffice")
+        st.write("Sign in with your organisation's Microsoft account to continue.")
+        st.button("Sign in with Microsoft", type="primary", on_click=st.login, args=("microsoft",), key="auth.login")
+        st.stop()
+    actor = current_actor()
+    st.sidebar.markdown(f"Signed in as **{actor.name}** ({actor.role})")
+    st.sidebar.button("Sign out", on_click=st.logout, key="auth.logout")

@@ -3,13 +3,20 @@
 import streamlit as st
 
 from app import navigation
-from app.auth import identity_picker
+from app.auth import entra_mode, identity_picker, sign_in_gate
 from app.resources import settings, telemetry_source
 from services.errors import ServiceError
 
 st.set_page_config(page_title="SRE Backoffice · mana", page_icon=":material/monitor_heart:", layout="wide")
+if entra_mode():
+    try:
+        sign_in_gate()
+    except ServiceError as exc:  # signed in, but refused (no app role)
+        st.error(str(exc))
+        st.stop()
 pg = st.navigation(navigation.build(), position="sidebar", expanded=True)
-identity_picker()
+if not entra_mode():
+    identity_picker()
 try:
     where = telemetry_source().describe()
 except ServiceError as exc:  # a misconfigured source: say so once here; pages that need telemetry say it too

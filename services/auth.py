@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from services.errors import InvalidInput, PermissionDenied
 
@@ -77,3 +79,21 @@ def local_actor(name: str | None = None) -> Actor:
     if name not in users:
         raise InvalidInput(f"Unknown user {name!r}; configured users: {', '.join(users)} (SRE_LOCAL_USERS).")
     return Actor(name=name, role=users[name])
+
+
+def actor_from_claims(claims: Mapping[str, Any], *, role_map: Mapping[str, str], default_role: str) -> Actor:
+    """The actor an Entra ID sign-in stands for: the highest backoffice role among the token's app roles.
+
+    A user without a mapped app role gets `default_role`; with none configured, access is refused.
+    """
+    name = next((str(claims[k]) for k in ("preferred_username", "email", "name", "sub") if claims.get(k)), "")
+    if not name:
+        raise PermissionDenied("The sign-in carried no user name; sign in again.")
+    granted = [role_map[r] for r in claims.get("roles") or [] if r in role_map]
+    if not granted:
+        if not default_role:
+            raise PermissionDenied(
+                f"{name} has none of the backoffice's app roles ({', '.join(role_map)}); ask an admin to assign one."
+            )
+        granted = [default_role]
+    return Actor(name=name, role=max(granted, key=role_rank))

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     query_row_cap: int = 50_000
     service_name: str = "mana"
     display_timezone: str = "UTC"
+    auth_mode: Literal["local", "entra"] = "local"
+    entra_role_map: str = (
+        "SRE.Admin:admin,SRE.Lead:lead,SRE.Operator:operator,SRE.Developer:developer,SRE.Viewer:viewer"
+    )
+    entra_default_role: str = "viewer"
     local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
     default_user: str = "admin"
     demo_live_interval_s: float = 5.0
@@ -65,6 +70,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v == "" else v
+
+    def entra_roles(self) -> dict[str, str]:
+        """Entra ID app role value -> backoffice role."""
+        out: dict[str, str] = {}
+        for part in self.entra_role_map.split(","):
+            claim, _, role = part.strip().rpartition(":")
+            if claim:
+                out[claim.strip()] = role.strip()
+        return out
 
     def local_identities(self) -> dict[str, str]:
         """The configured local identities, name -> role."""

@@ -15,6 +15,8 @@ from services.config import get_settings
 from services.db import get_engine, make_engine
 from services.migrate import upgrade
 
+pytest_plugins = ["tests.azure_fake"]
+
 PG_ADMIN_URL = os.environ.get("SRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

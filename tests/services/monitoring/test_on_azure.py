@@ -15,12 +15,10 @@ from services.auth import Actor
 from services.monitoring import appmap, failures, performance, transactions
 from services.monitoring.common import source_runner
 from services.telemetry.local import LocalTelemetrySource
+from tests import azure_fake as fake
 from tests.services.monitoring.fixtures import write_all
-from tests.services.telemetry import test_azure_source as fake
 from tests.telemetry_fixtures import AT
 
-# the HTTPS Log Analytics fake's fixtures, shared with the Azure source's own tests
-ca, ca_pem, https_server, server = fake.ca, fake.ca_pem, fake.https_server, fake.server
 START, END = AT - timedelta(days=1), AT
 VIEWER = Actor("vera", "viewer")
 

@@ -1,26 +1,15 @@
-"""AzureTelemetrySource through the real LogsQueryClient against a local HTTPS Log Analytics fake.
-
-The fake executes the KQL it receives with duckdb-kql over a small AppRequests table, applying the
-request's timespan the way the service does, and answers in the service's JSON shape.
-"""
+"""AzureTelemetrySource through the real LogsQueryClient against the local HTTPS Log Analytics of
+tests/azure_fake.py: results, batches, partial answers, literals and construction."""
 
 from __future__ import annotations
 
 import json
-import socket
-import ssl
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import duckdb
-import duckdb_kql
 import pandas as pd
 import pytest
-import trustme
-from azure.core.credentials import AccessToken
-from azure.core.exceptions import ClientAuthenticationError
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -35,188 +24,22 @@ from services.telemetry.azure import (
 )
 from services.telemetry.kql import literal
 from services.telemetry.source import QuerySpec
-
-TOKEN = "eyJhbGciOiJub25lIn0.c2VjcmV0LXRlc3QtdG9rZW4.sig-DO-NOT-LEAK"
-WORKSPACE = "11111111-2222-3333-4444-555555555555"
-RESOURCE = "/subscriptions/sub-1/resourceGroups/rg-mana/providers/microsoft.insights/components/mana-ai"
-T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-HOUR = (T0, T0 + timedelta(hours=1))
-
-# (minutes after T0, AppRoleName, Name, Success, ResultCode, DurationMs, ItemCount)
-ROWS = [
-    (-60, "api", "GET /a", True, "200", 10.0, 1),  # before the timespan
-    (0, "api", "GET /a", True, "200", 120.0, 1),
-    (5, "api", "GET /a", True, "200", 80.0, 1),
-    (10, "api", "GET /a", False, "500", 300.0, 1),
-    (15, "api", "POST /b", True, "201", 50.5, 2),
-    (20, "api", "GET /c", True, "200", 7.25, 1),
-    (90, "worker", "Job", True, "", 1000.0, 1),  # after the timespan
-]
-
-
-class FakeCredential:
-    """Counts token requests; the token is a secret that must never show up in messages."""
-
-    def __init__(self) -> None:
-        self.scopes: list[tuple[str, ...]] = []
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(TOKEN, 9_999_999_999)
-
-
-class FailingCredential:
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        raise ClientAuthenticationError(message="DefaultAzureCredential failed to retrieve a token.\nMore lines")
-
-
-# --- the fake Log Analytics service -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
-    # A dedicated server: overriding the session-wide httpserver_ssl_context would turn every
-    # other test's `httpserver` into HTTPS as well.
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    server = HTTPServer(host="localhost", port=0, ssl_context=context)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
-@pytest.fixture
-def server(https_server: HTTPServer) -> Iterator[HTTPServer]:
-    https_server.clear()
-    yield https_server
-    https_server.check()
-    https_server.clear()
-
-
-@pytest.fixture(scope="module")
-def db() -> duckdb.DuckDBPyConnection:
-    con = duckdb_kql.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        "CREATE TABLE app_requests_all (TimeGenerated TIMESTAMPTZ, AppRoleName VARCHAR, Name VARCHAR, "
-        "Success BOOLEAN, ResultCode VARCHAR, DurationMs DOUBLE, ItemCount BIGINT)"
-    )
-    con.executemany(
-        "INSERT INTO app_requests_all VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(T0 + timedelta(minutes=m), *rest) for m, *rest in ROWS],
-    )
-    return con
-
-
-def _col_type(series: pd.Series) -> str:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"
-    if pd.api.types.is_bool_dtype(series):
-        return "bool"
-    if pd.api.types.is_integer_dtype(series):
-        return "long"
-    if pd.api.types.is_float_dtype(series):
-        return "real"
-    first = series.dropna().iloc[0] if series.notna().any() else None
-    if isinstance(first, Decimal | float):
-        return "real"
-    if isinstance(first, datetime):
-        return "datetime"
-    return "string"
-
-
-def _cell(value: Any) -> Any:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime):
-        ts = pd.Timestamp(value)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, Decimal):
-        return float(value)
-    return value.item() if hasattr(value, "item") else value
-
-
-def execute(db: duckdb.DuckDBPyConnection, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """What Log Analytics does with a query body: filter every table to the timespan, run the KQL."""
-    cur = db.cursor()
-    try:
-        where = ""
-        if body.get("timespan"):
-            start, end = (datetime.fromisoformat(p) for p in body["timespan"].split("/"))
-            where = f" WHERE TimeGenerated BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'"
-        cur.execute(f"CREATE TEMP VIEW AppRequests AS SELECT * FROM app_requests_all{where}")
-        try:
-            frame = duckdb_kql.df(cur, body["query"])
-        except (duckdb_kql.KqlError, duckdb.Error) as exc:
-            inner = {"code": "SemanticError", "message": str(exc).strip().splitlines()[0]}
-            error = {"code": "BadArgumentError", "message": "The request had some invalid properties"}
-            return 400, {"error": {**error, "innererror": inner}}
-    finally:
-        cur.close()
-    columns = [{"name": str(c), "type": _col_type(frame[c])} for c in frame.columns]
-    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return 200, {"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]}
-
-
-def json_response(status: int, payload: dict[str, Any]) -> Response:
-    return Response(json.dumps(payload), status=status, content_type="application/json")
-
-
-def honest(db: duckdb.DuckDBPyConnection) -> Callable[[Request], Response]:
-    def handler(request: Request) -> Response:
-        return json_response(*execute(db, json.loads(request.get_data())))
-
-    return handler
-
-
-def honest_batch(db: duckdb.DuckDBPyConnection) -> Callable[[Request], Response]:
-    def handler(request: Request) -> Response:
-        answers = []
-        for req in json.loads(request.get_data())["requests"]:
-            assert req["workspace"] == WORKSPACE
-            assert req["path"] == "/query"
-            status, body = execute(db, req["body"])
-            answers.append({"id": req["id"], "status": status, "body": body})
-        answers.reverse()  # the service does not promise any order
-        return json_response(200, {"responses": answers})
-
-    return handler
-
-
-QUERY_PATH = f"/v1/workspaces/{WORKSPACE}/query"
-
-
-def make_source(server: HTTPServer, ca_pem: str, **kw: Any) -> AzureTelemetrySource:
-    args: dict[str, Any] = {
-        "workspace_id": WORKSPACE,
-        "resource_id": None,
-        "endpoint": f"https://localhost:{server.port}",
-        "credential": FakeCredential(),
-        "server_timeout_s": 30,
-        "row_cap": 1000,
-        "connection_verify": ca_pem,
-        "retry_total": 0,
-    }
-    args.update(kw)
-    return AzureTelemetrySource(**args)
-
-
-# --- success paths ------------------------------------------------------------------------------
+from tests.azure_fake import (
+    HOUR,
+    QUERY_PATH,
+    RESOURCE,
+    ROWS,
+    T0,
+    TOKEN,
+    WORKSPACE,
+    FakeCredential,
+    error_body,
+    execute,
+    honest,
+    honest_batch,
+    json_response,
+    make_source,
+)
 
 PER_NAME = (
     "AppRequests\n"
@@ -336,7 +159,7 @@ def test_batch_with_one_failing_query_names_it(server: HTTPServer, ca_pem: str, 
 
 def test_batch_level_error_names_the_queries(server: HTTPServer, ca_pem: str) -> None:
     server.expect_request("/v1/$batch", method="POST").respond_with_json(
-        _error_body("InsufficientAccessError", "The provided credentials have insufficient access"),
+        error_body("InsufficientAccessError", "The provided credentials have insufficient access"),
         status=403,
     )
     specs = [
@@ -434,150 +257,6 @@ def test_syntax_error_from_the_service_names_the_query_and_the_inner_message(ser
     assert info.value.query_name == "slo-burn"
     assert "Traceback" not in msg and TOKEN not in msg
 
-
-def _error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
-@pytest.mark.parametrize(
-    ("status", "payload", "expected"),
-    [
-        (
-            401,
-            _error_body("AuthorizationRequiredError", f"Valid authentication was not provided: Bearer {TOKEN}"),
-            [
-                "access refused (HTTP 401)",
-                "Log Analytics Reader",
-                "SRE_AZURE_WORKSPACE_ID",
-                "SRE_AZURE_ACCESS_TOKEN",
-            ],
-        ),
-        (
-            403,
-            _error_body("InsufficientAccessError", "The provided credentials have insufficient access"),
-            [
-                "access refused (HTTP 403)",
-                "Log Analytics Reader",
-                f"workspace {WORKSPACE}",
-                "SRE_AZURE_ACCESS_TOKEN",
-            ],
-        ),
-        (
-            404,
-            _error_body("WorkspaceNotFoundError", "The workspace could not be found"),
-            ["not found", WORKSPACE, "SRE_AZURE_WORKSPACE_ID"],
-        ),
-        (429, _error_body("ThrottledError", "Too many requests"), ["throttling", "try again in a minute"]),
-        (
-            500,
-            _error_body("InternalServerError", "Something broke"),
-            ["HTTP 500", "Something broke", "try again"],
-        ),
-        (
-            503,
-            _error_body("ServiceUnavailable", "Down for maintenance"),
-            ["HTTP 503", "Down for maintenance"],
-        ),
-        (
-            502,
-            _error_body("BadGateway", f"upstream echoed Authorization: Bearer {TOKEN} and {TOKEN}"),
-            ["HTTP 502", "Bearer ***", "and ***"],
-        ),
-    ],
-)
-def test_http_errors_become_one_query_error(
-    server: HTTPServer, ca_pem: str, status: int, payload: dict[str, Any], expected: list[str]
-) -> None:
-    server.expect_request(QUERY_PATH, method="POST").respond_with_json(payload, status=status)
-    with pytest.raises(QueryError) as info:
-        make_source(server, ca_pem).query("AppRequests | take 1", timespan=HOUR, name="availability")
-    msg = str(info.value)
-    assert msg.startswith("availability: ")
-    for part in expected:
-        assert part in msg
-    assert TOKEN not in msg and "Traceback" not in msg
-    assert info.value.__cause__ is None and info.value.__suppress_context__
-    assert len(server.log) == 1  # retry_total=0: no retries
-
-
-def test_resource_errors_name_the_resource_setting(server: HTTPServer, ca_pem: str) -> None:
-    server.expect_request(f"/v1{RESOURCE}/query", method="POST").respond_with_json(
-        _error_body("InsufficientAccessError", "nope"), status=403
-    )
-    source = make_source(server, ca_pem, workspace_id=None, resource_id=RESOURCE)
-    with pytest.raises(QueryError, match="SRE_AZURE_RESOURCE_ID") as info:
-        source.query("AppRequests | take 1", timespan=HOUR, name="q")
-    assert f"resource {RESOURCE}" in str(info.value)
-
-
-def test_a_non_json_answer_is_explained(server: HTTPServer, ca_pem: str) -> None:
-    server.expect_request(QUERY_PATH, method="POST").respond_with_data(
-        "<html>502 Bad Gateway</html>", status=502, content_type="text/html"
-    )
-    with pytest.raises(QueryError, match=r"^q: .*did not answer like Log Analytics"):
-        make_source(server, ca_pem).query("AppRequests | take 1", timespan=HOUR, name="q")
-
-
-def test_connection_refused_says_it_cannot_reach_the_endpoint(ca_pem: str) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    endpoint = f"https://127.0.0.1:{port}"
-    source = AzureTelemetrySource(
-        workspace_id=WORKSPACE,
-        resource_id=None,
-        endpoint=endpoint,
-        credential=FakeCredential(),
-        server_timeout_s=5,
-        row_cap=10,
-        connection_verify=ca_pem,
-        retry_total=0,
-    )
-    with pytest.raises(QueryError) as info:
-        source.query("AppRequests | take 1", timespan=HOUR, name="latency")
-    msg = str(info.value)
-    assert msg.startswith(f"latency: cannot reach {endpoint}")
-    assert "SRE_AZURE_LOGS_ENDPOINT" in msg
-    assert TOKEN not in msg and "Traceback" not in msg
-
-
-def test_untrusted_certificate_points_at_connection_verify(server: HTTPServer) -> None:
-    server.expect_request(QUERY_PATH, method="POST").respond_with_json({"tables": []})
-    source = make_source(server, "", connection_verify=True)  # system CAs do not know the test CA
-    with pytest.raises(QueryError, match=r"cannot reach .*SRE_AZURE_CONNECTION_VERIFY"):
-        source.query("AppRequests | take 1", timespan=HOUR, name="q")
-    assert server.log == []
-
-
-def test_credential_failure_becomes_a_query_error(server: HTTPServer, ca_pem: str) -> None:
-    source = make_source(server, ca_pem, credential=FailingCredential())
-    with pytest.raises(QueryError) as info:
-        source.query("AppRequests | take 1", timespan=HOUR, name="q")
-    msg = str(info.value)
-    assert msg.startswith("q: could not get an Azure access token (DefaultAzureCredential failed")
-    assert "More lines" not in msg and "SRE_AZURE_ACCESS_TOKEN" in msg
-    assert server.log == []
-
-
-def test_kql_syntax_error_is_refused_before_anything_is_sent(server: HTTPServer, ca_pem: str) -> None:
-    server.expect_request(QUERY_PATH).respond_with_json({"tables": []})
-    source = make_source(server, ca_pem)
-    with pytest.raises(QueryError) as info:
-        source.query("AppRequests\n| where Name ==\n| take 5", timespan=HOUR, name="broken")
-    assert info.value.query_name == "broken"
-    assert info.value.line is not None and info.value.column is not None
-    assert f"line {info.value.line}, column {info.value.column}" in str(info.value)
-    with pytest.raises(QueryError, match=r"^KQL syntax error in second at line 1"):
-        source.query_batch(
-            [
-                QuerySpec("first", "AppRequests | take 1", HOUR),
-                QuerySpec("second", "AppRequests | where", HOUR),
-            ]
-        )
-    assert server.log == []
-
-
-# --- injection ----------------------------------------------------------------------------------
 
 HOSTILE = [
     'GET /a" or 1==1 or "',

@@ -7,6 +7,8 @@ k6 fixture (tests/fixtures/k6/out.ndjson) with timestamps shifted run after run,
 fresh child process so that peak memory (ru_maxrss) is the step's own:
   - import:      services.loadtests import of the file (DuckDB stream -> Parquet, figures in SQL, database rows)
   - plain DuckDB: read_json of the same file with the same columns, computing the same per-metric percentiles
+  - plain copy:  read_json of every column the import keeps (time, metric, value, tags) straight to Parquet, nothing
+                 else (no checks, no Metric lines, no figures): the floor of an import that keeps the points
   - pandas:      pandas.read_json(lines=True) on the first 100 MB (extrapolated MB/s; it holds everything in memory)
 No assertion: it prints, a reader judges. Targets: import within 1.5x of the plain DuckDB scan, peak memory < 600 MB.
 """
@@ -113,6 +115,22 @@ print(json.dumps({"seconds": time.perf_counter() - t, "p95": p95,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+CHILD_COPY = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import duckdb
+from services.loadtests.points import _NDJSON_COLUMNS, TAGS
+con = duckdb.connect(); con.execute("SET threads=2"); con.execute("SET memory_limit='300MB'")
+con.execute("SET preserve_insertion_order=false"); con.execute("SET TimeZone='UTC'")
+tags = ", ".join(f'data.tags."{t}" AS "{t}"' for t in TAGS)
+t = time.perf_counter()
+con.execute(f'''COPY (SELECT data.time AS "time", metric, data.value AS "value", {tags}
+    FROM read_json('{sys.argv[3]}', format='newline_delimited', columns={_NDJSON_COLUMNS}, compression='none')
+    WHERE type = 'Point') TO '{sys.argv[4]}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)''')
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
 CHILD_PANDAS = r"""
 import io, json, resource, sys, time
 import pandas as pd
@@ -164,18 +182,21 @@ def main() -> None:
     for stale in (args.data / "loadtests").glob("*.parquet") if (args.data / "loadtests").exists() else []:
         stale.unlink()
     (args.data / "state.db").unlink(missing_ok=True)
-    runs: dict[str, list[dict]] = {"duck": [], "same": [], "imp": [], "pdx": []}
+    runs: dict[str, list[dict]] = {"duck": [], "same": [], "copy": [], "imp": [], "pdx": []}
     for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits every step alike
         runs["duck"].append(child(CHILD_DUCKDB, "", str(big)))
         runs["same"].append(child(CHILD_DUCKDB_SAME, "", str(big)))
+        runs["copy"].append(child(CHILD_COPY, "", str(big), str(args.data / "copy.parquet")))
+        (args.data / "copy.parquet").unlink(missing_ok=True)
         for stale in (args.data / "loadtests").glob("*.parquet") if (args.data / "loadtests").exists() else []:
             stale.unlink()
         (args.data / "state.db").unlink(missing_ok=True)
         runs["imp"].append(child(CHILD_IMPORT, str(args.data), str(big)))
         runs["pdx"].append(child(CHILD_PANDAS, "", str(big), str(args.pandas_mb * 10**6)))
-    duck, same, imp, pdx = (median(runs[k]) for k in ("duck", "same", "imp", "pdx"))
+    duck, same, copy, imp, pdx = (median(runs[k]) for k in ("duck", "same", "copy", "imp", "pdx"))
     seconds = ", ".join(f"{r['seconds']:.2f}" for r in runs["imp"])
     print(f"medians of {args.repeat} interleaved runs; import seconds: {seconds}")
+    print("percentile-scan seconds: " + ", ".join(f"{r['seconds']:.2f}" for r in runs["duck"]))
     print(
         f"file: {size_mb:,.0f} MB NDJSON, {imp['points']:,} points, {imp['requests']:,} requests; Parquet kept: "
         f"{imp['parquet_mb']:,.1f} MB"
@@ -189,12 +210,17 @@ def main() -> None:
         f"{'plain DuckDB scan: the same figures (+endpoints, checks, time)':<58}{same['seconds']:>9.2f}"
         f"{size_mb / same['seconds']:>8.0f}{same['maxrss_mb']:>13.0f}"
     )
+    print(
+        f"{'plain DuckDB copy: the kept columns to Parquet, nothing else':<58}{copy['seconds']:>9.2f}"
+        f"{size_mb / copy['seconds']:>8.0f}{copy['maxrss_mb']:>13.0f}"
+    )
     equal = abs(imp["p95"] - duck["p95"]) < 1e-9 and abs(imp["p95"] - same["p95"]) < 1e-9
     print(
         f"{'import: DuckDB -> Parquet, figures in SQL, DB rows':<58}{imp['seconds']:>9.2f}"
         f"{size_mb / imp['seconds']:>8.0f}{imp['maxrss_mb']:>13.0f}   "
         f"({imp['seconds'] / duck['seconds']:.2f}x the percentile scan, "
-        f"{imp['seconds'] / same['seconds']:.2f}x the same-figures scan; p95 equal: {equal})"
+        f"{imp['seconds'] / same['seconds']:.2f}x the same-figures scan, "
+        f"{imp['seconds'] / copy['seconds']:.2f}x the plain copy; p95 equal: {equal})"
     )
     mb = pdx["bytes"] / 1e6
     print(

@@ -1,8 +1,8 @@
 """Raw k6 points (--out json NDJSON or --out csv, plain or gzip) read by DuckDB, streamed to Parquet, summed up in SQL.
 
-The file never enters Python: DuckDB parses it with explicit columns (one pass checks the lines and reads the
-Metric definitions, one writes every point to a hidden Parquet file),
-and the figures (k6's percentiles are linear interpolation, which quantile_cont reproduces) come from SQL over it.
+The file never enters Python: DuckDB parses it once with explicit columns, checks every line, writes the points to a
+hidden Parquet file and hands the few Metric lines (type and thresholds) to a Python callback on the way; the figures
+(k6's percentiles are linear interpolation, which quantile_cont reproduces) come from SQL over the Parquet file.
 When DuckDB refuses a line, services.loadtests.validate finds the first bad line for the message.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from duckdb import func, sqltypes
 
 from services.errors import InvalidInput
 from services.loadtests import thresholds as expr
@@ -24,7 +25,7 @@ from services.loadtests.schemas import CheckResult, EndpointResult, InputFile, P
 TAGS = ("name", "method", "status", "expected_response", "scenario", "group", "check", "error_code")
 BASE_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 _NDJSON_COLUMNS = (
-    "{'type': 'VARCHAR', 'metric': 'VARCHAR', 'data': 'STRUCT(\"time\" VARCHAR, \"value\" DOUBLE, "
+    "{'type': 'VARCHAR', 'metric': 'VARCHAR', 'data': 'STRUCT(\"time\" TIMESTAMPTZ, \"value\" DOUBLE, "
     + "tags STRUCT("
     + ", ".join(f'"{t}" VARCHAR' for t in TAGS)
     + '), "name" VARCHAR, "type" VARCHAR, "contains" VARCHAR, thresholds JSON)\'}'
@@ -75,7 +76,7 @@ def _source_sql(f: InputFile, kind: str) -> str:
     if kind == "ndjson":
         tags = ", ".join(f'data.tags."{t}" AS "{t}"' for t in TAGS)
         return (
-            f'SELECT "type" AS kind, metric, TRY_CAST(data."time" AS TIMESTAMPTZ) AS "time", data."value" AS "value", '
+            f'SELECT "type" AS kind, metric, data."time" AS "time", data."value" AS "value", '
             f'{tags}, data."type" AS metric_type, data.contains AS contains, data.thresholds AS thresholds '
             f"FROM read_json({path}, format='newline_delimited', columns={_NDJSON_COLUMNS}, compression={compression})"
         )
@@ -117,20 +118,31 @@ def _run(con: duckdb.DuckDBPyConnection, f: InputFile, kind: str, sql: str) -> l
 def stage(
     con: duckdb.DuckDBPyConnection, f: InputFile, kind: str, points_file: Path
 ) -> dict[str, tuple[str, list[str]]]:
-    """Read the Metric definitions (a light pass), then stream every point to Parquet (the full pass)."""
-    # DuckDB parses only the fields a query uses, so the first pass is cheap. A line that is neither a k6 Metric nor
-    # a complete Point aborts the copy through error(); validate.explain then names it.
+    """Stream every point to Parquet and collect the Metric definitions, in one pass over the file."""
+    # A line that is neither a k6 Metric nor a complete Point aborts the copy through error(); validate.explain then
+    # names it. The Metric lines (a handful) are kept out of the Parquet file by a filter that hands them to
+    # _collect: CASE evaluates that branch only for Metric rows, so the callback costs nothing on points.
+    found: list[tuple[str, str | None, str | None]] = []
+
+    def _collect(metric: str, mtype: str | None, thr: str | None) -> bool:
+        found.append((metric, mtype, thr))
+        return False
+
+    con.create_function(
+        "k6_metric_line",
+        _collect,
+        [sqltypes.VARCHAR, sqltypes.VARCHAR, sqltypes.VARCHAR],
+        sqltypes.BOOLEAN,
+        null_handling=func.SPECIAL,
+        side_effects=True,
+    )
     src = _source_sql(f, kind)
-    defs: dict[str, tuple[str, list[str]]] = {}
-    if kind == "ndjson":
-        for metric, mtype, thr in _run(
-            con, f, kind, f"SELECT metric, metric_type, thresholds FROM ({src}) WHERE kind = 'Metric'"
-        ):
-            found = [str(x) for x in (json.loads(thr) if thr else []) or []]
-            old = defs.get(metric, ("", []))
-            defs[metric] = (mtype or old[0], list(dict.fromkeys(old[1] + found)))
     columns = '"time", metric, "value", ' + ", ".join(f'"{t}"' for t in TAGS)
-    keep = f"CASE {_PART} WHEN 'p' THEN true WHEN 'm' THEN false ELSE error('{_NOT_K6}') END"
+    keep = (
+        f"CASE {_PART} WHEN 'p' THEN true "
+        "WHEN 'm' THEN k6_metric_line(metric, metric_type, thresholds::VARCHAR) "
+        f"ELSE error('{_NOT_K6}') END"
+    )
     _run(
         con,
         f,
@@ -138,6 +150,11 @@ def stage(
         f"COPY (SELECT {columns} FROM ({src}) WHERE {keep}) TO {_q(str(points_file))} "
         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)",
     )
+    defs: dict[str, tuple[str, list[str]]] = {}
+    for metric, mtype, thr in found:
+        listed = [str(x) for x in (json.loads(thr) if thr else []) or []]
+        old = defs.get(metric, ("", []))
+        defs[metric] = (mtype or old[0], list(dict.fromkeys(old[1] + listed)))
     return defs
 
 

@@ -60,11 +60,18 @@ def _worker(args: argparse.Namespace) -> None:
         print(json.dumps(worker.run_once(source, notifiers)))
         return
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
-    server = receiver.serve(settings.webhook_port, token=token, service=settings.service_name)
+    try:
+        server = receiver.serve(settings.webhook_port, token=token, service=settings.service_name)
+        hook = f"Azure Monitor webhook on :{settings.webhook_port}/hooks/azure-monitor" + (
+            "" if token else " (refusing every call: set SRE_WEBHOOK_TOKEN)"
+        )
+    except OSError as exc:  # the port is taken: rules and deliveries still run
+        server = None
+        hook = (
+            f"no Azure Monitor webhook: port {settings.webhook_port} unavailable ({exc.strerror}); set SRE_WEBHOOK_PORT"
+        )
     print(
-        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}; "
-        f"Azure Monitor webhook on :{settings.webhook_port}/hooks/azure-monitor"
-        + ("" if token else " (refusing every call: set SRE_WEBHOOK_TOKEN)"),
+        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}; {hook}",
         flush=True,
     )
     stop = threading.Event()
@@ -74,7 +81,8 @@ def _worker(args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.shutdown()
+        if server is not None:
+            server.shutdown()
 
 
 def _seed(args: argparse.Namespace) -> None:

@@ -132,9 +132,8 @@ def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: d
                 target=msg.target,
                 payload=unlock,
                 now=now,
+                not_before=now + timedelta(minutes=int(lock)),
             )
-            row = session.query(OutboxMessage).filter_by(idempotency_key=f"{msg.idempotency_key}-unlock").one()
-            row.next_attempt_at = now + timedelta(minutes=int(lock))
         return Result(result.ok, result.detail, result.retry_after_s, result.permanent)
     except ExternalServiceError as exc:  # a board or directory that is down or throttling: try again later
         return Result(False, str(exc))

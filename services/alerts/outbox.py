@@ -36,9 +36,17 @@ class Delivery(Protocol):
 
 
 def enqueue(
-    session: Session, *, key: str, channel: str, target: str, payload: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    target: str,
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Add a delivery unless one with this idempotency key exists already; returns the new row or None."""
+    """Add a delivery, due at `not_before` (default now), unless one with this idempotency key exists already;
+    returns the new row or None."""
     if session.scalars(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is not None:
         return None
     msg = OutboxMessage(
@@ -48,7 +56,7 @@ def enqueue(
         payload=payload,
         status="pending",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=not_before or now,
         created_at=now,
     )
     session.add(msg)

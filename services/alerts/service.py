@@ -50,24 +50,24 @@ def evaluate_rule(
 ) -> list[Change]:
     """Evaluate one rule as of `at` and apply the result; the caller commits (alerts and outbox together).
     `cache` lets the rules of one cycle share SLO evaluations."""
+    known = {a.dimension_value: a for a in session.scalars(select(Alert).where(Alert.rule_id == rule.id))}
     if rule.kind == "slo_burn":
         result = _slo_verdicts(source, session, rule, at, {} if cache is None else cache)
     else:
         spec = spec_of(rule)
-        open_dims = [
-            a.dimension_value
-            for a in session.scalars(select(Alert).where(Alert.rule_id == rule.id, Alert.state == "fired"))
-        ]
+        open_dims = [d for d, a in known.items() if a.state == "fired"]
         result = verdicts(fetch(source, spec, at, name=f"rule {rule.name}"), spec, dimensions=open_dims)
-    changes = [c for v in result.values() if (c := apply_verdict(session, rule, v, at)) is not None]
+    changes = [
+        c for v in result.values() if (c := apply_verdict(session, rule, known.get(v.dimension), v, at)) is not None
+    ]
     rule.next_due_at = at + timedelta(minutes=rule.frequency_min)
     session.flush()
     return changes
 
 
-def apply_verdict(session: Session, rule: AlertRule, v: Verdict, at: datetime) -> Change | None:
-    """Fire or resolve the alert for (rule, dimension) when its state changes; notify unless muted."""
-    alert = session.scalars(select(Alert).where(Alert.rule_id == rule.id, Alert.dimension_value == v.dimension)).first()
+def apply_verdict(session: Session, rule: AlertRule, alert: Alert | None, v: Verdict, at: datetime) -> Change | None:
+    """Fire or resolve the (rule, dimension) alert when its state changes; notify unless muted. `alert` is the
+    stored one for this dimension value (loaded with the rule's others), None when it never fired."""
     if alert is None:
         if not v.firing:
             return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -17,8 +19,20 @@ from services.migrate import upgrade
 
 pytest_plugins = ["tests.azure_fake"]
 
+CLOCK = os.environ.get("SRE_TEST_CLOCK", "")  # run the suite as if on that day, e.g. 2027-09-15T03:00:00Z
 PG_ADMIN_URL = os.environ.get("SRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With SRE_TEST_CLOCK set, the whole run starts on that instant and the clock ticks on from there.
+
+    `make test-later` runs the suite a year and a half ahead and on a leap day: no test may depend on the day it runs.
+    """
+    if CLOCK:
+        traveller = time_machine.travel(datetime.fromisoformat(CLOCK), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+import time_machine
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -187,6 +188,7 @@ def test_logs_row_cap_and_errors_leave_nothing_changed(busy: Engine, monkeypatch
         assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == ["slo.create", "slo.create"]
 
 
+@time_machine.travel(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), tick=True)  # the fixture's events are of 2026-11-01
 def test_logs_imports_a_clef_upload(busy: Engine, isolated_settings: Path) -> None:
     at = _app("logs", user="developer")
     at.file_uploader(key="logs.clef").set_value(
@@ -195,7 +197,7 @@ def test_logs_imports_a_clef_upload(busy: Engine, isolated_settings: Path) -> No
     at.button(key="logs.import").click().run()
     assert not at.exception
     assert "Imported 6 traces and 2 exceptions from 8 lines." in _texts(at, "success")
-    at.selectbox(key="logs.range").set_value("Last 30 days").run()  # the fixture's events are of 2026-11-01
+    at.selectbox(key="logs.range").set_value("Last 3 days").run()
     at.text_area[0].input('AppTraces | where Message has "ยืนยันตัวตนสำเร็จ" | project AppRoleName')
     at.button(key="logs.run").click().run()
     assert at.dataframe[0].value["AppRoleName"].tolist() == ["mana-identity"]

@@ -51,9 +51,9 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _actor(args: argparse.Namespace) -> Any:
-    from services.auth import local_actor
+    from services.auth import cli_actor
 
-    return local_actor(args.actor)
+    return cli_actor(args.actor)
 
 
 def _json(value: Any) -> str:

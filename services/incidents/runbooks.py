@@ -177,4 +177,12 @@ def tick_step(
     )
     session.add(ev)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="runbook.tick" if done else "runbook.untick",
+        entity="incident",
+        entity_id=incident_id,
+        after={"runbook": f"{rb.key}@{rb.version}", "step": step + 1, "text": rb.steps[step], "done": done},
+    )
     return ev

@@ -242,4 +242,7 @@ def add_note(session: Session, *, actor: Actor, incident_id: int, text: str) -> 
         raise InvalidInput("The note is empty; write what you found or did.")
     ev = _event(session, inc, actor, "note", text.strip())
     session.flush()
+    audit.record(
+        session, actor=actor, action="incident.note", entity="incident", entity_id=inc.id, after={"note": ev.message}
+    )
     return ev

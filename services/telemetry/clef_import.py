@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
+from services import audit
 from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, parse_lines
@@ -179,7 +181,7 @@ def _parse_file(path: Path, *, service: str, into: _Imported) -> None:
             into.merge(future.result())
 
 
-def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> ImportReport:
+def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> ImportReport:
     require(actor, "telemetry.import")
     into = _Imported()
     gc_on = gc.isenabled()
@@ -202,7 +204,7 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
         written = write_table(root, table, pa.concat_tables(parts))
         if written is not None:
             files.append(written)
-    return ImportReport(
+    report = ImportReport(
         traces=into.rows("AppTraces"),
         exceptions=into.rows("AppExceptions"),
         lines=into.lines,
@@ -210,23 +212,40 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
         bad=into.bad,
         files=files,
     )
+    audit.record(
+        session,
+        actor=actor,
+        action="telemetry.import_clef",
+        entity="telemetry_store",
+        entity_id=None,
+        after={
+            "traces": report.traces,
+            "exceptions": report.exceptions,
+            "lines": report.lines,
+            "skipped": report.bad_count,
+            "files": [f.name for f in files],
+        },
+    )
+    return report
 
 
-def import_sources(root: Path, sources: Sequence[tuple[str, bytes]], *, actor: Actor, service: str) -> ImportReport:
-    """Parse CLEF from (name, content) pairs and write the good events, one file per table; nothing when none."""
+def import_sources(
+    session: Session, root: Path, sources: Sequence[tuple[str, bytes]], *, actor: Actor, service: str
+) -> ImportReport:
+    """Parse CLEF from (name, content) pairs and write the good events, one file per table, audited; none: nothing."""
 
     def fill(into: _Imported) -> None:
         for name, content in sources:
             _parse_stream(name, io.BytesIO(content), service=service, into=into)
 
-    return _import(root, fill, actor=actor)
+    return _import(session, root, fill, actor=actor)
 
 
-def import_files(root: Path, paths: Sequence[Path], *, actor: Actor, service: str) -> ImportReport:
+def import_files(session: Session, root: Path, paths: Sequence[Path], *, actor: Actor, service: str) -> ImportReport:
     """Import CLEF files from disk; an unreadable file is an error naming it, and then nothing is stored."""
 
     def fill(into: _Imported) -> None:
         for p in paths:
             _parse_file(Path(p), service=service, into=into)
 
-    return _import(root, fill, actor=actor)
+    return _import(session, root, fill, actor=actor)

@@ -13,15 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Row, String, false, func, select, text, update
+from sqlalchemy import JSON, Row, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.auth import Actor, require
 from services.db import Base, UTCDateTime, utcnow
 
 GENESIS = "0" * 64  # the previous hash of the first record
-# any constant: every writer of the chain takes this PostgreSQL advisory lock until its transaction ends
-CHAIN_LOCK = 0x5352_4541_5544_4954
 HASHED = ("id", "at", "actor", "role", "os_user", "action", "entity", "entity_id", "before", "after")
 
 
@@ -66,20 +64,25 @@ def record_hash(prev_hash: str, rec: AuditRecord) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise writers until the transaction ends, so two of them never chain to the same head."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
-    else:
-        # SQLite: a write, even of no row, takes the database's write lock before the head is read
-        session.execute(update(AuditRecord).where(false()).values(id=AuditRecord.id))
+_PG_CLAIM = text("SELECT next_id, head_hash FROM audit_chain_claim()")  # the function: migration 0008
+_SQLITE_LOCK = text("UPDATE audit_record SET id = id WHERE 0")
+_SQLITE_HEAD = text("SELECT id, hash FROM audit_record ORDER BY id DESC LIMIT 1")
 
 
-def _next_id(session: Session, head_id: int | None) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        # the column's own sequence, so it stays in step; taken under the chain lock, ids grow in chain order
-        return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_record', 'id'))")))
-    return (head_id or 0) + 1
+def _claim_next(session: Session) -> tuple[int, str]:
+    """Take the chain for this transaction and return the new record's id and the head's hash.
+
+    PostgreSQL: `audit_chain_claim()` takes the transaction-level advisory lock, then reads the head committed before
+    it and the next id of the column's sequence, in one round trip. SQLite: a write, even of no row, takes the
+    database's write lock before the head is read.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_PG_CLAIM).one()
+        return int(row.next_id), row.head_hash or GENESIS
+    conn.execute(_SQLITE_LOCK)
+    head = conn.execute(_SQLITE_HEAD).first()
+    return (head[0] + 1, head[1]) if head else (1, GENESIS)
 
 
 def _head(session: Session) -> Row[int, str] | None:
@@ -97,10 +100,9 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append one audit record, chained to the last one, to the caller's transaction."""
-    _lock_chain(session)
-    head = _head(session)
+    new_id, prev_hash = _claim_next(session)
     rec = AuditRecord(
-        id=_next_id(session, head.id if head else None),
+        id=new_id,
         actor=actor.name,
         role=actor.role,
         os_user=actor.os_user,
@@ -110,7 +112,7 @@ def record(
         before=_plain(before),
         after=_plain(after),
         at=utcnow(),
-        prev_hash=head.hash if head else GENESIS,
+        prev_hash=prev_hash,
     )
     rec.hash = record_hash(rec.prev_hash, rec)
     session.add(rec)

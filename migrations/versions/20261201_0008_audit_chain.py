@@ -19,6 +19,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS = "0" * 64
+# PostgreSQL: one round trip for the writer's claim on the chain. The advisory lock is held until the transaction
+# ends; the statements after it take a new snapshot (plpgsql, volatile), so they read the head the last writer
+# committed, and the id comes from the column's sequence after the lock, so ids grow in chain order.
+CLAIM = """
+CREATE OR REPLACE FUNCTION audit_chain_claim(OUT next_id bigint, OUT head_hash text) VOLATILE LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(6003937400144021844);  -- "SREAUDIT" in hex: any constant will do
+    next_id := nextval(pg_get_serial_sequence('audit_record', 'id'));
+    SELECT hash INTO head_hash FROM audit_record ORDER BY id DESC LIMIT 1;
+END $$
+"""
 HASHED = ("id", "at", "actor", "role", "os_user", "action", "entity", "entity_id", "before", "after")
 
 
@@ -56,9 +67,13 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column("hash", existing_type=sa.String(length=64), nullable=False)
+    if conn.dialect.name == "postgresql":
+        op.execute(CLAIM)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS audit_chain_claim()")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_column("hash")
         batch_op.drop_column("prev_hash")

@@ -23,14 +23,14 @@ log = logging.getLogger("sre_backoffice.worker")
 SYSTEM = Actor("alert-worker", "admin")
 
 
-def incident_ref(payload: dict[str, Any]) -> str:
+def _incident_ref(payload: dict[str, Any]) -> str:
     """The incident an alert firing opens: one per rule, dimension value and firing."""
     return f"rule-{payload['rule_id']}:{payload.get('dimension_value', '')}:{payload.get('fired_at', payload['at'])}"
 
 
-def open_or_update_incident(session: Session, payload: dict[str, Any], severity: str | None = None) -> DeliveryResult:
+def _open_or_update_incident(session: Session, payload: dict[str, Any], severity: str | None = None) -> DeliveryResult:
     """Fired: open the incident (idempotent by reference). Resolved: note it on the incident, leave status to humans."""
-    ref = incident_ref(payload)
+    ref = _incident_ref(payload)
     if payload["state"] == "fired":
         dim = f" ({payload['dimension']}={payload['dimension_value']})" if payload.get("dimension_value") else ""
         inc = incidents.create_incident(
@@ -63,7 +63,7 @@ def open_or_update_incident(session: Session, payload: dict[str, Any], severity:
     return DeliveryResult(True, f"noted on incident {existing.id}")
 
 
-def board_issue(payload: dict[str, Any], board: BoardClient | None) -> DeliveryResult:
+def _board_issue(payload: dict[str, Any], board: BoardClient | None) -> DeliveryResult:
     """Fired: a board issue for the firing (found again by its marker on a retry). Resolved: nothing to do."""
     if payload["state"] != "fired":
         return DeliveryResult(True, "resolution: no board issue")
@@ -89,9 +89,9 @@ def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: d
     payload = dict(msg.payload)
     try:
         if msg.channel == "incident":
-            return open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
+            return _open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
         if msg.channel == "board":
-            return board_issue(payload, notifiers.get("board"))
+            return _board_issue(payload, notifiers.get("board"))
         notifier = notifiers.get(msg.channel)
         if notifier is None:
             return DeliveryResult(

@@ -57,14 +57,14 @@ def evaluate_rule(
         open_dims = [d for d, a in known.items() if a.state == "fired"]
         result = verdicts(fetch(source, spec, at, name=f"rule {rule.name}"), spec, dimensions=open_dims)
     changes = [
-        c for v in result.values() if (c := apply_verdict(session, rule, known.get(v.dimension), v, at)) is not None
+        c for v in result.values() if (c := _apply_verdict(session, rule, known.get(v.dimension), v, at)) is not None
     ]
     rule.next_due_at = at + timedelta(minutes=rule.frequency_min)
     session.flush()
     return changes
 
 
-def apply_verdict(session: Session, rule: AlertRule, alert: Alert | None, v: Verdict, at: datetime) -> Change | None:
+def _apply_verdict(session: Session, rule: AlertRule, alert: Alert | None, v: Verdict, at: datetime) -> Change | None:
     """Fire or resolve the (rule, dimension) alert when its state changes; notify unless muted. `alert` is the
     stored one for this dimension value (loaded with the rule's others), None when it never fired."""
     if alert is None:

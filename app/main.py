@@ -1,13 +1,19 @@
 """Entrypoint: `streamlit run app/main.py`. A router, nothing else."""
 
 import streamlit as st
+from streamlit import runtime
 
 from app import navigation
 from app.auth import entra_mode, identity_picker, sign_in_gate
 from app.resources import settings, telemetry_source
 from services.errors import ServiceError
+from services.network import local_auth_refusal
 
 st.set_page_config(page_title="SRE Backoffice · mana", page_icon=":material/monitor_heart:", layout="wide")
+refusal = runtime.exists() and local_auth_refusal(settings(), st.get_option("server.address"))
+if refusal:  # started by hand on a network address with the embedded identities: serve nothing
+    st.error(refusal)
+    st.stop()
 if entra_mode():
     try:
         sign_in_gate()

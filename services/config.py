@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     loadtest_dir: Path = DATA_DIR / "loadtests"
     loadtest_max_upload_mb: int = 1024
     public_url: str = "http://localhost:8501"
+    bind_address: str = "127.0.0.1"
+    allow_local_auth_on_network: bool = False
     webhook_port: int = 8502
     webhook_token: SecretStr | None = None
     worker_interval_s: float = 10.0

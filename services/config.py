@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     entra_role_map: str = (
         "SRE.Admin:admin,SRE.Lead:lead,SRE.Operator:operator,SRE.Developer:developer,SRE.Viewer:viewer"
     )
-    entra_default_role: str = "viewer"
+    entra_default_role: str = ""  # no mapped app role: refused
     local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
     default_user: str = "admin"
     demo_live_interval_s: float = 5.0

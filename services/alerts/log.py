@@ -36,7 +36,7 @@ def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[st
 
 def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
     """Every outbox row, newest first: state, attempts, last error."""
-    require(actor, "alert.read")
+    require(actor, "notification.read")  # recipients and delivery errors: operators and up
     from services.alerts.models import OutboxMessage
 
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -17,7 +19,7 @@ from services.postmortems import service as postmortems
 MOVE_LABEL = {"in_review": "Send to review", "draft": "Back to draft", "published": "Publish"}
 
 
-def show_impact(imp: dict) -> None:  # type: ignore[type-arg]
+def show_impact(imp: dict[str, Any]) -> None:
     """The impact numbers with the budget formula."""
     if not imp:
         st.info("Impact not computed yet: it is counted from telemetry for the incident's window.")

@@ -14,7 +14,7 @@ from services.incidents.models import SeverityDefinition
 
 # the one list of severities, most severe first; every form, filter, schema and mapping derives from it
 Severity = Literal["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"]
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 # a board issue's priority (1 highest) when the protocol rule does not set one
 BOARD_PRIORITY: dict[str, int] = dict(zip(SEVERITIES, (1, 1, 2, 3, 4), strict=True))
 

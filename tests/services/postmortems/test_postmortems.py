@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
+from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import Conflict, InvalidInput, PermissionDenied
@@ -30,7 +31,7 @@ def _resolved(sev: str) -> int:
         iid = incidents.create_incident(
             s, actor=OPS, data=parse_incident_input({"title": "DOPA timeouts", "service": "mana", "severity": sev})
         ).id
-        incidents.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
         return iid
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.telemetry.factory import build_source
-from services.telemetry.local import syntax_error
+from services.telemetry.kql import syntax_error
 from services.telemetry.source import QueryResult, TelemetrySource, Timespan
 
 

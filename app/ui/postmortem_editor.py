@@ -30,8 +30,9 @@ def _impact(actor: Actor, incident: dict, pid: int, version: int) -> None:  # ty
             slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
         end = incident["resolved_at"] or datetime.now(UTC)
         source = telemetry_source()
-        imp = compute_impact(source, service=incident["service"], start=incident["detected_at"], end=end, slos=slos)
-        markers = telemetry_markers(source, service=incident["service"], start=incident["detected_at"], end=end)
+        service, start = incident["service"], incident["detected_at"]
+        imp = compute_impact(source, actor=actor, service=service, start=start, end=end, slos=slos)
+        markers = telemetry_markers(source, actor=actor, service=service, start=start, end=end)
         with session_scope() as s:
             pm = postmortems.get_postmortem(s, actor=actor, postmortem_id=pid)
             have = {(t.get("at"), t.get("text")) for t in pm.timeline or []}

@@ -143,9 +143,10 @@ def cmd_slo_status(args: argparse.Namespace) -> None:
     from services.timeutil import parse_instant
 
     at = parse_instant(args.at) if args.at else datetime.now(UTC)
+    actor = _actor(args.actor)
     with session_scope() as s:
-        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=_actor(args.actor))]
-    statuses = evaluate(build_source(), slos, at=at)
+        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
+    statuses = evaluate(build_source(), slos, actor=actor, at=at)
     if args.json:
         print(json.dumps([st.as_json() for st in statuses], indent=2))
         return

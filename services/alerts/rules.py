@@ -84,7 +84,7 @@ def check_rule(data: dict[str, Any]) -> dict[str, Any]:
             failing_periods=int(out.get("failing_periods", 1)),
         )
         spec.check()
-        from services.telemetry.local import syntax_error
+        from services.telemetry.kql import syntax_error
 
         err = syntax_error(spec.query, f"rule {out['name']}")
         if err:

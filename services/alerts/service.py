@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.alerts import outbox
+from services.alerts.actions import SYSTEM
 from services.alerts.evaluation import Verdict, fetch, verdicts
 from services.alerts.models import Alert, AlertEvent, AlertRule
 from services.alerts.rules import spec_of
@@ -39,7 +40,7 @@ def _slo_verdicts(
         return {}
     key = (slo.id, slo.version, at)
     if key not in cache:  # an SLO's three burn-rate rules share one evaluation per cycle
-        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], at=at)
+        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], actor=SYSTEM, at=at)
     status = cache[key]
     policy = next(a for a in status.alerts if a.policy.name == rule.slo_policy)
     return {"": Verdict("", policy.firing, policy.long_burn, int(policy.firing))}

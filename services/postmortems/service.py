@@ -227,8 +227,8 @@ def record_impact(
     inc = get_incident(session, actor=actor, incident_id=pm.incident_id)
     slos = [SloDefinition.of(x) for x in slo_service.list_slos(session, actor=actor)]
     start, end = inc.detected_at, inc.resolved_at or utcnow()
-    impact = compute_impact(source, service=inc.service, start=start, end=end, slos=slos)
-    markers = telemetry_markers(source, service=inc.service, start=start, end=end)
+    impact = compute_impact(source, actor=actor, service=inc.service, start=start, end=end, slos=slos)
+    markers = telemetry_markers(source, actor=actor, service=inc.service, start=start, end=end)
     fields = {"impact": impact, "timeline": merge_timeline(list(pm.timeline or []), markers)}
     return update_postmortem(
         session, actor=actor, postmortem_id=pm.id, fields=fields, expected_version=expected_version

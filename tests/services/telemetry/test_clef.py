@@ -202,11 +202,13 @@ def test_cli_imports_and_kql_reads_the_rows(tmp_path: Path, capsys: pytest.Captu
     assert "imported 8 traces and 2 exceptions from 16 lines; 5 line(s) were not valid CLEF" in out
     assert f"skipped {FIXTURES / 'with_bad_lines.clef'}:2: not JSON" in err
     src = LocalTelemetrySource(tmp_path / "telemetry")
-    frame = src.frame("AppTraces | summarize n = count() by AppRoleName | order by AppRoleName asc", timespan=None)
+    frame = src.query(
+        "AppTraces | summarize n = count() by AppRoleName | order by AppRoleName asc", timespan=None
+    ).frame
     assert frame.to_dict("records") == [{"AppRoleName": "mana-api", "n": 7}, {"AppRoleName": "mana-identity", "n": 1}]
-    joined = src.frame(
+    joined = src.query(
         f'AppExceptions | where OperationId == "{TR}" | project ExceptionType, SeverityLevel', timespan=None
-    )
+    ).frame
     assert joined.to_dict("records") == [{"ExceptionType": "System.Net.Http.HttpRequestException", "SeverityLevel": 3}]
 
 

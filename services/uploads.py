@@ -79,9 +79,9 @@ class _Capped(io.RawIOBase):
 
 def capped(raw: IO[bytes], *, name: str, limits: UploadLimits) -> IO[bytes]:
     """A stream's content, decompressed when it is gzip, refused past the decompressed-size limit."""
-    gz = raw.read(2) == GZIP_MAGIC
-    raw.seek(0)
-    inner: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if gz else raw
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw), BLOCK)
+    gz = buffered.peek(2)[:2] == GZIP_MAGIC
+    inner: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb")) if gz else buffered
     return io.BufferedReader(_Capped(inner, limits.max_bytes, limits.too_big(name)), BLOCK)
 
 

@@ -9,7 +9,7 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, cast
 
@@ -180,6 +180,6 @@ def future_note(count: int, latest: datetime | None, *, what: str) -> str:
     if not count or latest is None:
         return ""
     return (
-        f"{count:,} {what} dated more than a day in the future (the latest {latest:%Y-%m-%d %H:%M} UTC) were stored "
-        "as they are; check the clock of the machine that wrote them"
+        f"{count:,} {what} dated more than a day in the future (the latest {latest.astimezone(UTC):%Y-%m-%d %H:%M} "
+        f"UTC) {'was' if count == 1 else 'were'} stored as they are; check the clock of the machine that wrote them"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,10 @@ def summarize(
         f'SELECT metric, count(*), sum(value), avg(value), min(value), max(value), arg_max(value, "time") '
         f"FROM {pts} GROUP BY metric"
     ).fetchall()
-    total = con.execute(f'SELECT count(*), min("time"), max("time") FROM {pts}').fetchone() or (0, None, None)
+    cutoff = datetime.now(UTC) + uploads.FUTURE_GRACE
+    total = con.execute(
+        f'SELECT count(*), min("time"), max("time"), count(*) FILTER (WHERE "time" > $cut) FROM {pts}', {"cut": cutoff}
+    ).fetchone() or (0, None, None, 0)
     started, ended = total[1], total[2]
     span = (ended - started).total_seconds() if started is not None and ended is not None else None
     metrics: dict[str, dict[str, float]] = {}
@@ -237,6 +241,7 @@ def summarize(
         started_at=started,
         ended_at=ended,
         peak_rps=float(peak[0]) if peak and peak[0] is not None else None,
+        future_points=int(total[3]),
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from services import uploads
 from services.auth import Actor, require
@@ -70,11 +71,15 @@ class ImportReport:
     bad_count: int
     bad: list[tuple[str, str]]
     files: list[Path]
+    future: int = 0
+    future_latest: datetime | None = None
 
     def summary(self) -> str:
         """One line for the CLI and the page."""
         text = f"imported {self.traces:,} traces and {self.exceptions:,} exceptions from {self.lines:,} lines"
-        return text + (f"; {self.bad_count:,} line(s) were not valid CLEF and were skipped" if self.bad_count else "")
+        text += f"; {self.bad_count:,} line(s) were not valid CLEF and were skipped" if self.bad_count else ""
+        note = uploads.future_note(self.future, self.future_latest, what="events")
+        return text + (f"; {note}" if note else "")
 
 
 BATCH_LINES = 65_536  # lines parsed into column lists and converted to Arrow at a time
@@ -216,8 +221,15 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
             + "."
         )
     files = []
+    cutoff = pa.scalar(datetime.now(UTC) + uploads.FUTURE_GRACE, TS)
+    future, latest = 0, None
     for table, parts in into.tables.items():  # one file per table per import, renamed into place whole
-        written = write_table(root, table, pa.concat_tables(parts))
+        data = pa.concat_tables(parts)
+        ahead = data.filter(pc.greater(data["TimeGenerated"], cutoff))["TimeGenerated"]
+        if len(ahead):  # stored as they are; named in the message so a wrong clock is noticed
+            future += len(ahead)
+            latest = max(x for x in (latest, pc.max(ahead).as_py()) if x is not None)
+        written = write_table(root, table, data)
         if written is not None:
             files.append(written)
     return ImportReport(
@@ -227,6 +239,8 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
         bad_count=into.bad_count,
         bad=into.bad,
         files=files,
+        future=future,
+        future_latest=latest,
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from services import cli
 from services.db import session_scope
 from services.loadtests.models import LoadTestRun
 from tests.hostile_uploads import GB, run_cli, write_gzip
@@ -77,3 +79,30 @@ def test_a_long_line_in_a_plain_file_is_named(sqlite_engine: Engine, tmp_path: P
     assert run.code == 2, run.err
     assert "out.ndjson: line 6 is longer than the 1,024 KB limit (SRE_UPLOAD_MAX_LINE_KB)" in run.err
     assert _runs(sqlite_engine) == 0
+
+
+def test_points_dated_ahead_are_stored_and_named(
+    sqlite_engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ahead = datetime.now(UTC) + timedelta(days=3)
+    lines = (K6 / "out.ndjson").read_bytes().splitlines(keepends=True)
+    points = [i for i, line in enumerate(lines) if b'"type":"Point"' in line]
+    for i in points[:2]:  # two points from a load generator whose clock runs three days ahead
+        obj = json.loads(lines[i])
+        obj["data"]["time"] = ahead.isoformat()
+        lines[i] = json.dumps(obj).encode() + b"\n"
+    path = tmp_path / "out.ndjson"
+    path.write_bytes(b"".join(lines))
+    assert cli.main(["loadtest", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"2 points of out.ndjson dated more than a day in the future (the latest {ahead:%Y-%m-%d %H:%M} UTC) were "
+        "stored as they are" in out
+    )
+    with session_scope(sqlite_engine) as s:
+        assert s.scalar(select(LoadTestRun.points)) == len(points)  # every point kept
+
+
+def test_points_of_today_need_no_notice(sqlite_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["loadtest", "import", str(K6 / "out.ndjson")]) == 0
+    assert "future" not in capsys.readouterr().out

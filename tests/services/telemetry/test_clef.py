@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -287,3 +287,16 @@ def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(tmp_pa
     assert run.code == 2 and run.peak_mb < 600
     assert "holds more than the 4 MB a file may hold once decompressed (SRE_UPLOAD_MAX_DECOMPRESSED_MB)" in run.err
     assert sorted(tmp_path.rglob("*.parquet")) == stored  # nothing of the refused file
+
+
+def test_events_dated_ahead_are_stored_and_named(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    events = [now, now + timedelta(hours=20), now + timedelta(days=2), now + timedelta(days=5)]
+    content = "".join(json.dumps({"@t": t.isoformat(), "@mt": "tick {N}", "N": i}) + "\n" for i, t in enumerate(events))
+    report = import_sources(tmp_path, [("ahead.clef", content.encode())], actor=ADMIN, service="mana")
+    assert report.traces == 4  # all stored; the two beyond a day named
+    latest = events[-1]
+    assert report.summary().endswith(
+        f"; 2 events dated more than a day in the future (the latest {latest:%Y-%m-%d %H:%M} UTC) were stored as they "
+        "are; check the clock of the machine that wrote them"
+    )

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     demo_live_interval_s: float = 5.0
     loadtest_dir: Path = DATA_DIR / "loadtests"
     loadtest_max_upload_mb: int = 1024
+    upload_max_decompressed_mb: int = 1024
+    upload_max_line_kb: int = 1024
     public_url: str = "http://localhost:8501"
     bind_address: str = "127.0.0.1"
     allow_local_auth_on_network: bool = False

@@ -55,7 +55,7 @@ def _import(args: argparse.Namespace) -> None:
     from services.config import get_settings
     from services.db import session_scope
     from services.errors import InvalidInput
-    from services.loadtests import service
+    from services.loadtests import figures, service
     from services.loadtests.schemas import InputFile, parse_import_options
 
     settings = get_settings()
@@ -80,6 +80,8 @@ def _import(args: argparse.Namespace) -> None:
         p95 = "—" if run.duration_p95_ms is None else f"{run.duration_p95_ms:,.1f} ms"
         fr = "—" if run.failure_rate is None else f"{run.failure_rate:.2%}"
         print(f"imported {', '.join(f.name for f in files)}: {run.requests:,} requests, p95 {p95}, failed {fr}")
+        for note in figures.notices(run):
+            print(note)
         run_id = run.id
     print(run_id)
 

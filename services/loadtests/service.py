@@ -20,7 +20,6 @@ from services.loadtests import repository as repo
 from services.loadtests.models import LoadTestRun
 from services.loadtests.points import parse_points
 from services.loadtests.schemas import (
-    KIND_LABELS,
     SUMMARY_KINDS,
     ImportOptions,
     InputFile,
@@ -102,9 +101,7 @@ def import_run(
             service=options.service,
             label=options.label,
             git_ref=options.git_ref,
-            files=[
-                {"name": f.name, "format": KIND_LABELS[k], "bytes": os.path.getsize(f.path)} for f, k in found.values()
-            ],
+            files=figures.input_files(found.values(), points),
             points_file=name,
             imported_at=utcnow(),
             imported_by=actor.name,

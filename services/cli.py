@@ -257,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the edge: no traceback reaches the user
         log.debug("unexpected error", exc_info=True)
+        from sqlalchemy.exc import DBAPIError  # imported on use: keeps the CLI fast
+
+        if isinstance(exc, DBAPIError):  # outside a unit of work (migrations): the same words as inside one
+            from services.db import database_error, get_engine
+
+            print(f"error: {database_error(exc, get_engine())}", file=sys.stderr)
+            return 2
         print(
             f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "), file=sys.stderr
         )

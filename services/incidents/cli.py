@@ -76,8 +76,8 @@ def _create(args: argparse.Namespace) -> None:
     )
     with session_scope() as s:
         inc = service.create_incident(s, actor=_actor(args), data=data)
-        print(f"opened {inc.severity} incident {inc.id}: {inc.title}")
-        print(inc.id)
+    print(f"opened {inc.severity} incident {inc.id}: {inc.title}")  # only once committed
+    print(inc.id)
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -145,7 +145,7 @@ def _move(args: argparse.Namespace) -> None:
 
     with session_scope() as s:
         inc = transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
-        print(f"incident {inc.id} is now {inc.status}")
+    print(f"incident {inc.id} is now {inc.status}")  # only once committed
 
 
 def _export(args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ from services.alerts.models import AGGREGATIONS, OPERATORS
 from services.alerts.seeds import DOPA, FAILED_LOGINS
 from services.auth import Actor
 from services.db import session_scope
+from services.incidents.severities import SEVERITIES
 from services.telemetry.catalogue import catalogue
 
 
@@ -73,7 +74,7 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     measure = c[1].text_input("Measure column", b.get("measure_column") or "", key=f"{key}.measure")
     dimension = c[2].text_input("Split by (dimension)", b.get("dimension") or "", key=f"{key}.dim")
     severity = c[3].selectbox(
-        "Severity", ["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"], index=int(b.get("severity", "Sev3")[-1]), key=f"{key}.sev"
+        "Severity", SEVERITIES, index=SEVERITIES.index(b.get("severity", "Sev3")), key=f"{key}.sev"
     )
     c = st.columns(4)
     operator = c[0].selectbox(

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from services.alerts import outbox
 from services.alerts import repository as alert_repo
+from services.alerts.actions import SYSTEM
 from services.alerts.evaluation import Verdict, fetch, verdicts
 from services.alerts.models import Alert, AlertEvent, AlertRule
 from services.alerts.service import spec_of
-from services.slos import repository as slo_repo
+from services.slos import service as slo_service
 from services.slos.evaluation import SloDefinition, evaluate
 from services.telemetry.source import TelemetrySource
 
@@ -33,12 +34,12 @@ class Change:
 def _slo_verdicts(
     source: TelemetrySource, session: Session, rule: AlertRule, at: datetime, cache: dict[Any, Any]
 ) -> dict[str, Verdict]:
-    slo = slo_repo.get(session, rule.slo_id) if rule.slo_id else None
-    if slo is None:
+    if rule.slo_id is None:
         return {}
+    slo = slo_service.get_slo(session, actor=SYSTEM, slo_id=rule.slo_id)
     key = (slo.id, slo.version, at)
     if key not in cache:  # an SLO's three burn-rate rules share one evaluation per cycle
-        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], at=at)
+        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], actor=SYSTEM, at=at)
     status = cache[key]
     policy = next(a for a in status.alerts if a.policy.name == rule.slo_policy)
     return {"": Verdict("", policy.firing, policy.long_burn, int(policy.firing))}

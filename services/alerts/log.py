@@ -28,7 +28,7 @@ def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[st
 
 def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
     """Every outbox row, newest first: state, attempts, last error."""
-    require(actor, "alert.read")
+    require(actor, "notification.read")  # recipients and delivery errors: operators and up
     return [
         {
             "id": m.id,

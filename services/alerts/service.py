@@ -14,7 +14,7 @@ from services.alerts.models import AlertRule
 from services.auth import Actor, require
 from services.errors import Conflict, InvalidInput
 from services.repository import check_version, flush_versioned, get_or_raise
-from services.telemetry.local import syntax_error
+from services.telemetry.kql import syntax_error
 from services.telemetry.source import TelemetrySource
 
 CHANNELS = ("email", "webhook", "telegram", "incident", "board")

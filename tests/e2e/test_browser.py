@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.streamlit_server import CHROMIUM, CHROMIUM_ARGS, ROOT, settle, streamlit_server
 
+pytestmark = pytest.mark.browser
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -101,7 +102,9 @@ def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated
             },
         )
     worker.run_once(build_source(), {}, now=now)
-    at = _page("notifications", user="viewer")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # not offered: operators and up
+        _page("notifications", user="viewer")
+    at = _page("notifications", user="operator")
     m = {x.label: x.value for x in at.metric}
     assert m == {"Notifications": "1", "Sent": "0", "Waiting to retry": "0", "Failed for good": "1"}
     log = at.dataframe[0].value

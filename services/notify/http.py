@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from services.boards.base import USER_AGENT, HttpAnswer, short
+from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
 
 __all__ = ["HttpAnswer", "HttpFailure", "display_url", "fetch", "redact", "retry_after", "retryable_status"]
 
@@ -30,14 +29,7 @@ class HttpFailure:
     timed_out: bool = False
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a hop: no re-sent POST, no token carried to another host."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+_OPENER = no_redirect_opener()
 
 
 def fetch(
@@ -50,7 +42,7 @@ def fetch(
             return HttpAnswer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
         with exc:
-            return HttpAnswer(exc.code, exc.headers, _read(exc))
+            return HttpAnswer(exc.code, exc.headers, error_body(exc))
     except TimeoutError:
         return _timed_out(timeout_s)
     except urllib.error.URLError as exc:
@@ -104,10 +96,3 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def _timed_out(timeout_s: float) -> HttpFailure:
     return HttpFailure(f"timed out after {timeout_s:g} s without an answer", timed_out=True)
-
-
-def _read(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read()
-    except (OSError, http.client.HTTPException):
-        return b""

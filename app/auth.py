@@ -60,6 +60,6 @@ def sign_in_gate() -> None:
         st.write("Sign in with your organisation's Microsoft account to continue.")
         st.button("Sign in with Microsoft", type="primary", on_click=st.login, args=("microsoft",), key="auth.login")
         st.stop()
+    st.sidebar.button("Sign out", on_click=st.logout, key="auth.logout")  # also for a user refused below
     actor = current_actor()
     st.sidebar.markdown(f"Signed in as **{actor.name}** ({actor.role})")
-    st.sidebar.button("Sign out", on_click=st.logout, key="auth.logout")

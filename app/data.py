@@ -13,7 +13,8 @@ from services.monitoring import live
 from services.monitoring.live import LiveSnapshot
 from services.slos import service as slo_service
 from services.slos.evaluation import SloDefinition, SloStatus, evaluate
-from services.telemetry import catalogue
+from services.telemetry import runner
+from services.telemetry.kql import KqlValue
 from services.telemetry.source import QueryResult
 
 
@@ -30,17 +31,25 @@ def slo_definitions(_actor: Actor, actor_name: str) -> list[SloDefinition]:
         return [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=_actor)]
 
 
+# Telemetry readers are keyed by role, not by user: what telemetry a user may read depends on the role only, so
+# every user of one role shares the cached results.
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)
-def slo_statuses(defs: tuple[SloDefinition, ...], at: datetime) -> list[SloStatus]:
+def slo_statuses(_actor: Actor, role: str, defs: tuple[SloDefinition, ...], at: datetime) -> list[SloStatus]:
     """Every SLO evaluated as of `at`."""
-    return evaluate(telemetry_source(), list(defs), at=at)
+    return evaluate(telemetry_source(), list(defs), actor=_actor, at=at)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=128)
-def catalogue_query(name: str, start: datetime, end: datetime, **params: object) -> QueryResult:
-    """Run a catalogue query with start/end and other parameters."""
-    text = catalogue.render(name, start=start, end=end, **params)  # type: ignore[arg-type]
-    return telemetry_source().query(text, timespan=(start, end), name=name)
+def _catalogue_query(
+    name: str, _actor: Actor, actor_role: str, start: datetime, end: datetime, **params: KqlValue
+) -> QueryResult:
+    # actor_role, not role: `role` is a query parameter of the monitoring queries
+    return runner.run(telemetry_source(), name, actor=_actor, start=start, end=end, **params)
+
+
+def catalogue_query(name: str, *, actor: Actor, start: datetime, end: datetime, **params: KqlValue) -> QueryResult:
+    """The Runner pages hand to the monitoring views: a catalogue query on the configured source, cached."""
+    return _catalogue_query(name, actor, actor.role, start, end, **params)
 
 
 def clear_slo_caches() -> None:

@@ -1,55 +1,92 @@
-"""The page list, grouped by SRE practice."""
+"""The page list, grouped by SRE practice, built per role: a page is offered to whoever holds the permission it
+needs to show anything (the service layer still checks every call)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import streamlit as st
 
-PAGES = {
+from services.auth import Actor, can
+
+
+class NavPage(NamedTuple):
+    """One page of the navigation and the permission a user needs to get anything out of it."""
+
+    path: str
+    title: str
+    icon: str
+    url: str
+    permission: str
+
+
+PAGES: dict[str, list[NavPage]] = {
     "Overview": [
-        ("../pages/home.py", "SDLC workflow", ":material/account_tree:", "home"),
+        NavPage("../pages/home.py", "SDLC workflow", ":material/account_tree:", "home", "slo.read"),
     ],
     "Monitoring": [
-        ("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos"),
-        ("../pages/live_metrics.py", "Live metrics", ":material/monitor_heart:", "live"),
-        ("../pages/logs.py", "Logs (KQL)", ":material/manage_search:", "logs"),
-        ("../pages/failures.py", "Failures", ":material/error:", "failures"),
-        ("../pages/performance.py", "Performance", ":material/timer:", "performance"),
-        ("../pages/transactions.py", "Transactions", ":material/receipt_long:", "transactions"),
-        ("../pages/app_map.py", "Application map", ":material/hub:", "app_map"),
+        NavPage("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos", "slo.read"),
+        NavPage("../pages/live_metrics.py", "Live metrics", ":material/monitor_heart:", "live", "telemetry.query"),
+        NavPage("../pages/logs.py", "Logs (KQL)", ":material/manage_search:", "logs", "telemetry.query"),
+        NavPage("../pages/failures.py", "Failures", ":material/error:", "failures", "telemetry.query"),
+        NavPage("../pages/performance.py", "Performance", ":material/timer:", "performance", "telemetry.query"),
+        NavPage(
+            "../pages/transactions.py", "Transactions", ":material/receipt_long:", "transactions", "telemetry.query"
+        ),
+        NavPage("../pages/app_map.py", "Application map", ":material/hub:", "app_map", "telemetry.query"),
     ],
     "Incident Response": [
-        ("../pages/triage.py", "Triage queue", ":material/emergency:", "triage"),
-        ("../pages/alert_rules.py", "Alert rules", ":material/notifications_active:", "alert_rules"),
-        ("../pages/notifications.py", "Notification log", ":material/outgoing_mail:", "notifications"),
-        ("../pages/runbooks.py", "Runbooks", ":material/checklist:", "runbooks"),
-        ("../pages/incident_metrics.py", "Incident metrics", ":material/insights:", "incident_metrics"),
+        NavPage("../pages/triage.py", "Triage queue", ":material/emergency:", "triage", "incident.read"),
+        NavPage(
+            "../pages/alert_rules.py", "Alert rules", ":material/notifications_active:", "alert_rules", "alert.read"
+        ),
+        NavPage(
+            "../pages/notifications.py",
+            "Notification log",
+            ":material/outgoing_mail:",
+            "notifications",
+            "notification.read",
+        ),
+        NavPage("../pages/runbooks.py", "Runbooks", ":material/checklist:", "runbooks", "incident.read"),
+        NavPage(
+            "../pages/incident_metrics.py",
+            "Incident metrics",
+            ":material/insights:",
+            "incident_metrics",
+            "incident.read",
+        ),
     ],
     "Postmortem & RCA": [
-        ("../pages/postmortems.py", "Postmortems", ":material/history_edu:", "postmortems"),
+        NavPage("../pages/postmortems.py", "Postmortems", ":material/history_edu:", "postmortems", "incident.read"),
     ],
     "Product": [
-        ("../pages/business.py", "Business metrics", ":material/storefront:", "business"),
+        NavPage("../pages/business.py", "Business metrics", ":material/storefront:", "business", "telemetry.query"),
     ],
     "Testing & Capacity Planning": [
-        ("../pages/loadtests.py", "Load tests", ":material/bolt:", "loadtests"),
-        ("../pages/loadtest_compare.py", "Compare runs", ":material/compare_arrows:", "loadtest_compare"),
-        ("../pages/capacity.py", "Capacity plan", ":material/trending_up:", "capacity"),
+        NavPage("../pages/loadtests.py", "Load tests", ":material/bolt:", "loadtests", "loadtest.read"),
+        NavPage(
+            "../pages/loadtest_compare.py",
+            "Compare runs",
+            ":material/compare_arrows:",
+            "loadtest_compare",
+            "loadtest.read",
+        ),
+        NavPage("../pages/capacity.py", "Capacity plan", ":material/trending_up:", "capacity", "loadtest.read"),
     ],
     "Administration": [
-        ("../pages/audit.py", "Audit log", ":material/history:", "audit"),
+        NavPage("../pages/audit.py", "Audit log", ":material/history:", "audit", "audit.read"),
     ],
 }
 
 
-def build() -> dict[str, list[st.Page]]:
-    """st.Page objects per section; the first page is the default."""
+def build(actor: Actor) -> dict[str, list[st.Page]]:
+    """st.Page objects per section that `actor` may use; the first page offered is the default."""
     out: dict[str, list[st.Page]] = {}
-    first = True
     for section, pages in PAGES.items():
-        if not pages:
-            continue
-        out[section] = []
-        for path, title, icon, url in pages:
-            out[section].append(st.Page(path, title=title, icon=icon, url_path=url, default=first))
-            first = False
+        offered = [
+            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url, default=not out and not i)
+            for i, p in enumerate(p for p in pages if can(actor, p.permission))
+        ]
+        if offered:
+            out[section] = offered
     return out

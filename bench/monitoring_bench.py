@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import ensure_data  # noqa: E402
 from services.auth import Actor  # noqa: E402
 from services.monitoring import appmap, failures, performance, transactions  # noqa: E402
-from services.monitoring.common import Runner, source_runner  # noqa: E402
+from services.telemetry import runner  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
+from services.telemetry.runner import Runner  # noqa: E402
 from services.telemetry.store import table_files  # noqa: E402
 
 END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -102,9 +104,9 @@ def counting(run: Runner) -> tuple[Runner, list[str]]:
     """A runner that records the names of the queries it ran."""
     names: list[str] = []
 
-    def wrapped(name: str, start: datetime, end: datetime, **params: Any) -> Any:
+    def wrapped(name: str, **params: Any) -> Any:
         names.append(name)
-        return run(name, start, end, **params)
+        return run(name, **params)
 
     return wrapped, names
 
@@ -142,7 +144,7 @@ def main() -> None:
     args = ap.parse_args()
     root = ensure_data(args.data, args.rows)
     source = LocalTelemetrySource(root)
-    run = source_runner(source)
+    run = partial(runner.run, source)
     total = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/AppRequests/*.parquet')").fetchall()[0][0]
     print(f"AppRequests rows: {total:,}; {os.cpu_count()} cores; duckdb {duckdb.__version__}; medians of {args.repeat}")
     for label, span in (("last 24 hours", timedelta(days=1)), ("last 30 days", timedelta(days=30))):

@@ -52,7 +52,7 @@ with shown_errors("planning capacity"):
         st.stop()
     peak = None
     try:
-        peak = production_peak(run.service, now_floor(300))
+        peak = production_peak(actor, actor.role, run.service, now_floor(300))
     except ServiceError as exc:
         st.warning(f"Production peak unavailable ({exc}); enter it below.")
     c3, c4 = st.columns(2)

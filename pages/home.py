@@ -41,12 +41,12 @@ st.caption(
 
 at = now_floor()
 with shown_errors("computing the practice tiles"):
-    statuses = slo_statuses(tuple(slo_definitions(actor, actor.name)), at)
+    statuses = slo_statuses(actor, actor.role, tuple(slo_definitions(actor, actor.name)), at)
     with session_scope() as s:
         open_now = Counter(i.severity for i in incidents.list_incidents(s, actor=actor, statuses=list(OPEN_STATUSES)))
     practice_tiles = {
         t.practice: t
-        for t in tiles(telemetry_source(), statuses, service=service, at=at, open_incidents=dict(open_now))
+        for t in tiles(telemetry_source(), statuses, actor=actor, service=service, at=at, open_incidents=dict(open_now))
     }
     st.graphviz_chart(workflow_dot({p: t.state for p, t in practice_tiles.items()}), width="stretch")
     st.caption("Green: healthy · amber: needs a look · red: act now · grey: no data yet.")

@@ -12,7 +12,8 @@ from services.postmortems import service as postmortems
 
 actor = current_actor()
 st.title("Postmortems")
-st.caption("Every Sev0–Sev2 incident gets one when it is resolved; any incident can have one on demand.")
+first, last = postmortems.REQUIRED_FOR[0], postmortems.REQUIRED_FOR[-1]
+st.caption(f"Every {first}–{last} incident gets one when it is resolved; any incident can have one on demand.")
 
 with shown_errors("loading postmortems"):
     with session_scope() as s:

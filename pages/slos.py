@@ -135,7 +135,7 @@ with shown_errors("loading SLOs"):
         if not defs:
             st.info("No SLOs yet. Create one under **Manage SLOs**, or run `sre-backoffice slo seed`.")
         else:
-            statuses = slo_statuses(tuple(defs), at)
+            statuses = slo_statuses(actor, actor.role, tuple(defs), at)
             st.dataframe(summary_table(statuses), hide_index=True, width="stretch")
             for s in statuses:
                 with st.expander(

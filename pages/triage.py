@@ -6,13 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
+from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.incident_detail import incident_detail
 from app.ui.incident_forms import new_incident_form, severity_editor
 from services.db import session_scope
 from services.incidents import service as incidents
-from services.incidents.models import CLASSIFICATIONS, SEVERITIES, STATUSES
+from services.incidents.models import CLASSIFICATIONS, STATUSES
 from services.incidents.queue import triage_queue
+from services.incidents.severities import SEVERITIES
 from services.incidents.workflow import OPEN_STATUSES
 
 actor = current_actor()
@@ -21,17 +23,11 @@ if flash := st.session_state.pop("triage.flash", None):
     st.success(flash)
 
 
-def _span(minutes: float) -> str:
-    m = int(abs(minutes))
-    return f"{m // 1440}d {m % 1440 // 60}h" if m >= 1440 else f"{m // 60}h {m % 60}min" if m >= 60 else f"{m} min"
-
-
 def clock_text(item) -> str:  # type: ignore[no-untyped-def]
     c = item.clock
     if c.acknowledged:
-        return f"acknowledged after {_span(c.waited.total_seconds() / 60)}" + (" (late)" if c.breached else "")
-    left = c.remaining.total_seconds() / 60
-    return f"OVERDUE by {_span(left)}" if c.breached else f"{_span(left)} left"
+        return f"acknowledged after {fmt.span(c.waited)}" + (" (late)" if c.breached else "")
+    return f"OVERDUE by {fmt.span(c.remaining)}" if c.breached else f"{fmt.span(c.remaining)} left"
 
 
 with st.expander("Filters", expanded=False):
@@ -74,7 +70,7 @@ with shown_errors("loading the triage queue"):
                         "status": q.incident["status"],
                         "classification": q.incident["classification"],
                         "assignee": q.incident["assignee"] or "—",
-                        "age": _span(q.age.total_seconds() / 60),
+                        "age": fmt.span(q.age),
                         "acknowledge clock": clock_text(q),
                     }
                     for q in queue

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "postmortem.publish": "lead",
     "alert.read": "viewer",
     "alert.edit": "lead",
+    "notification.read": "operator",
 }
 
 

@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         dest="cmd", required=True, metavar="CMD"
     )
     tel.add_parser("compact", help="merge each table's small files into one")
+
+    ui = sub.add_parser("ui", help="serve the Streamlit UI (on SRE_BIND_ADDRESS, 127.0.0.1 unless set)")
+    ui.add_argument("--port", type=int, default=8501)
+    ui.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="further `streamlit run` options after --")
     for name in EXTENSIONS:
         COMMANDS.update(importlib.import_module(name).register(sub))
     return p
@@ -143,9 +147,10 @@ def cmd_slo_status(args: argparse.Namespace) -> None:
     from services.timeutil import parse_instant
 
     at = parse_instant(args.at) if args.at else datetime.now(UTC)
+    actor = _actor(args.actor)
     with session_scope() as s:
-        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=_actor(args.actor))]
-    statuses = evaluate(build_source(), slos, at=at)
+        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
+    statuses = evaluate(build_source(), slos, actor=actor, at=at)
     if args.json:
         print(json.dumps([st.as_json() for st in statuses], indent=2))
         return
@@ -194,6 +199,26 @@ def cmd_telemetry_compact(args: argparse.Namespace) -> None:
         print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
 
 
+def cmd_ui(args: argparse.Namespace) -> None:
+    """Run `streamlit run app/main.py` on the configured address; refuse a network address with local identities."""
+    import os
+    from importlib.util import find_spec
+
+    from services.config import get_settings
+    from services.network import require_safe_bind
+
+    settings = get_settings()
+    require_safe_bind(settings, settings.bind_address)
+    spec = find_spec("app.main")
+    if spec is None or spec.origin is None:
+        raise _invalid("The UI's app/main.py is not installed; run from the repository (`make run`).")
+    extra = [a for a in args.streamlit_args if a != "--"]
+    argv = [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.address", settings.bind_address]
+    argv += ["--server.port", str(args.port), *extra]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
 def _invalid(msg: str) -> ServiceError:
     from services.errors import InvalidInput
 
@@ -220,6 +245,7 @@ COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("slo", "seed"): cmd_slo_seed,
     ("kql", None): cmd_kql,
     ("telemetry", "compact"): cmd_telemetry_compact,
+    ("ui", None): cmd_ui,
 }
 
 
@@ -236,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the edge: no traceback reaches the user
         log.debug("unexpected error", exc_info=True)
+        from sqlalchemy.exc import DBAPIError  # imported on use: keeps the CLI fast
+
+        if isinstance(exc, DBAPIError):  # outside a unit of work (migrations): the same words as inside one
+            from services.db import database_error, get_engine
+
+            print(f"error: {database_error(exc, get_engine())}", file=sys.stderr)
+            return 2
         print(
             f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "), file=sys.stderr
         )

@@ -33,13 +33,17 @@ class Settings(BaseSettings):
     entra_role_map: str = (
         "SRE.Admin:admin,SRE.Lead:lead,SRE.Operator:operator,SRE.Developer:developer,SRE.Viewer:viewer"
     )
-    entra_default_role: str = "viewer"
+    entra_default_role: str = ""  # no mapped app role: refused
     local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
     default_user: str = "admin"
     demo_live_interval_s: float = 5.0
     loadtest_dir: Path = DATA_DIR / "loadtests"
     loadtest_max_upload_mb: int = 1024
+    upload_max_decompressed_mb: int = 1024
+    upload_max_line_kb: int = 1024
     public_url: str = "http://localhost:8501"
+    bind_address: str = "127.0.0.1"
+    allow_local_auth_on_network: bool = False
     webhook_port: int = 8502
     webhook_token: SecretStr | None = None
     worker_interval_s: float = 10.0

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from services.errors import DatabaseError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -90,16 +93,62 @@ def get_engine(url: str | None = None) -> Engine:
     return make_engine(url or get_settings().database_url)
 
 
+def shown_url(url: str) -> str:
+    """A database URL fit for a message: no user name, no password."""
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return "(not a database URL)"
+    if u.drivername.startswith("sqlite"):
+        return u.render_as_string()
+    where = f"{u.host or ''}{f':{u.port}' if u.port else ''}/{u.database or ''}"
+    return f"{u.drivername}://{'...@' if u.username else ''}{where}"
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The driver's first line, without the SQL SQLAlchemy appends."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc.orig or exc).__name__
+
+
+def database_error(exc: DBAPIError, engine: Engine) -> DatabaseError:
+    """What a user can act on, for a driver error that is not the app's own logic failing."""
+    where = f"SRE_DATABASE_URL={shown_url(engine.url.render_as_string(hide_password=False))}"
+    reason = _reason(exc)
+    low = reason.lower()
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return DatabaseError(f"The database has no backoffice tables yet ({where}): run `sre-backoffice db upgrade`.")
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DatabaseError(f"The database is not reachable ({where}): {reason}")
+    return DatabaseError(f"The database refused the change ({where}): {reason}")
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One user action: commit on success, roll back on any error."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    """One user action: commit on success, roll back on any error.
+
+    A database that cannot be reached, or that fails the commit, is a DatabaseError naming the (masked) URL and the
+    reason; the caller learns of success only when this block has committed.
+    """
+    bound = engine or get_engine()
+    factory = sessionmaker(bind=bound, expire_on_commit=False)
     session = factory()
     try:
         yield session
         session.commit()
+    except DBAPIError as exc:
+        _rollback_quietly(session)
+        if isinstance(exc, IntegrityError):
+            raise  # the app's own constraint: services translate the ones they expect
+        raise database_error(exc, bound) from exc
     except BaseException:
-        session.rollback()
+        _rollback_quietly(session)
         raise
     finally:
         session.close()
+
+
+def _rollback_quietly(session: Session) -> None:
+    """Roll back; a connection that is already gone has nothing to roll back."""
+    with suppress(DBAPIError):
+        session.rollback()

@@ -25,6 +25,10 @@ class ExternalServiceError(ServiceError):
     """A system we talk to (Azure, a board, a notifier) failed or refused."""
 
 
+class DatabaseError(ExternalServiceError):
+    """The app-state database is unreachable or refused the unit of work; names the (masked) URL and the reason."""
+
+
 class QueryError(ExternalServiceError):
     """A telemetry query failed; names the query and the cause."""
 

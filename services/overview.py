@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from services.auth import Actor
 from services.slos.evaluation import SloStatus
-from services.telemetry import catalogue
+from services.telemetry import runner
+from services.telemetry.kql import KqlValue
 from services.telemetry.source import TelemetrySource
 
 PHASES: list[tuple[str, list[str]]] = [
@@ -41,11 +43,6 @@ class Tile:
     state: str  # "ok", "warn", "alert" or "none"
 
 
-def _q(source: TelemetrySource, name: str, start: datetime, end: datetime, **params: object) -> pd.DataFrame:
-    text = catalogue.render(name, start=start, end=end, **params)  # type: ignore[arg-type]
-    return source.query(text, timespan=(start, end), name=name).frame
-
-
 def _first(frame: pd.DataFrame, col: str, default: float = 0.0) -> float:
     if frame.empty or col not in frame or pd.isna(frame[col].iloc[0]):
         return default
@@ -56,12 +53,17 @@ def tiles(
     source: TelemetrySource,
     statuses: list[SloStatus],
     *,
+    actor: Actor,
     service: str,
     at: datetime,
     open_incidents: dict[str, int] | None = None,
 ) -> list[Tile]:
     """Every practice's tile as of `at`; `open_incidents` counts open incidents per severity."""
-    hour = _q(source, "service_health", at - timedelta(hours=1), at, service=service)
+
+    def _q(name: str, start: datetime, **params: KqlValue) -> pd.DataFrame:
+        return runner.run(source, name, actor=actor, start=start, end=at, **params).frame
+
+    hour = _q("service_health", at - timedelta(hours=1), service=service)
     req, failed = _first(hour, "requests"), _first(hour, "failed")
     fr = failed / req if req else 0.0
     p95 = _first(hour, "p95_ms")
@@ -94,7 +96,7 @@ def tiles(
         )
     )
 
-    exc = _q(source, "exceptions_by_type", at - timedelta(days=1), at, service=service)
+    exc = _q("exceptions_by_type", at - timedelta(days=1), service=service)
     top = (
         f"top: {exc['ExceptionType'].iloc[0]} ({exc['exceptions'].iloc[0]:,.0f})" if not exc.empty else "no exceptions"
     )
@@ -108,7 +110,7 @@ def tiles(
         )
     )
 
-    rel = _q(source, "releases", at - timedelta(days=30), at, service=service)
+    rel = _q("releases", at - timedelta(days=30), service=service)
     if rel.empty:
         out.append(Tile("Testing", "latest release", "—", "no requests in 30 days", "none"))
         out.append(Tile("Development", "releases in 30 days", "0", "", "none"))
@@ -133,7 +135,7 @@ def tiles(
             )
         )
 
-    peak = _q(source, "peak_rps", at - timedelta(days=7), at, service=service)
+    peak = _q("peak_rps", at - timedelta(days=7), service=service)
     now_rps = req / 3600.0
     peak_rps = _first(peak, "peak_rps")
     out.append(
@@ -146,7 +148,7 @@ def tiles(
         )
     )
 
-    logins = _q(source, "failed_logins_by_account", at - timedelta(days=1), at)
+    logins = _q("failed_logins_by_account", at - timedelta(days=1))
     total = logins["failed_logins"].sum() if not logins.empty else 0
     top_acct = (
         f"top account {logins['account'].iloc[0]}: {logins['failed_logins'].iloc[0]:,.0f}"

@@ -27,7 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 def pytest_configure(config: pytest.Config) -> None:
     """With SRE_TEST_CLOCK set, the whole run starts on that instant and the clock ticks on from there.
 
-    `make test-later` runs the suite a year and a half ahead and on a leap day: no test may depend on the day it runs.
+    `make later` runs the suite on a leap day more than a year ahead: no test may depend on the day it runs.
     """
     if CLOCK:
         traveller = time_machine.travel(datetime.fromisoformat(CLOCK), tick=True)

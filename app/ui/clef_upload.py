@@ -36,7 +36,7 @@ def clef_upload(actor: Actor) -> None:
                     report = clef_import.import_sources(
                         s,
                         settings().telemetry_dir,
-                        [(f.name, f.getvalue()) for f in files or []],
+                        [(f.name, f) for f in files or []],  # read as a stream: no second copy of the upload
                         actor=actor,
                         service=service.strip() or settings().service_name,
                     )

@@ -31,14 +31,9 @@ def when(value: datetime | None) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def duration(value: timedelta | None) -> str:
-    """A duration like 3d 4h or 25 min."""
-    if value is None:
-        return "not burning"
-    secs = int(value.total_seconds())
-    if secs <= 0:
-        return "exhausted"
-    d, rem = divmod(secs, 86400)
+def span(value: timedelta) -> str:
+    """The length of a time span like 3d 4h, 2h 5min or 25 min (its sign is for the caller to word)."""
+    d, rem = divmod(int(abs(value.total_seconds())), 86400)
     h, rem = divmod(rem, 3600)
     m = rem // 60
     if d:
@@ -46,3 +41,12 @@ def duration(value: timedelta | None) -> str:
     if h:
         return f"{h}h {m}min"
     return f"{m} min"
+
+
+def duration(value: timedelta | None) -> str:
+    """How long an error budget lasts, like 3d 4h or 25 min; "not burning" / "exhausted" at the ends."""
+    if value is None:
+        return "not burning"
+    if int(value.total_seconds()) <= 0:
+        return "exhausted"
+    return span(value)

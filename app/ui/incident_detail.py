@@ -8,6 +8,7 @@ import streamlit as st
 from app.resources import board
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.incidents import board_issues, runbooks
@@ -127,7 +128,14 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             if target == "acknowledged":  # acknowledging takes the incident when nobody has it
                 _act(what, incidents.acknowledge, actor=actor, incident_id=incident_id, expected_version=v)
             else:
-                _act(what, incidents.transition, actor=actor, incident_id=incident_id, to=target, expected_version=v)
+                _act(
+                    what,
+                    incident_response.transition,
+                    actor=actor,
+                    incident_id=incident_id,
+                    to=target,
+                    expected_version=v,
+                )
 
     left, right = st.columns([1, 1])
     with left:
@@ -143,7 +151,7 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             with shown_errors("reaching the board"):
                 _act(
                     f"classify as {choice}",
-                    incidents.classify,
+                    incident_response.classify,
                     actor=actor,
                     incident_id=incident_id,
                     classification=choice,

@@ -9,8 +9,8 @@ from services.auth import Actor
 from services.config import get_settings
 from services.db import session_scope
 from services.incidents import service as incidents
-from services.incidents.models import SEVERITIES
 from services.incidents.schemas import parse_incident_input
+from services.incidents.severities import SEVERITIES, definitions, update_definition
 
 
 def new_incident_form(actor: Actor) -> None:
@@ -45,8 +45,6 @@ def new_incident_form(actor: Actor) -> None:
 
 def severity_editor(actor: Actor) -> None:
     """Leads edit the written scope and acknowledge target of each severity (the service checks the role)."""
-    from services.incidents.severities import definitions, update_definition
-
     with session_scope() as s:
         defs = {k: (d.scope, d.ack_target_minutes) for k, d in definitions(s, actor=actor).items()}
     sev = st.selectbox("Severity", list(defs), key="triage.sev.edit")

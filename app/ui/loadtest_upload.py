@@ -15,6 +15,7 @@ from app.ui.errors import shown_errors
 from services.auth import Actor, can
 from services.db import session_scope
 from services.errors import InvalidInput
+from services.loadtests import figures
 from services.loadtests import service as loadtest_service
 from services.loadtests.schemas import InputFile, parse_import_options
 
@@ -32,8 +33,11 @@ class Upload(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-def import_uploads(uploads: Sequence[Upload], *, actor: Actor, service: str, label: str = "", git_ref: str = "") -> int:
-    """Import the uploaded files of one run; returns the new run id. Files over the limit are refused unread."""
+def import_uploads(
+    uploads: Sequence[Upload], *, actor: Actor, service: str, label: str = "", git_ref: str = ""
+) -> tuple[int, list[str]]:
+    """Import the uploaded files of one run; the new run id and the import's notices. Files over the limit are
+    refused unread."""
     cfg = settings()
     limit = cfg.loadtest_max_upload_mb * 2**20
     if not uploads:
@@ -60,10 +64,10 @@ def import_uploads(uploads: Sequence[Upload], *, actor: Actor, service: str, lab
             run = loadtest_service.import_run(
                 s, actor=actor, files=files, options=options, root=cfg.loadtest_dir, max_bytes=limit
             )
-            run_id = run.id
+            run_id, notes = run.id, figures.notices(run)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
-    return run_id
+    return run_id, notes
 
 
 def upload_form(actor: Actor) -> None:
@@ -90,7 +94,9 @@ def upload_form(actor: Actor) -> None:
         git_ref = c3.text_input("Git ref", key="loadtests.upload.git_ref", placeholder="v2026.11.4 or a commit")
         if st.button("Import", type="primary", key="loadtests.import", disabled=not files):
             with shown_errors("importing the k6 files"), st.spinner("Importing…"):
-                run_id = import_uploads(files or [], actor=actor, service=service, label=label, git_ref=git_ref)
+                run_id, notes = import_uploads(files or [], actor=actor, service=service, label=label, git_ref=git_ref)
                 clear_loadtest_caches()
                 st.session_state["loadtests.run"] = run_id
                 st.success(f"Imported as run #{run_id}.")
+                for note in notes:
+                    st.warning(note, icon=":material/schedule:")

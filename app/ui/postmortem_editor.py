@@ -2,54 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app.resources import board, telemetry_source
 from app.ui.errors import shown_errors
+from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.postmortems import service as postmortems
-from services.postmortems.impact import compute_impact, telemetry_markers
-from services.slos import service as slo_service
-from services.slos.evaluation import SloDefinition
 
-NEXT = {
-    "draft": [("in_review", "Send to review")],
-    "in_review": [("draft", "Back to draft"), ("published", "Publish")],
-    "published": [],
-}
+# the button for each move the service allows (services.postmortems.service.MOVES)
+MOVE_LABEL = {"in_review": "Send to review", "draft": "Back to draft", "published": "Publish"}
 
 
-def _impact(actor: Actor, incident: dict, pid: int, version: int) -> None:  # type: ignore[type-arg]
-    with shown_errors("computing the impact"):
-        with session_scope() as s:
-            slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
-        end = incident["resolved_at"] or datetime.now(UTC)
-        source = telemetry_source()
-        imp = compute_impact(source, service=incident["service"], start=incident["detected_at"], end=end, slos=slos)
-        markers = telemetry_markers(source, service=incident["service"], start=incident["detected_at"], end=end)
-        with session_scope() as s:
-            pm = postmortems.get_postmortem(s, actor=actor, postmortem_id=pid)
-            have = {(t.get("at"), t.get("text")) for t in pm.timeline or []}
-            timeline = sorted(
-                [*(pm.timeline or []), *(m for m in markers if (m["at"], m["text"]) not in have)],
-                key=lambda t: str(t.get("at", "")),
-            )
-            postmortems.update_postmortem(
-                s,
-                actor=actor,
-                postmortem_id=pid,
-                fields={"impact": imp, "timeline": timeline},
-                expected_version=version,
-            )
-        st.rerun()
-
-
-def show_impact(imp: dict) -> None:  # type: ignore[type-arg]
+def show_impact(imp: dict[str, Any]) -> None:
     """The impact numbers with the budget formula."""
     if not imp:
         st.info("Impact not computed yet: it is counted from telemetry for the incident's window.")
@@ -102,7 +72,12 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
     if not ro and st.button(
         "Compute impact from telemetry (adds telemetry markers to the timeline)", key=f"pm.impact.{pid}"
     ):
-        _impact(actor, inc, pid, version)
+        with shown_errors("computing the impact"):
+            with session_scope() as s:
+                postmortems.record_impact(
+                    s, actor=actor, postmortem_id=pid, source=telemetry_source(), expected_version=version
+                )
+            st.rerun()
     with st.form(f"pm.form.{pid}"):
         summary = st.text_area("Summary", data["summary"], disabled=ro)
         timeline = st.data_editor(
@@ -170,10 +145,13 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
                     st.warning("No board is configured (SRE_BOARD=none).")
                 else:
                     with session_scope() as s:
-                        postmortems.open_action_item_issue(s, actor=actor, postmortem_id=pid, index=pick, board=client)
+                        incident_response.open_action_item_issue(
+                            s, actor=actor, postmortem_id=pid, index=pick, board=client
+                        )
                     st.rerun()
     cols = st.columns(3)
-    for col, (to, label) in zip(cols, NEXT[data["status"]], strict=False):
+    for col, to in zip(cols, postmortems.MOVES[data["status"]], strict=False):
+        label = MOVE_LABEL[to]
         if col.button(label, key=f"pm.move.{pid}.{to}"):
             with shown_errors(label.lower()):
                 with session_scope() as s:

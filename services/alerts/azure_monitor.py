@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from services import incident_response
 from services.alerts.actions import SYSTEM
 from services.errors import InvalidInput
 from services.incidents import repository as incident_repo
@@ -102,7 +103,7 @@ def ingest(session: Session, alert: AzureAlert, *, service: str) -> tuple[int, s
     else:
         what = "already known"
     if alert.condition == "Resolved" and inc.status in ("new", "acknowledged", "mitigating"):
-        incidents.transition(
+        incident_response.transition(
             session,
             actor=SYSTEM,
             incident_id=inc.id,

@@ -7,7 +7,8 @@ A board error raises ExternalServiceError, the transaction rolls back, and the i
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -15,12 +16,11 @@ from services.auth import Actor, require
 from services.boards.base import BoardClient, BoardIssue, BoardIssueRequest
 from services.config import get_settings
 from services.db import utcnow
-from services.errors import NotFound
-from services.incidents.models import BoardIssueLink, Incident, IncidentEvent
-from services.incidents.service import get_incident
+from services.incidents import repository as repo
+from services.incidents.models import BoardIssueLink, Incident
+from services.incidents.severities import BOARD_PRIORITY
 from services.incidents.workflow import protocol_for
-
-SEVERITY_PRIORITY = {"Sev0": 1, "Sev1": 1, "Sev2": 2, "Sev3": 3, "Sev4": 4}
+from services.repository import get_or_raise
 
 
 def marker(incident_id: int, purpose: str) -> str:
@@ -36,19 +36,13 @@ def incident_link(incident_id: int) -> str:
 def links(session: Session, *, actor: Actor, incident_id: int) -> list[BoardIssueLink]:
     """The incident's board issues."""
     require(actor, "incident.read")
-    stmt = select(BoardIssueLink).where(BoardIssueLink.incident_id == incident_id).order_by(BoardIssueLink.id)
-    return list(session.scalars(stmt))
-
-
-def _existing(session: Session, incident_id: int, purpose: str) -> BoardIssueLink | None:
-    stmt = select(BoardIssueLink).where(BoardIssueLink.incident_id == incident_id, BoardIssueLink.purpose == purpose)
-    return session.scalars(stmt).first()
+    return repo.board_links(session, incident_id)
 
 
 def request_for(inc: Incident) -> BoardIssueRequest:
     """What the protocol asks the board for, for this incident's classification."""
     rule = protocol_for(inc.classification)
-    priority = rule.issue_priority or SEVERITY_PRIORITY[inc.severity]
+    priority = rule.issue_priority or BOARD_PRIORITY[inc.severity]
     lines = [
         f"{inc.severity} incident #{inc.id} on {inc.service}: {inc.title}",
         "",
@@ -72,46 +66,79 @@ def request_for(inc: Incident) -> BoardIssueRequest:
     )
 
 
+def action_item_request(inc: Incident, *, index: int, item: dict[str, Any]) -> BoardIssueRequest:
+    """The board task for action item `index` (from 0) of the incident's postmortem."""
+    return BoardIssueRequest(
+        title=f"[postmortem #{inc.id}] {item['text']}"[:250],
+        description=f"Action item {index + 1} of the postmortem of {inc.severity} incident #{inc.id}: {inc.title}"
+        + (f"\nOwner: {item['owner']}" if item.get("owner") else ""),
+        kind="task",
+        priority=2,
+        severity=None,
+        tags=("postmortem",),
+        link_url=incident_link(inc.id),
+        marker=marker(inc.id, action_item_purpose(index)),
+    )
+
+
+def action_item_purpose(index: int) -> str:
+    """The link purpose of action item `index` (from 0): one board task per item."""
+    return f"action-{index + 1}"
+
+
 def open_issue(
     session: Session,
     *,
     actor: Actor,
-    incident_id: int,
+    incident: Incident,
     board: BoardClient,
     request: BoardIssueRequest | None = None,
     purpose: str = "incident",
 ) -> BoardIssueLink:
     """The incident's board issue for `purpose`, created at most once."""
     require(actor, "incident.triage")
-    inc = get_incident(session, actor=actor, incident_id=incident_id)
-    link = _existing(session, incident_id, purpose)
+    link = repo.board_link(session, incident.id, purpose)
     if link is not None:
         return link
-    req = request or request_for(inc)
+    req = request or request_for(incident)
     issue = board.find_issue(req.marker) or board.create_issue(req)
-    link = _store(session, inc, purpose, req.marker, issue)
-    session.add(
-        IncidentEvent(
-            incident_id=inc.id,
-            actor=actor.name,
-            kind="board_issue",
-            message=f"Board issue {issue.provider} {issue.key} ({purpose}): {issue.url}",
-            data={"url": issue.url, "key": issue.key, "purpose": purpose},
-        )
+    link = repo.add_board_link(session, _link(incident, purpose, req.marker, issue))
+    repo.add_event(
+        session,
+        incident_id=incident.id,
+        actor=actor.name,
+        kind="board_issue",
+        message=f"Board issue {issue.provider} {issue.key} ({purpose}): {issue.url}",
+        data={"url": issue.url, "key": issue.key, "purpose": purpose},
     )
     audit.record(
         session,
         actor=actor,
         action="board_issue.open",
         entity="incident",
-        entity_id=inc.id,
+        entity_id=incident.id,
         after={"purpose": purpose, "provider": issue.provider, "key": issue.key, "url": issue.url},
     )
     return link
 
 
-def _store(session: Session, inc: Incident, purpose: str, mark: str, issue: BoardIssue) -> BoardIssueLink:
-    link = BoardIssueLink(
+def note_no_board(session: Session, *, actor: Actor, incident: Incident) -> None:
+    """The protocol asks for a board issue but none is configured: the timeline says to open it by hand."""
+    require(actor, "incident.triage")
+    repo.add_event(
+        session,
+        incident_id=incident.id,
+        actor=actor.name,
+        kind="board_issue",
+        message="A board issue is needed, but no board is configured "
+        "(SRE_BOARD=none): open it by hand and link it in a note.",
+        data={"needed": True},
+    )
+    session.flush()
+
+
+def _link(inc: Incident, purpose: str, mark: str, issue: BoardIssue) -> BoardIssueLink:
+    return BoardIssueLink(
         incident_id=inc.id,
         purpose=purpose,
         marker=mark,
@@ -122,17 +149,12 @@ def _store(session: Session, inc: Incident, purpose: str, mark: str, issue: Boar
         title=issue.title,
         refreshed_at=utcnow(),
     )
-    session.add(link)
-    session.flush()
-    return link
 
 
 def refresh(session: Session, *, actor: Actor, link_id: int, board: BoardClient) -> BoardIssueLink:
     """Ask the board for the issue's current state."""
     require(actor, "incident.read")
-    link = session.get(BoardIssueLink, link_id)
-    if link is None:
-        raise NotFound(f"Board issue link {link_id} does not exist.")
+    link = get_or_raise(session, BoardIssueLink, link_id, missing=f"Board issue link {link_id} does not exist.")
     issue = board.get_issue(link.key)
     link.state, link.title, link.refreshed_at = issue.state, issue.title, utcnow()
     session.flush()

@@ -1,4 +1,8 @@
-"""`sre-backoffice incident …`: open, list, show, classify and move incidents from scripts."""
+"""`sre-backoffice incident …`: open, list, show, classify and move incidents from scripts.
+
+The handlers import the service layer when they run, so that `sre-backoffice --help` and every other command stay
+fast (no SQLAlchemy, pandas or board clients loaded for them).
+"""
 
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _actor(args: argparse.Namespace) -> Any:
+    # imported on use: keeps the CLI fast
     from services.auth import cli_actor
 
     return cli_actor(args.actor)
@@ -61,6 +66,7 @@ def _json(value: Any) -> str:
 
 
 def _create(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.incidents import service
     from services.incidents.schemas import parse_incident_input
@@ -70,11 +76,12 @@ def _create(args: argparse.Namespace) -> None:
     )
     with session_scope() as s:
         inc = service.create_incident(s, actor=_actor(args), data=data)
-        print(f"opened {inc.severity} incident {inc.id}: {inc.title}")
-        print(inc.id)
+    print(f"opened {inc.severity} incident {inc.id}: {inc.title}")  # only once committed
+    print(inc.id)
 
 
 def _list(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.incidents import service
 
@@ -90,15 +97,15 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _show(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.incidents import service
+    from services.incidents.board_issues import links
 
     with session_scope() as s:
         actor = _actor(args)
         inc = service.get_incident(s, actor=actor, incident_id=args.id)
         out = inc.as_dict()
-        from services.incidents.board_issues import links
-
         found = links(s, actor=actor, incident_id=args.id)
         out["board_issue_url"] = next((x.url for x in found if x.purpose == "incident"), None)
         out["board_issues"] = [
@@ -117,29 +124,32 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _classify(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.boards.factory import build_board
     from services.config import get_settings
     from services.db import session_scope
-    from services.incidents import service
+    from services.incident_response import classify
     from services.incidents.workflow import protocol_for
 
     rule = protocol_for(args.classification)
     board = build_board(get_settings()) if rule.board_issue else None
     with session_scope() as s:
-        service.classify(s, actor=_actor(args), incident_id=args.id, classification=args.classification, board=board)
-    print(f"incident {args.id} classified {args.classification}: {protocol_for(args.classification).summary}")
+        classify(s, actor=_actor(args), incident_id=args.id, classification=args.classification, board=board)
+    print(f"incident {args.id} classified {args.classification}: {rule.summary}")
 
 
 def _move(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
-    from services.incidents import service
+    from services.incident_response import transition
 
     with session_scope() as s:
-        inc = service.transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
-        print(f"incident {inc.id} is now {inc.status}")
+        inc = transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
+    print(f"incident {inc.id} is now {inc.status}")  # only once committed
 
 
 def _export(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.errors import NotFound
     from services.incidents import service

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import Actor, require
 from services.incidents import repository as repo
-from services.postmortems.models import Postmortem
+from services.postmortems import repository as postmortem_repo
 
 
 def incident_frame(session: Session, *, actor: Actor) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def by_classification(frame: pd.DataFrame) -> pd.DataFrame:
 def postmortem_follow_through(session: Session, *, actor: Actor) -> dict[str, Any]:
     """Postmortems by status, open action items, and the error budget each incident burned (from its impact)."""
     require(actor, "incident.read")
-    pms = list(session.query(Postmortem))
+    pms = postmortem_repo.list_all(session)
     burned = [
         {"incident_id": p.incident_id, "slo": s["slo"], "burned": s["burned"]}
         for p in pms

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, UTCDateTime, utcnow
 
-SEVERITIES = ("Sev0", "Sev1", "Sev2", "Sev3", "Sev4")
 CLASSIFICATIONS = ("unknown", "protocol", "non-critical", "critical")
 STATUSES = ("new", "acknowledged", "mitigating", "resolved", "closed")
 SOURCES = ("manual", "alert-rule", "azure-monitor")

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.auth import Actor, require
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.incidents import repository as repo
 from services.incidents.models import Incident, IncidentEvent, Runbook
 from services.incidents.service import get_incident
+from services.repository import get_or_raise
 
 SIGNATURE = ("service", "operation", "exception_type", "result_code", "dependency")
 
@@ -76,9 +76,7 @@ class RunbookView:
 
 def latest(session: Session) -> list[Runbook]:
     """The newest version of every runbook."""
-    newest = select(Runbook.key, func.max(Runbook.version).label("v")).group_by(Runbook.key).subquery()
-    stmt = select(Runbook).join(newest, (Runbook.key == newest.c.key) & (Runbook.version == newest.c.v))
-    return list(session.scalars(stmt.order_by(Runbook.key)))
+    return repo.latest_runbooks(session)
 
 
 def save_runbook(
@@ -94,7 +92,7 @@ def save_runbook(
     unknown = set(signature) - set(SIGNATURE)
     if unknown:
         raise InvalidInput(f"Unknown signature fields {sorted(unknown)}; use {', '.join(SIGNATURE)}.")
-    current = session.scalar(select(func.max(Runbook.version)).where(Runbook.key == key.strip())) or 0
+    current = repo.latest_runbook_version(session, key.strip())
     rb = Runbook(
         key=key.strip(),
         version=current + 1,
@@ -103,8 +101,7 @@ def save_runbook(
         created_by=actor.name,
         **{f: (signature.get(f) or None) for f in SIGNATURE},
     )
-    session.add(rb)
-    session.flush()
+    repo.add_runbook(session, rb)
     audit.record(
         session,
         actor=actor,
@@ -143,7 +140,7 @@ def runbook_for(session: Session, *, actor: Actor, incident_id: int) -> RunbookV
     """The runbook an incident follows (the version first ticked, else the best match) with its ticked steps."""
     inc = get_incident(session, actor=actor, incident_id=incident_id)
     ticks = [e for e in repo.events(session, incident_id) if e.kind == "runbook_step" and e.data]
-    rb: Runbook | None = session.get(Runbook, ticks[0].data["runbook_id"]) if ticks and ticks[0].data else None
+    rb = repo.get_runbook(session, ticks[0].data["runbook_id"]) if ticks and ticks[0].data else None
     rb = rb or match(inc, latest(session))
     if rb is None:
         return None
@@ -162,20 +159,18 @@ def tick_step(
     """Tick (or untick) a runbook step; the timeline records it."""
     require(actor, "incident.triage")
     get_incident(session, actor=actor, incident_id=incident_id)
-    rb = session.get(Runbook, runbook_id)
-    if rb is None:
-        raise NotFound(f"Runbook {runbook_id} does not exist.")
+    rb = get_or_raise(session, Runbook, runbook_id, missing=f"Runbook {runbook_id} does not exist.")
     if not 0 <= step < len(rb.steps):
         raise InvalidInput(f"Runbook {rb.key} v{rb.version} has steps 1–{len(rb.steps)}; there is no step {step + 1}.")
     verb = "Done" if done else "Undone"
-    ev = IncidentEvent(
+    event = repo.add_event(
+        session,
         incident_id=incident_id,
         actor=actor.name,
         kind="runbook_step",
         message=f"{verb}: step {step + 1} of {rb.title} (v{rb.version}): {rb.steps[step]}",
         data={"runbook_id": rb.id, "key": rb.key, "version": rb.version, "step": step, "done": done},
     )
-    session.add(ev)
     session.flush()
     audit.record(
         session,
@@ -185,4 +180,4 @@ def tick_step(
         entity_id=incident_id,
         after={"runbook": f"{rb.key}@{rb.version}", "step": step + 1, "text": rb.steps[step], "done": done},
     )
-    return ev
+    return event

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.errors import InvalidInput
+from services.incidents.severities import Severity
 
 
 class IncidentInput(BaseModel):
@@ -17,7 +18,7 @@ class IncidentInput(BaseModel):
 
     title: str
     service: str
-    severity: Literal["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"]
+    severity: Severity
     description: str = ""
     source: Literal["manual", "alert-rule", "azure-monitor"] = "manual"
     source_ref: str | None = None

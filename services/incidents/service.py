@@ -1,29 +1,27 @@
 """Incident rules: create, triage through the status workflow, classify by the protocol; audited, with a timeline.
 
 Every change takes `expected_version` (the version the user saw); a mismatch, or a concurrent commit caught by
-the version column, becomes Conflict("changed by X meanwhile") and nothing is overwritten.
+the version column, becomes Conflict("changed by X meanwhile") and nothing is overwritten. What resolving and
+classifying ask of other domains (a postmortem, a board issue) is composed in services/incident_response.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from services import audit
 from services.auth import Actor, require
-from services.boards.base import BoardClient
 from services.db import utcnow
-from services.errors import Conflict, NotFound
+from services.errors import InvalidInput
 from services.incidents import repository as repo
 from services.incidents.models import Incident, IncidentEvent
 from services.incidents.schemas import IncidentInput
 from services.incidents.workflow import HOTFIX_CHECKLIST, check_transition, protocol_for
+from services.repository import check_version, flush_versioned, found_or_raise
 
 STATUS_TIMES = {
     "acknowledged": "acknowledged_at",
@@ -33,29 +31,17 @@ STATUS_TIMES = {
 }
 
 
-def _event(
-    session: Session,
-    incident: Incident,
-    actor: Actor,
-    kind: str,
-    message: str,
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> IncidentEvent:
-    ev = IncidentEvent(
-        incident_id=incident.id, actor=actor.name, kind=kind, message=message, data=data, at=at or utcnow()
-    )
-    session.add(ev)
-    return ev
+def _stale(incident_id: int, who: str) -> str:
+    return f"Incident {incident_id} was changed by {who} meanwhile; reload it and try again. Nothing was overwritten."
 
 
 def get_incident(session: Session, *, actor: Actor, incident_id: int) -> Incident:
     """One incident, or NotFound."""
     require(actor, "incident.read")
-    inc = repo.get(session, incident_id)
-    if inc is None:
-        raise NotFound(f"Incident {incident_id} does not exist; check the id in the triage queue.")
-    return inc
+    return found_or_raise(
+        repo.get(session, incident_id),
+        missing=f"Incident {incident_id} does not exist; check the id in the triage queue.",
+    )
 
 
 def list_incidents(session: Session, *, actor: Actor, statuses: list[str] | None = None) -> list[Incident]:
@@ -86,15 +72,19 @@ def create_incident(session: Session, *, actor: Actor, data: IncidentInput) -> I
     )
     try:
         with session.begin_nested():
-            session.add(inc)
-            session.flush()
+            repo.add(session, inc)
     except IntegrityError:  # the same alert opened it concurrently
         again = repo.get_by_source(session, data.source, data.source_ref or "")
         if again is None:
             raise
         return again
-    _event(
-        session, inc, actor, "created", f"Opened as {inc.severity} by {actor.name} ({inc.source}).", at=inc.detected_at
+    repo.add_event(
+        session,
+        incident_id=inc.id,
+        actor=actor.name,
+        kind="created",
+        message=f"Opened as {inc.severity} by {actor.name} ({inc.source}).",
+        at=inc.detected_at,
     )
     audit.record(
         session, actor=actor, action="incident.create", entity="incident", entity_id=inc.id, after=inc.as_dict()
@@ -109,23 +99,11 @@ def _change(
     """Load, check the version the user saw, let the caller change it, flush with the version check, audit."""
     require(actor, "incident.triage")
     inc = get_incident(session, actor=actor, incident_id=incident_id)
-    if expected_version is not None and inc.version != expected_version:
-        raise Conflict(
-            f"Incident {inc.id} was changed by {inc.updated_by or 'someone'} meanwhile; "
-            "reload it and try again. Nothing was overwritten."
-        )
+    check_version(inc.version, expected_version, stale=_stale(inc.id, inc.updated_by or "someone else"))
     before = inc.as_dict()
     yield inc
     inc.updated_by = actor.name
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        fresh = repo.get(session, incident_id)
-        who = fresh.updated_by if fresh else "someone"
-        raise Conflict(
-            f"Incident {incident_id} was changed by {who} meanwhile; reload it and try again. Nothing was overwritten."
-        ) from None
+    flush_versioned(session, inc, stale=lambda who: _stale(incident_id, who))
     audit.record(
         session, actor=actor, action=action, entity="incident", entity_id=inc.id, before=before, after=inc.as_dict()
     )
@@ -144,11 +122,15 @@ def transition(
         if to == "new":
             inc.resolved_at = inc.closed_at = None
         verb = "Reopened" if to == "new" else f"Status {previous} → {to}"
-        _event(session, inc, actor, "status", verb + (f": {note}" if note else ""), {"from": previous, "to": to}, now)
-    if to == "resolved" and inc.severity in ("Sev0", "Sev1", "Sev2"):
-        from services.postmortems.service import ensure_postmortem  # every Sev0–Sev2 incident gets one
-
-        ensure_postmortem(session, actor=actor, incident_id=inc.id)
+        repo.add_event(
+            session,
+            incident_id=inc.id,
+            actor=actor.name,
+            kind="status",
+            message=verb + (f": {note}" if note else ""),
+            data={"from": previous, "to": to},
+            at=now,
+        )
     return inc
 
 
@@ -173,13 +155,13 @@ def assign(
     """Give the incident to someone (None: unassign); claiming is assigning oneself."""
     with _change(session, actor, incident_id, expected_version, "incident.assign") as inc:
         previous, inc.assignee = inc.assignee, assignee or None
-        _event(
+        repo.add_event(
             session,
-            inc,
-            actor,
-            "assigned",
-            f"Assigned to {assignee}" if assignee else "Unassigned",
-            {"from": previous, "to": assignee},
+            incident_id=inc.id,
+            actor=actor.name,
+            kind="assigned",
+            message=f"Assigned to {assignee}" if assignee else "Unassigned",
+            data={"from": previous, "to": assignee},
         )
     return inc
 
@@ -192,43 +174,22 @@ def classify(
     classification: str,
     expected_version: int | None = None,
     note: str = "",
-    board: BoardClient | None = None,
 ) -> Incident:
-    """Classify by the team's protocol and do what it asks: a board issue (at most one) where the rule says so.
-
-    With no board configured the timeline says the issue still has to be opened; a board error rolls the whole
-    change back (the caller's transaction), so the incident stays as it was, ready to retry.
-    """
+    """Classify by the team's protocol; the timeline says what the protocol asks next (and the hotfix checklist)."""
     rule = protocol_for(classification)
     with _change(session, actor, incident_id, expected_version, "incident.classify") as inc:
         previous, inc.classification = inc.classification, classification
-        data: dict[str, Any] = {"from": previous, "to": classification, "next": rule.summary}
+        data: dict[str, object] = {"from": previous, "to": classification, "next": rule.summary}
         if rule.hotfix:
             data["hotfix_checklist"] = list(HOTFIX_CHECKLIST)
-        _event(
+        repo.add_event(
             session,
-            inc,
-            actor,
-            "classified",
-            f"Classified {classification}: {rule.summary}" + (f" — {note}" if note else ""),
-            data,
+            incident_id=inc.id,
+            actor=actor.name,
+            kind="classified",
+            message=f"Classified {classification}: {rule.summary}" + (f" — {note}" if note else ""),
+            data=data,
         )
-    if rule.board_issue:
-        if board is None:
-            _event(
-                session,
-                inc,
-                actor,
-                "board_issue",
-                "A board issue is needed, but no board is configured "
-                "(SRE_BOARD=none): open it by hand and link it in a note.",
-                {"needed": True},
-            )
-            session.flush()
-        else:
-            from services.incidents.board_issues import open_issue
-
-            open_issue(session, actor=actor, incident_id=incident_id, board=board)
     return inc
 
 
@@ -237,12 +198,10 @@ def add_note(session: Session, *, actor: Actor, incident_id: int, text: str) -> 
     require(actor, "incident.triage")
     inc = get_incident(session, actor=actor, incident_id=incident_id)
     if not text.strip():
-        from services.errors import InvalidInput
-
         raise InvalidInput("The note is empty; write what you found or did.")
-    ev = _event(session, inc, actor, "note", text.strip())
+    event = repo.add_event(session, incident_id=inc.id, actor=actor.name, kind="note", message=text.strip())
     session.flush()
     audit.record(
-        session, actor=actor, action="incident.note", entity="incident", entity_id=inc.id, after={"note": ev.message}
+        session, actor=actor, action="incident.note", entity="incident", entity_id=inc.id, after={"note": event.message}
     )
-    return ev
+    return event

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.auth import Actor, require
 from services.errors import InvalidInput, NotFound
 from services.incidents import repository as repo
-from services.incidents.models import SEVERITIES, SeverityDefinition
+from services.incidents.models import SeverityDefinition
 
-DEFAULTS: dict[str, tuple[str, int]] = {
-    "Sev0": (
-        "Critical. mana is down, or logins, orders, payments or DOPA verification fail for most users; "
-        "data loss or a security breach.",
-        15,
-    ),
-    "Sev1": ("Critical. A core journey fails or is unusably slow for many users; an SLO fast-burn page fires.", 30),
-    "Sev2": ("Major but contained. Errors or slowness for some users or one operation; a slow-burn page fires.", 60),
-    "Sev3": ("Not severe. A minor feature is broken or a workaround exists; a burn-rate ticket.", 240),
-    "Sev4": ("Not severe. Cosmetic or internal, no user impact.", 1440),
-}
+# the one list of severities, most severe first; every form, filter, schema and mapping derives from it
+Severity = Literal["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+# a board issue's priority (1 highest) when the protocol rule does not set one
+BOARD_PRIORITY: dict[str, int] = dict(zip(SEVERITIES, (1, 1, 2, 3, 4), strict=True))
+
+DEFAULTS: dict[str, tuple[str, int]] = dict(
+    zip(
+        SEVERITIES,
+        (
+            (
+                "Critical. mana is down, or logins, orders, payments or DOPA verification fail for most users; "
+                "data loss or a security breach.",
+                15,
+            ),
+            ("Critical. A core journey fails or is unusably slow for many users; an SLO fast-burn page fires.", 30),
+            ("Major but contained. Errors or slowness for some users or one operation; a slow-burn page fires.", 60),
+            ("Not severe. A minor feature is broken or a workaround exists; a burn-rate ticket.", 240),
+            ("Not severe. Cosmetic or internal, no user impact.", 1440),
+        ),
+        strict=True,
+    )
+)
 
 
 def definitions(session: Session, *, actor: Actor) -> dict[str, SeverityDefinition]:
@@ -30,8 +44,9 @@ def definitions(session: Session, *, actor: Actor) -> dict[str, SeverityDefiniti
     for sev in SEVERITIES:
         if sev not in have:
             scope, minutes = DEFAULTS[sev]
-            have[sev] = SeverityDefinition(severity=sev, scope=scope, ack_target_minutes=minutes)
-            session.add(have[sev])
+            have[sev] = repo.add_severity_definition(
+                session, SeverityDefinition(severity=sev, scope=scope, ack_target_minutes=minutes)
+            )
     session.flush()
     return {s: have[s] for s in SEVERITIES}
 

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from services.auth import Actor
 from services.errors import InvalidInput
-from services.telemetry import catalogue
+from services.telemetry import runner
 from services.telemetry.source import TelemetrySource
 
 
@@ -78,11 +79,12 @@ def plan(*, sustained_rps: float, measured_replicas: int, peak_rps: float, headr
     return CapacityPlan(sustained_rps, measured_replicas, max(peak_rps, 0.0), headroom)
 
 
-def production_peak_rps(source: TelemetrySource, *, service: str, end: datetime, days: int = 30) -> float | None:
+def production_peak_rps(
+    source: TelemetrySource, *, actor: Actor, service: str, end: datetime, days: int = 30
+) -> float | None:
     """Production's busiest minute as RPS over the last `days` (catalogue query peak_rps)."""
     start = end - timedelta(days=days)
-    text = catalogue.render("peak_rps", start=start, end=end, service=service)
-    frame = source.query(text, timespan=(start, end), name="peak_rps").frame
+    frame = runner.run(source, "peak_rps", actor=actor, start=start, end=end, service=service).frame
     if frame.empty or pd.isna(frame["peak_rps"].iloc[0]):
         return None
     return float(frame["peak_rps"].iloc[0])

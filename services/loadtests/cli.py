@@ -1,10 +1,15 @@
-"""`sre-backoffice loadtest …`: import k6 outputs as a run, list runs, show one run's figures, delete a run."""
+"""`sre-backoffice loadtest …`: import k6 outputs as a run, list runs, show one run's figures, delete a run.
+
+The handlers import the service layer when they run, so that `sre-backoffice --help` and every other command stay
+fast (no SQLAlchemy, DuckDB or pandas loaded for them).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[[argparse.Namespace], None]
@@ -35,6 +40,7 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _actor(args: argparse.Namespace) -> Any:
+    # imported on use: keeps the CLI fast
     from services.auth import cli_actor
 
     return cli_actor(args.actor)
@@ -45,12 +51,11 @@ def _json(value: Any) -> str:
 
 
 def _import(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
+    # imported on use: keeps the CLI fast
     from services.config import get_settings
     from services.db import session_scope
     from services.errors import InvalidInput
-    from services.loadtests import service
+    from services.loadtests import figures, service
     from services.loadtests.schemas import InputFile, parse_import_options
 
     settings = get_settings()
@@ -75,11 +80,14 @@ def _import(args: argparse.Namespace) -> None:
         p95 = "—" if run.duration_p95_ms is None else f"{run.duration_p95_ms:,.1f} ms"
         fr = "—" if run.failure_rate is None else f"{run.failure_rate:.2%}"
         print(f"imported {', '.join(f.name for f in files)}: {run.requests:,} requests, p95 {p95}, failed {fr}")
+        for note in figures.notices(run):
+            print(note)
         run_id = run.id
     print(run_id)
 
 
 def _list(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.loadtests import service
 
@@ -101,6 +109,7 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _show(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.db import session_scope
     from services.loadtests import service
 
@@ -122,6 +131,7 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _delete(args: argparse.Namespace) -> None:
+    # imported on use: keeps the CLI fast
     from services.config import get_settings
     from services.db import session_scope
     from services.loadtests import service

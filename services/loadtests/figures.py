@@ -7,10 +7,14 @@ thresholds (k6's own verdict, including submetric thresholds that NDJSON does no
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
-from services.loadtests.schemas import ParsedPoints, ParsedSummary
+from services.loadtests.schemas import KIND_LABELS, POINT_KINDS, InputFile, ParsedPoints, ParsedSummary
+from services.uploads import future_note
 
 DURATION_KEYS = {"avg": "avg", "min": "min", "med": "med", "max": "max", "p90": "p(90)", "p95": "p(95)", "p99": "p(99)"}
 
@@ -76,3 +80,30 @@ def build_rows(
 def new_run(values: dict[str, Any], **fields: Any) -> LoadTestRun:
     """A LoadTestRun from build_rows' values plus the import's own fields."""
     return LoadTestRun(**values, **fields)
+
+
+def input_files(found: Iterable[tuple[InputFile, str]], points: ParsedPoints | None) -> list[dict[str, Any]]:
+    """The run's `files` entries: name, format and size, and for raw points how many are dated ahead."""
+    out: list[dict[str, Any]] = []
+    for f, kind in found:
+        entry: dict[str, Any] = {"name": f.name, "format": KIND_LABELS[kind], "bytes": os.path.getsize(f.path)}
+        if points is not None and kind in POINT_KINDS and points.future_points:
+            entry["future_points"] = points.future_points
+            entry["latest_point"] = points.ended_at.isoformat() if points.ended_at else None
+        out.append(entry)
+    return out
+
+
+def notices(run: LoadTestRun) -> list[str]:
+    """What the import's message adds to its figures: points dated more than a day in the future."""
+    out = []
+    for entry in run.files or []:
+        latest = entry.get("latest_point")
+        note = future_note(
+            int(entry.get("future_points") or 0),
+            datetime.fromisoformat(latest) if latest else None,
+            what=f"points of {entry.get('name')}",
+        )
+        if note:
+            out.append(note[:1].upper() + note[1:] + ".")
+    return out

@@ -10,23 +10,17 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from pathlib import Path
 from typing import Any
 
+from services import uploads
 from services.errors import InvalidInput
 from services.loadtests import thresholds as expr
 from services.loadtests.schemas import CheckResult, InputFile, ParsedSummary, ThresholdResult
 
-GZIP_MAGIC = b"\x1f\x8b"
 CSV_HEADER = "metric_name,timestamp,metric_value"
-SUMMARY_MAX_BYTES = 64 * 1024 * 1024
+SUMMARY_MAX_MB = 16  # a real summary is a few hundred KB; parsed JSON takes several times its size in memory
 _HEAD_BYTES = 64 * 1024
-
-
-def is_gzip(path: Path) -> bool:
-    """Whether the file starts with the gzip magic bytes."""
-    with open(path, "rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
+is_gzip = uploads.is_gzip
 
 
 def _head(f: InputFile) -> bytes:
@@ -70,11 +64,13 @@ def sniff(f: InputFile) -> str:
 
 
 def load_json(f: InputFile) -> Any:
-    """A whole JSON document (summary files are small; bigger ones are refused)."""
-    size = f.path.stat().st_size
-    if size > SUMMARY_MAX_BYTES:
-        raise InvalidInput(f"{f.name}: a {size / 1e6:,.0f} MB JSON document is too big for a k6 summary.")
-    raw = gzip.decompress(f.path.read_bytes()) if is_gzip(f.path) else f.path.read_bytes()
+    """A whole JSON document (summary files are small: the read stops and refuses past SUMMARY_MAX_MB)."""
+    refusal = InvalidInput(
+        f"{f.name}: a k6 summary is at most {SUMMARY_MAX_MB} MB; this one is bigger (once decompressed), so it is "
+        "not one. Import the file of --summary-export or handleSummary, and raw points as --out json or csv. "
+        "Nothing was imported."
+    )
+    raw = uploads.read_capped(f.path, name=f.name, limit=SUMMARY_MAX_MB << 20, refusal=refusal)
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from duckdb import func, sqltypes
 
+from services import uploads
 from services.errors import InvalidInput
 from services.loadtests import thresholds as expr
 from services.loadtests import validate
@@ -69,7 +71,7 @@ def connect(tmp_dir: Path, *, memory_limit: str = "300MB", threads: int = 2) -> 
     return con
 
 
-def _source_sql(f: InputFile, kind: str) -> str:
+def _source_sql(f: InputFile, kind: str, max_line: int) -> str:
     path = _q(str(f.path))
     # from the content: DuckDB's compression='auto' goes by the file name, and uploads have none
     compression = "'gzip'" if is_gzip(f.path) else "'none'"
@@ -78,7 +80,8 @@ def _source_sql(f: InputFile, kind: str) -> str:
         return (
             f'SELECT "type" AS kind, metric, data."time" AS "time", data."value" AS "value", '
             f'{tags}, data."type" AS metric_type, data.contains AS contains, data.thresholds AS thresholds '
-            f"FROM read_json({path}, format='newline_delimited', columns={_NDJSON_COLUMNS}, compression={compression})"
+            f"FROM read_json({path}, format='newline_delimited', columns={_NDJSON_COLUMNS}, compression={compression}, "
+            f"maximum_object_size={max_line + 2})"
         )
     columns = (
         "{" + ", ".join(f"{_q(c)}: {_q('DOUBLE' if c == 'metric_value' else 'VARCHAR')}" for c in _CSV_NAMES) + "}"
@@ -90,7 +93,8 @@ def _source_sql(f: InputFile, kind: str) -> str:
         f'metric_value AS "value", {tags}, NULL::VARCHAR AS metric_type, NULL::VARCHAR AS contains, '
         "NULL::JSON AS thresholds "
         f"FROM read_csv({path}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-        f"columns={columns}, compression={compression}, strict_mode=true, null_padding=false)"
+        f"columns={columns}, compression={compression}, strict_mode=true, null_padding=false, "
+        f"max_line_size={max_line + 2})"
     )
 
 
@@ -116,7 +120,7 @@ def _run(con: duckdb.DuckDBPyConnection, f: InputFile, kind: str, sql: str) -> l
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection, f: InputFile, kind: str, points_file: Path
+    con: duckdb.DuckDBPyConnection, f: InputFile, kind: str, points_file: Path, *, max_line: int
 ) -> dict[str, tuple[str, list[str]]]:
     """Stream every point to Parquet and collect the Metric definitions, in one pass over the file."""
     # A line that is neither a k6 Metric nor a complete Point aborts the copy through error(); validate.explain then
@@ -136,7 +140,7 @@ def stage(
         null_handling=func.SPECIAL,
         side_effects=True,
     )
-    src = _source_sql(f, kind)
+    src = _source_sql(f, kind, max_line)
     columns = '"time", metric, "value", ' + ", ".join(f'"{t}"' for t in TAGS)
     keep = (
         f"CASE {_PART} WHEN 'p' THEN true "
@@ -174,7 +178,10 @@ def summarize(
         f'SELECT metric, count(*), sum(value), avg(value), min(value), max(value), arg_max(value, "time") '
         f"FROM {pts} GROUP BY metric"
     ).fetchall()
-    total = con.execute(f'SELECT count(*), min("time"), max("time") FROM {pts}').fetchone() or (0, None, None)
+    cutoff = datetime.now(UTC) + uploads.FUTURE_GRACE
+    total = con.execute(
+        f'SELECT count(*), min("time"), max("time"), count(*) FILTER (WHERE "time" > $cut) FROM {pts}', {"cut": cutoff}
+    ).fetchone() or (0, None, None, 0)
     started, ended = total[1], total[2]
     span = (ended - started).total_seconds() if started is not None and ended is not None else None
     metrics: dict[str, dict[str, float]] = {}
@@ -234,16 +241,19 @@ def summarize(
         started_at=started,
         ended_at=ended,
         peak_rps=float(peak[0]) if peak and peak[0] is not None else None,
+        future_points=int(total[3]),
     )
 
 
 def parse_points(f: InputFile, kind: str, work_dir: Path, *, memory_limit: str = "300MB") -> ParsedPoints:
     """Import one NDJSON or CSV file into a hidden Parquet file under `work_dir`; the caller renames or removes it."""
+    limits = uploads.UploadLimits.from_settings()
+    uploads.check(f.path, name=f.name, limits=limits)  # DuckDB reads gzip unbounded; one streaming look first
     work_dir.mkdir(parents=True, exist_ok=True)
     con = connect(work_dir, memory_limit=memory_limit)
     points_file = work_dir / f".points-{uuid.uuid4().hex}.parquet"
     try:
-        defs = stage(con, f, kind, points_file)
+        defs = stage(con, f, kind, points_file, max_line=limits.max_line)
         parsed = summarize(con, kind, points_file, defs)
         if parsed.points == 0:
             raise InvalidInput(f"{f.name}: k6 output without any points (did the test run?); nothing was imported.")

@@ -35,11 +35,6 @@ def list_runs(session: Session, *, service: str | None = None) -> list[LoadTestR
     return list(session.scalars(stmt))
 
 
-def get(session: Session, run_id: int) -> LoadTestRun | None:
-    """One run by id."""
-    return session.get(LoadTestRun, run_id)
-
-
 def thresholds(session: Session, run_id: int) -> list[LoadTestThreshold]:
     """A run's thresholds, by metric and expression."""
     stmt = select(LoadTestThreshold).where(LoadTestThreshold.run_id == run_id)

@@ -122,4 +122,5 @@ class ParsedPoints:
     started_at: datetime | None
     ended_at: datetime | None
     peak_rps: float | None
+    future_points: int = 0  # points dated more than a day ahead (ended_at is then the latest of them)
     extra: dict[str, Any] = field(default_factory=dict)

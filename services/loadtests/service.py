@@ -14,19 +14,19 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.auth import Actor, require
 from services.db import utcnow
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.loadtests import figures, formats, report, storage
 from services.loadtests import repository as repo
 from services.loadtests.models import LoadTestRun
 from services.loadtests.points import parse_points
 from services.loadtests.schemas import (
-    KIND_LABELS,
     SUMMARY_KINDS,
     ImportOptions,
     InputFile,
     ParsedPoints,
     ParsedSummary,
 )
+from services.repository import get_or_raise
 
 
 def check_sizes(files: Sequence[InputFile], *, max_bytes: int | None) -> None:
@@ -101,14 +101,12 @@ def import_run(
             service=options.service,
             label=options.label,
             git_ref=options.git_ref,
-            files=[
-                {"name": f.name, "format": KIND_LABELS[k], "bytes": os.path.getsize(f.path)} for f, k in found.values()
-            ],
+            files=figures.input_files(found.values(), points),
             points_file=name,
             imported_at=utcnow(),
             imported_by=actor.name,
         )
-        # no savepoint: pysqlite's SAVEPOINT outside a BEGIN commits on release; a failed flush fails the action
+        # no savepoint: nothing is retried after a failed flush, the whole import fails and the caller rolls back
         repo.add(session, run, thresholds=thresholds, checks=checks, endpoints=endpoints)
         if points and name:
             storage.promote(points.staged, root, name)
@@ -134,10 +132,12 @@ def list_runs(session: Session, *, actor: Actor, service: str | None = None) -> 
 def get_run(session: Session, *, actor: Actor, run_id: int) -> LoadTestRun:
     """One run, or NotFound."""
     require(actor, "loadtest.read")
-    run = repo.get(session, run_id)
-    if run is None:
-        raise NotFound(f"Load-test run {run_id} does not exist; list runs with `sre-backoffice loadtest list`.")
-    return run
+    return get_or_raise(
+        session,
+        LoadTestRun,
+        run_id,
+        missing=f"Load-test run {run_id} does not exist; list runs with `sre-backoffice loadtest list`.",
+    )
 
 
 def run_report(session: Session, *, actor: Actor, run_id: int) -> report.RunReport:

@@ -53,19 +53,3 @@ def judge(expression: str, values: Mapping[str, float | None]) -> tuple[bool | N
     if m is None or value is None:
         return None, value
     return _OPS[m["op"]](value, float(m["num"])), value
-
-
-_SUBMETRIC = re.compile(r"^(?P<metric>[^{]+)\{(?P<tags>.*)\}$")
-
-
-def split_submetric(name: str) -> tuple[str, dict[str, str]]:
-    """`http_req_duration{name:GET /a,method:GET}` -> ("http_req_duration", {"name": "GET /a", "method": "GET"})."""
-    m = _SUBMETRIC.match(name)
-    if not m:
-        return name, {}
-    tags: dict[str, str] = {}
-    for part in m["tags"].split(","):
-        key, _, value = part.partition(":")
-        if key.strip():
-            tags[key.strip()] = value.strip()
-    return m["metric"], tags

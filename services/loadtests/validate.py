@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import re
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
+from services import uploads
 from services.errors import InvalidInput
-from services.loadtests.formats import CSV_HEADER, is_gzip
+from services.loadtests.formats import CSV_HEADER
 from services.loadtests.schemas import InputFile
 
 CSV_COLUMNS = 19
 
 
 def _lines(f: InputFile) -> Iterator[tuple[int, bytes]]:
-    opener: Any = gzip.open if is_gzip(f.path) else open
-    with opener(f.path, "rb") as fh:
-        stream: IO[bytes] = fh
-        yield from enumerate(stream, start=1)
+    """The numbered lines of a file, each read within the limits (InvalidInput naming a line that is too long)."""
+    limits = uploads.UploadLimits.from_settings()
+    with uploads.open_bytes(f.path, name=f.name, limits=limits) as fh:
+        for n, line in enumerate(uploads.lines(fh, max_line=limits.max_line), start=1):
+            if line is None:
+                raise limits.too_long(f.name, n)
+            yield n, line
 
 
 def _point_problem(obj: Any) -> str | None:
@@ -73,7 +76,7 @@ def first_ndjson_problem(f: InputFile, near: int | None = None, *, quick: bool =
             problem = _point_problem(obj)
             if problem:
                 return n, problem
-    except (EOFError, OSError, zlib.error) as exc:
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
         return n + 1, f"the gzip data is corrupt or ends early ({exc})"
     return None
 
@@ -81,28 +84,25 @@ def first_ndjson_problem(f: InputFile, near: int | None = None, *, quick: bool =
 def first_csv_problem(f: InputFile) -> tuple[int, str] | None:
     """(line number, what is wrong) for the first broken CSV row, or None."""
     try:
-        opener: Any = gzip.open if is_gzip(f.path) else open
-        with opener(f.path, "rb") as fh:
-            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-            reader = csv.reader(text)
-            for row in reader:
-                n = reader.line_num
-                if n == 1:
-                    if not ",".join(row).startswith(CSV_HEADER):
-                        return 1, "the header is not k6's (metric_name,timestamp,metric_value,…)"
-                    continue
-                if len(row) != CSV_COLUMNS:
-                    return n, f"{len(row)} fields instead of {CSV_COLUMNS} (a cut-short or edited row)"
+        reader = csv.reader(raw.decode("utf-8") for _, raw in _lines(f))
+        for row in reader:
+            n = reader.line_num
+            if n == 1:
+                if not ",".join(row).startswith(CSV_HEADER):
+                    return 1, "the header is not k6's (metric_name,timestamp,metric_value,…)"
+                continue
+            if len(row) != CSV_COLUMNS:
+                return n, f"{len(row)} fields instead of {CSV_COLUMNS} (a cut-short or edited row)"
+            try:
+                float(row[2])
+            except ValueError:
+                return n, f"metric_value {row[2]!r} is not a number"
+            if not row[1].strip().isdigit():
                 try:
-                    float(row[2])
+                    datetime.fromisoformat(row[1].replace("Z", "+00:00"))
                 except ValueError:
-                    return n, f"metric_value {row[2]!r} is not a number"
-                if not row[1].strip().isdigit():
-                    try:
-                        datetime.fromisoformat(row[1].replace("Z", "+00:00"))
-                    except ValueError:
-                        return n, f"timestamp {row[1]!r} is neither unix seconds nor RFC 3339"
-    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+                    return n, f"timestamp {row[1]!r} is neither unix seconds nor RFC 3339"
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         return -1, f"the data is corrupt or ends early ({exc})"
     return None
 

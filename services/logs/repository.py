@@ -13,9 +13,10 @@ def list_for_owner(session: Session, owner: str) -> list[SavedQuery]:
     return list(session.scalars(select(SavedQuery).where(SavedQuery.owner == owner).order_by(SavedQuery.name)))
 
 
-def get(session: Session, query_id: int) -> SavedQuery | None:
-    """One saved query by id."""
-    return session.get(SavedQuery, query_id)
+def get_for_owner(session: Session, owner: str, query_id: int) -> SavedQuery | None:
+    """One user's saved query by id (someone else's is not found)."""
+    query = session.get(SavedQuery, query_id)
+    return query if query is not None and query.owner == owner else None
 
 
 def get_by_name(session: Session, owner: str, name: str) -> SavedQuery | None:

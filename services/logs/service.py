@@ -7,10 +7,11 @@ from sqlalchemy.orm import Session
 
 from services import audit
 from services.auth import Actor, require
-from services.errors import Conflict, NotFound
+from services.errors import Conflict
 from services.logs import repository as query_repo
 from services.logs.models import SavedQuery
 from services.logs.schemas import SavedQueryInput, parse_saved_query
+from services.repository import found_or_raise
 
 
 def list_saved_queries(session: Session, *, actor: Actor) -> list[SavedQuery]:
@@ -22,10 +23,10 @@ def list_saved_queries(session: Session, *, actor: Actor) -> list[SavedQuery]:
 def get_saved_query(session: Session, *, actor: Actor, query_id: int) -> SavedQuery:
     """One of the actor's saved queries; someone else's is NotFound, as if it did not exist."""
     require(actor, "query.read")
-    query = query_repo.get(session, query_id)
-    if query is None or query.owner != actor.name:
-        raise NotFound(f"Saved query {query_id} does not exist among your queries; it may have been deleted.")
-    return query
+    return found_or_raise(
+        query_repo.get_for_owner(session, actor.name, query_id),
+        missing=f"Saved query {query_id} does not exist among your queries; it may have been deleted.",
+    )
 
 
 def _conflict(name: str) -> Conflict:

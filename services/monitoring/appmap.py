@@ -8,7 +8,8 @@ from datetime import datetime
 import pandas as pd
 
 from services.auth import Actor
-from services.monitoring.common import Runner, allowed, fetch, to_int
+from services.monitoring.common import fetch, to_int
+from services.telemetry.runner import Runner, may_read
 
 FAILURE_RATE_LIMIT = 0.05
 AVG_MS_LIMIT = 1000.0
@@ -111,10 +112,10 @@ def dot(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
 
 def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> AppMap:
     """The map over a range: role nodes from AppRequests, edges from AppDependencies."""
-    allowed(actor)
+    may_read(actor)
     notes: list[str] = []
-    nodes = to_int(fetch(run, "appmap_nodes", start, end, notes), "requests", "failed")
-    edges = to_int(fetch(run, "appmap_edges", start, end, notes), "calls", "failed")
+    nodes = to_int(fetch(run, "appmap_nodes", start, end, notes, actor=actor), "requests", "failed")
+    edges = to_int(fetch(run, "appmap_edges", start, end, notes, actor=actor), "calls", "failed")
     for frame in (nodes, edges):
         for col in ("failure_rate", "avg_ms"):
             if col in frame:

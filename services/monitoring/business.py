@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.auth import Actor
-from services.monitoring.common import Runner, allowed, fetch, grain_for, to_int, with_share
+from services.monitoring.common import fetch, grain_for, to_int, with_share
+from services.telemetry.runner import Runner, may_read
 
 ORDERS_METRIC = "orders.value"
 VERIFIED = "verified"
@@ -88,27 +89,38 @@ def business_metrics(
     top: int = 10,
 ) -> BusinessMetrics:
     """Failed logins (top accounts and over time), DOPA outcomes and one AppMetrics series over [start, end]."""
-    allowed(actor)
+    may_read(actor)
     bucket = grain_for(start, end)
     notes: list[str] = []
     top_accounts = to_int(
-        fetch(run, "business_failed_logins_top", start, end, notes, service=service, limit=top), "failed_logins"
+        fetch(run, "business_failed_logins_top", start, end, notes, actor=actor, service=service, limit=top),
+        "failed_logins",
     )
     logins = to_int(
-        fetch(run, "business_failed_logins_series", start, end, notes, service=service, bucket=bucket),
+        fetch(run, "business_failed_logins_series", start, end, notes, actor=actor, service=service, bucket=bucket),
         "failed_logins",
         "accounts",
     )
     dopa, dopa_totals = dopa_shares(
-        fetch(run, "business_dopa_outcomes", start, end, notes, service=service, bucket=bucket)
+        fetch(run, "business_dopa_outcomes", start, end, notes, actor=actor, service=service, bucket=bucket)
     )
-    names_frame = fetch(run, "business_metric_names", start, end, notes, service=service)
+    names_frame = fetch(run, "business_metric_names", start, end, notes, actor=actor, service=service)
     names = [str(n) for n in names_frame["Name"]] if len(names_frame) else []
     chosen = metric if metric in names else (ORDERS_METRIC if ORDERS_METRIC in names else (names[0] if names else ""))
     series = pd.DataFrame(columns=["bucket", "total", "samples", "low", "high"])
     if chosen:
         series = to_int(
-            fetch(run, "business_metric_series", start, end, notes, service=service, metric=chosen, bucket=bucket),
+            fetch(
+                run,
+                "business_metric_series",
+                start,
+                end,
+                notes,
+                actor=actor,
+                service=service,
+                metric=chosen,
+                bucket=bucket,
+            ),
             "samples",
         )
     return BusinessMetrics(

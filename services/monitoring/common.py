@@ -1,19 +1,14 @@
-"""What every monitoring view shares: running catalogue queries, the permission, time bins and shares."""
+"""What every monitoring view shares: reading catalogue queries through a Runner, time bins and shares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pandas as pd
 
-from services.auth import Actor, require
-from services.telemetry import catalogue
-from services.telemetry.source import QueryResult, TelemetrySource
-
-# run(name, start, end, **params) -> QueryResult: a catalogue query by name (the app passes a cached one)
-Runner = Callable[..., QueryResult]
+from services.auth import Actor
+from services.telemetry.kql import KqlValue
+from services.telemetry.runner import Runner
 
 GRAINS = (
     timedelta(minutes=1),
@@ -26,24 +21,11 @@ GRAINS = (
 )
 
 
-def source_runner(source: TelemetrySource) -> Runner:
-    """A Runner that renders a catalogue query and runs it on `source` over [start, end]."""
-
-    def run(name: str, start: datetime, end: datetime, **params: Any) -> QueryResult:
-        text = catalogue.render(name, start=start, end=end, **params)
-        return source.query(text, timespan=(start, end), name=name)
-
-    return run
-
-
-def allowed(actor: Actor) -> None:
-    """Reading telemetry needs telemetry.query (viewer and up)."""
-    require(actor, "telemetry.query")
-
-
-def fetch(run: Runner, name: str, start: datetime, end: datetime, notes: list[str], **params: Any) -> pd.DataFrame:
-    """The rows of one catalogue query; a partial or cut result adds its warning to `notes`."""
-    result = run(name, start, end, **params)
+def fetch(
+    run: Runner, name: str, start: datetime, end: datetime, notes: list[str], *, actor: Actor, **params: KqlValue
+) -> pd.DataFrame:
+    """The rows of one catalogue query read by `actor`; a partial or cut result adds its warning to `notes`."""
+    result = run(name, actor=actor, start=start, end=end, **params)
     if result.warning:
         notes.append(result.warning)
     return result.frame

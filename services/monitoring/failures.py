@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.auth import Actor
-from services.monitoring.common import Runner, allowed, fetch, grain_for, to_int, with_share
+from services.monitoring.common import fetch, grain_for, to_int, with_share
+from services.telemetry.runner import Runner, may_read
 
 
 @dataclass
@@ -41,18 +42,18 @@ class FailureBreakdown:
 
 def roles(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> list[str]:
     """AppRoleNames that served requests in the range, busiest first."""
-    allowed(actor)
-    frame = fetch(run, "failures_roles", start, end, [])
+    may_read(actor)
+    frame = fetch(run, "failures_roles", start, end, [], actor=actor)
     return [str(r) for r in frame["AppRoleName"].dropna()] if not frame.empty else []
 
 
 def overview(run: Runner, *, actor: Actor, start: datetime, end: datetime, role: str = "") -> FailuresOverview:
     """Requests and failed requests per time bin and per operation."""
-    allowed(actor)
+    may_read(actor)
     notes: list[str] = []
     grain = grain_for(start, end)
-    series = fetch(run, "failures_over_time", start, end, notes, role=role, operation="", grain=grain)
-    ops = fetch(run, "failures_operations", start, end, notes, role=role)
+    series = fetch(run, "failures_over_time", start, end, notes, actor=actor, role=role, operation="", grain=grain)
+    ops = fetch(run, "failures_operations", start, end, notes, actor=actor, role=role)
     series = to_int(series, "requests", "failed")
     ops = to_int(ops, "requests", "failed")
     return FailuresOverview(
@@ -69,12 +70,12 @@ def breakdown(
     run: Runner, *, actor: Actor, start: datetime, end: datetime, role: str = "", operation: str = ""
 ) -> FailureBreakdown:
     """Top codes (share of failed requests), exception types and failing dependencies (share of those listed)."""
-    allowed(actor)
+    may_read(actor)
     notes: list[str] = []
     params = {"role": role, "operation": operation}
-    codes = to_int(fetch(run, "failures_codes", start, end, notes, **params), "failed")
-    exceptions = to_int(fetch(run, "failures_exceptions", start, end, notes, **params), "exceptions")
-    deps = to_int(fetch(run, "failures_dependencies", start, end, notes, **params), "failed_calls")
+    codes = to_int(fetch(run, "failures_codes", start, end, notes, actor=actor, **params), "failed")
+    exceptions = to_int(fetch(run, "failures_exceptions", start, end, notes, actor=actor, **params), "exceptions")
+    deps = to_int(fetch(run, "failures_dependencies", start, end, notes, actor=actor, **params), "failed_calls")
     failed = int(codes["failed"].sum()) if not codes.empty else 0
     return FailureBreakdown(
         codes=with_share(codes, "failed", failed),
@@ -96,8 +97,10 @@ def samples(
     result_code: str = "",
 ) -> pd.DataFrame:
     """The latest 50 failed requests (time, OperationId, code, duration) to open as transactions."""
-    allowed(actor)
-    return fetch(run, "failures_samples", start, end, [], role=role, operation=operation, result_code=result_code)
+    may_read(actor)
+    return fetch(
+        run, "failures_samples", start, end, [], actor=actor, role=role, operation=operation, result_code=result_code
+    )
 
 
 def transaction_params(operation_id: str, at: datetime | pd.Timestamp) -> dict[str, str]:

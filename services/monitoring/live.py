@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from services.auth import Actor, require
-from services.telemetry import catalogue
+from services.auth import Actor
+from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 
 WINDOW = timedelta(minutes=5)
@@ -73,26 +73,12 @@ def specs(*, service: str, at: datetime, limit: int = 10) -> list[QuerySpec]:
     """The refresh's queries: requests over the window, request and dependency series, latest exceptions."""
     start, spark = at - WINDOW, at - SPARK
     return [
-        QuerySpec(
-            "live_requests", catalogue.render("live_requests", start=start, end=at, service=service), (start, at)
+        runner.spec("live_requests", start=start, end=at, service=service),
+        runner.spec("live_requests_series", start=spark, end=at, service=service, bucket=BUCKET),
+        runner.spec(
+            "live_dependencies_series", start=spark, end=at, service=service, bucket=BUCKET, window_start=start
         ),
-        QuerySpec(
-            "live_requests_series",
-            catalogue.render("live_requests_series", start=spark, end=at, service=service, bucket=BUCKET),
-            (spark, at),
-        ),
-        QuerySpec(
-            "live_dependencies_series",
-            catalogue.render(
-                "live_dependencies_series", start=spark, end=at, service=service, bucket=BUCKET, window_start=start
-            ),
-            (spark, at),
-        ),
-        QuerySpec(
-            "live_exceptions",
-            catalogue.render("live_exceptions", start=start, end=at, service=service, limit=limit),
-            (start, at),
-        ),
+        runner.spec("live_exceptions", start=start, end=at, service=service, limit=limit),
     ]
 
 
@@ -132,18 +118,16 @@ def merge_series(at: datetime, requests: pd.DataFrame, dependencies: pd.DataFram
 
 def snapshot(source: TelemetrySource, *, actor: Actor, service: str, at: datetime | None = None) -> LiveSnapshot:
     """Run the live queries as of `at` (default now) and gather the figures; looks further back when all is quiet."""
-    require(actor, "telemetry.query")
     at = (at or datetime.now(UTC)).astimezone(UTC)
     started = time.perf_counter()
-    req, series, deps, exc = source.query_batch(specs(service=service, at=at))
+    req, series, deps, exc = runner.run_batch(source, specs(service=service, at=at), actor=actor)
     notes = tuple(r.warning for r in (req, series, deps, exc) if r.warning)
     row = req.frame.iloc[0] if len(req.frame) else pd.Series(dtype=object)
     d = deps.frame
     newest = [t for t in (_time(row.get("newest")), _time(d["newest"].max()) if len(d) else None) if t is not None]
     seen = max(newest) if newest else None
     if seen is None:
-        look = catalogue.render("live_newest", start=at - LOOKBACK, end=at, service=service)
-        old = source.query(look, timespan=(at - LOOKBACK, at), name="live_newest").frame
+        old = runner.run(source, "live_newest", actor=actor, start=at - LOOKBACK, end=at, service=service).frame
         seen = _time(old["newest"].iloc[0]) if len(old) else None
     return LiveSnapshot(
         service=service,

@@ -8,15 +8,16 @@ from datetime import datetime
 import pandas as pd
 
 from services.auth import Actor
-from services.monitoring.common import Runner, allowed, fetch, to_int
+from services.monitoring.common import fetch, to_int
+from services.telemetry.runner import Runner, may_read
 
 PER_DECADE = 10  # log-scaled bands per decade, as in performance_distribution.kql
 
 
 def operations(run: Runner, *, actor: Actor, start: datetime, end: datetime, role: str = "") -> pd.DataFrame:
     """Per operation: requests, average, p50, p95 and p99 duration (ms), busiest first."""
-    allowed(actor)
-    frame = to_int(fetch(run, "performance_operations", start, end, [], role=role), "requests")
+    may_read(actor)
+    frame = to_int(fetch(run, "performance_operations", start, end, [], actor=actor, role=role), "requests")
     for col in ("avg_ms", "p50_ms", "p95_ms", "p99_ms"):
         if col in frame:
             frame[col] = frame[col].astype(float)
@@ -47,8 +48,10 @@ def distribution(
     run: Runner, *, actor: Actor, start: datetime, end: datetime, operation: str, role: str = ""
 ) -> pd.DataFrame:
     """Requests per log-scaled duration band of one operation: bucket, low_ms, high_ms, band, requests."""
-    allowed(actor)
-    frame = to_int(fetch(run, "performance_distribution", start, end, [], role=role, operation=operation), "requests")
+    may_read(actor)
+    frame = to_int(
+        fetch(run, "performance_distribution", start, end, [], actor=actor, role=role, operation=operation), "requests"
+    )
     if frame.empty:
         return pd.DataFrame(columns=["bucket", "low_ms", "high_ms", "band", "requests"])
     frame["bucket"] = frame["bucket"].astype("int64")
@@ -63,9 +66,11 @@ def dependencies(
     run: Runner, *, actor: Actor, start: datetime, end: datetime, operation: str, role: str = ""
 ) -> pd.DataFrame:
     """The dependency calls within one operation's requests, slowest on average first (top 20)."""
-    allowed(actor)
+    may_read(actor)
     frame = to_int(
-        fetch(run, "performance_dependencies", start, end, [], role=role, operation=operation), "calls", "failed"
+        fetch(run, "performance_dependencies", start, end, [], actor=actor, role=role, operation=operation),
+        "calls",
+        "failed",
     )
     for col in ("avg_ms", "p95_ms"):
         if col in frame:
@@ -77,7 +82,7 @@ def samples(
     run: Runner, *, actor: Actor, start: datetime, end: datetime, operation: str, bucket: int, role: str = ""
 ) -> pd.DataFrame:
     """The 50 slowest requests of one operation in one duration band."""
-    allowed(actor)
+    may_read(actor)
     low, high = band(bucket)
     return fetch(
         run,
@@ -85,6 +90,7 @@ def samples(
         start,
         end,
         [],
+        actor=actor,
         role=role,
         operation=operation,
         bucket=int(bucket),  # a numpy integer would not render as a KQL literal

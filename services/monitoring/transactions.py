@@ -10,8 +10,9 @@ import pandas as pd
 
 from services.auth import Actor
 from services.errors import InvalidInput, NotFound
-from services.monitoring.common import Runner, allowed, fetch
+from services.monitoring.common import fetch
 from services.monitoring.timeline import ITEM_QUERIES, unify
+from services.telemetry.runner import Runner, may_read
 
 PROPERTY_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 SEARCH_LIMIT = 100  # the `top` of transaction_search
@@ -48,7 +49,7 @@ def search(run: Runner, *, actor: Actor, start: datetime, end: datetime, criteri
     The newest 100 of the last hour (or day) are the newest 100 of the whole range when there are 100 of them,
     so the search reads the last hour, then the last day, and the whole range only when it must.
     """
-    allowed(actor)
+    may_read(actor)
     params: dict[str, str] = {
         "operation_id": criteria.operation_id.strip(),
         "operation": criteria.operation.strip(),
@@ -64,7 +65,7 @@ def search(run: Runner, *, actor: Actor, start: datetime, end: datetime, criteri
         name = "transaction_search"
     frame = pd.DataFrame()
     for step in [*(s for s in SEARCH_STEPS if s < end - start), end - start]:
-        frame = fetch(run, name, end - step, end, [], **params)
+        frame = fetch(run, name, end - step, end, [], actor=actor, **params)
         if len(frame) >= SEARCH_LIMIT:
             break
     return frame
@@ -111,13 +112,16 @@ def details(
     at: datetime | None = None,
 ) -> Transaction:
     """Every request, dependency, exception, trace and event of one OperationId; NotFound when none."""
-    allowed(actor)
+    may_read(actor)
     operation_id = operation_id.strip()
     if not operation_id:
         raise InvalidInput("Enter an OperationId (the operation_Id shared by every item of a transaction).")
     lo, hi = window(at, start, end)
     notes: list[str] = []
-    parts = {kind: fetch(run, name, lo, hi, notes, operation_id=operation_id) for kind, name in ITEM_QUERIES.items()}
+    parts = {
+        kind: fetch(run, name, lo, hi, notes, actor=actor, operation_id=operation_id)
+        for kind, name in ITEM_QUERIES.items()
+    }
     items = unify(parts, operation_id)
     if items.empty:
         raise NotFound(

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from services.auth import Actor
 from services.slos import budget
 from services.slos.evaluation import SloDefinition, evaluate
-from services.telemetry import catalogue
+from services.telemetry import runner
 from services.telemetry.source import TelemetrySource
 
 DEFAULT_THRESHOLD_MS = 300.0
@@ -21,7 +22,7 @@ def _n(frame: pd.DataFrame, col: str) -> int:
 
 
 def compute_impact(
-    source: TelemetrySource, *, service: str, start: datetime, end: datetime, slos: list[SloDefinition]
+    source: TelemetrySource, *, actor: Actor, service: str, start: datetime, end: datetime, slos: list[SloDefinition]
 ) -> dict[str, Any]:
     """Failed requests, affected users and accounts in (start, end], and the error budget each SLO lost to it.
 
@@ -32,10 +33,11 @@ def compute_impact(
     thresholds = {s.threshold_ms or DEFAULT_THRESHOLD_MS for s in mine if s.kind == "latency"} or {DEFAULT_THRESHOLD_MS}
     frames: dict[float, pd.DataFrame] = {}
     for threshold in sorted(thresholds):
-        text = catalogue.render("incident_impact", start=start, end=end, service=service, threshold_ms=threshold)
-        frames[threshold] = source.query(text, timespan=(start, end), name="incident_impact").frame
+        frames[threshold] = runner.run(
+            source, "incident_impact", actor=actor, start=start, end=end, service=service, threshold_ms=threshold
+        ).frame
     first = frames[min(frames)]
-    statuses = {st.slo.id: st for st in evaluate(source, mine, at=end)} if mine else {}
+    statuses = {st.slo.id: st for st in evaluate(source, mine, actor=actor, at=end)} if mine else {}
     per_slo = []
     for slo in mine:
         f = frames[slo.threshold_ms or DEFAULT_THRESHOLD_MS] if slo.kind == "latency" else first
@@ -63,11 +65,12 @@ def compute_impact(
     }
 
 
-def telemetry_markers(source: TelemetrySource, *, service: str, start: datetime, end: datetime) -> list[dict[str, str]]:
+def telemetry_markers(
+    source: TelemetrySource, *, actor: Actor, service: str, start: datetime, end: datetime
+) -> list[dict[str, str]]:
     """Timeline entries read from telemetry: the first failing minute, the worst minute, and releases first seen
     from six hours before the incident to its end."""
-    text = catalogue.render("incident_failures_per_minute", start=start, end=end, service=service)
-    f = source.query(text, timespan=(start, end), name="incident_failures_per_minute").frame
+    f = runner.run(source, "incident_failures_per_minute", actor=actor, start=start, end=end, service=service).frame
     out: list[dict[str, str]] = []
     failing = f[f["failed"] > 0] if len(f) else f
     if len(failing):
@@ -87,8 +90,7 @@ def telemetry_markers(source: TelemetrySource, *, service: str, start: datetime,
             }
         )
     since = start - pd.Timedelta(hours=6)
-    text = catalogue.render("releases", start=since, end=end, service=service)
-    rel = source.query(text, timespan=(since, end), name="releases").frame
+    rel = runner.run(source, "releases", actor=actor, start=since, end=end, service=service).frame
     for _, r in rel.iloc[1:].iterrows():  # the first version was already running; each later one is a release
         out.append(
             {

@@ -1,23 +1,30 @@
-"""Postmortem rules: one per incident, generated timeline, edits while not published, leads publish."""
+"""Postmortem rules: one per incident, generated timeline, impact from telemetry, edits while not published, leads
+publish."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from services import audit
 from services.auth import Actor, require
 from services.db import utcnow
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput
 from services.incidents import repository as incident_repo
 from services.incidents.service import get_incident
+from services.incidents.severities import SEVERITIES
+from services.postmortems import repository as repo
+from services.postmortems.impact import compute_impact, telemetry_markers
 from services.postmortems.models import Postmortem
+from services.repository import check_version, flush_versioned, get_or_raise
+from services.slos import service as slo_service
+from services.slos.evaluation import SloDefinition
+from services.telemetry.source import TelemetrySource
 
-REQUIRED_FOR = ("Sev0", "Sev1", "Sev2")
+# every Sev0–Sev2 incident gets a postmortem when it is resolved (any other one on demand)
+REQUIRED_FOR = SEVERITIES[:3]
 EDITABLE = (
     "summary",
     "impact",
@@ -31,25 +38,26 @@ EDITABLE = (
 MOVES = {"draft": ("in_review",), "in_review": ("draft", "published"), "published": ()}
 
 
+def _stale(who: str) -> str:
+    return f"The postmortem was changed by {who} meanwhile; reload and edit again."
+
+
 def get_for_incident(session: Session, *, actor: Actor, incident_id: int) -> Postmortem | None:
     """The incident's postmortem, if it has one."""
     require(actor, "incident.read")
-    return session.scalars(select(Postmortem).where(Postmortem.incident_id == incident_id)).first()
+    return repo.get_for_incident(session, incident_id)
 
 
 def get_postmortem(session: Session, *, actor: Actor, postmortem_id: int) -> Postmortem:
     """One postmortem, or NotFound."""
     require(actor, "incident.read")
-    pm = session.get(Postmortem, postmortem_id)
-    if pm is None:
-        raise NotFound(f"Postmortem {postmortem_id} does not exist.")
-    return pm
+    return get_or_raise(session, Postmortem, postmortem_id, missing=f"Postmortem {postmortem_id} does not exist.")
 
 
 def list_postmortems(session: Session, *, actor: Actor) -> list[Postmortem]:
     """Every postmortem, newest first."""
     require(actor, "incident.read")
-    return list(session.scalars(select(Postmortem).order_by(Postmortem.id.desc())))
+    return repo.list_all(session)
 
 
 def generated_timeline(session: Session, incident_id: int) -> list[dict[str, str]]:
@@ -76,8 +84,7 @@ def ensure_postmortem(session: Session, *, actor: Actor, incident_id: int) -> Po
         impact={},
         updated_by=actor.name,
     )
-    session.add(pm)
-    session.flush()
+    repo.add(session, pm)
     audit.record(
         session,
         actor=actor,
@@ -97,8 +104,7 @@ def update_postmortem(
     pm = get_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     if pm.status == "published":
         raise Conflict("This postmortem is published and read-only.")
-    if expected_version is not None and pm.version != expected_version:
-        raise Conflict(f"The postmortem was changed by {pm.updated_by or 'someone'} meanwhile; reload and edit again.")
+    check_version(pm.version, expected_version, stale=_stale(pm.updated_by or "someone else"))
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"Unknown postmortem sections {sorted(unknown)}; editable: {', '.join(EDITABLE)}.")
@@ -109,10 +115,7 @@ def update_postmortem(
     for k, v in fields.items():
         setattr(pm, k, v)
     pm.updated_by = actor.name
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("The postmortem was changed by someone else meanwhile; reload and edit again.") from None
+    flush_versioned(session, pm, stale=_stale)
     audit.record(
         session,
         actor=actor,
@@ -138,7 +141,7 @@ def move_postmortem(session: Session, *, actor: Actor, postmortem_id: int, to: s
     if to == "published":
         pm.published_at = utcnow()
     pm.updated_by = actor.name
-    session.flush()
+    flush_versioned(session, pm, stale=_stale)
     audit.record(
         session,
         actor=actor,
@@ -207,34 +210,47 @@ def to_markdown(pm: Postmortem, incident: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def open_action_item_issue(
-    session: Session, *, actor: Actor, postmortem_id: int, index: int, board: Any
-) -> dict[str, Any]:
-    """Turn one action item into a board task (at most once) and keep its link on the item."""
-    from services.boards.base import BoardIssueRequest
-    from services.incidents.board_issues import incident_link, marker, open_issue
+def merge_timeline(timeline: list[dict[str, str]], markers: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The timeline with the telemetry markers it does not have yet, in time order."""
+    have = {(t.get("at"), t.get("text")) for t in timeline}
+    new = [m for m in markers if (m["at"], m["text"]) not in have]
+    return sorted([*timeline, *new], key=lambda t: str(t.get("at", "")))
 
+
+def record_impact(
+    session: Session, *, actor: Actor, postmortem_id: int, source: TelemetrySource, expected_version: int | None = None
+) -> Postmortem:
+    """Count the impact from telemetry for the incident's window (detected → resolved, or now) and store it, with
+    the telemetry markers added to the timeline."""
+    require(actor, "postmortem.edit")
     pm = get_postmortem(session, actor=actor, postmortem_id=postmortem_id)
-    items = [dict(a) for a in pm.action_items or []]
+    inc = get_incident(session, actor=actor, incident_id=pm.incident_id)
+    slos = [SloDefinition.of(x) for x in slo_service.list_slos(session, actor=actor)]
+    start, end = inc.detected_at, inc.resolved_at or utcnow()
+    impact = compute_impact(source, actor=actor, service=inc.service, start=start, end=end, slos=slos)
+    markers = telemetry_markers(source, actor=actor, service=inc.service, start=start, end=end)
+    fields = {"impact": impact, "timeline": merge_timeline(list(pm.timeline or []), markers)}
+    return update_postmortem(
+        session, actor=actor, postmortem_id=pm.id, fields=fields, expected_version=expected_version
+    )
+
+
+def action_item(pm: Postmortem, index: int) -> dict[str, Any]:
+    """Action item `index` (from 0) of the postmortem, or InvalidInput saying how many there are."""
+    items = pm.action_items or []
     if not 0 <= index < len(items):
         raise InvalidInput(f"The postmortem has {len(items)} action item(s); there is no item {index + 1}.")
-    inc = get_incident(session, actor=actor, incident_id=pm.incident_id)
-    purpose = f"action-{index + 1}"
-    request = BoardIssueRequest(
-        title=f"[postmortem #{inc.id}] {items[index]['text']}"[:250],
-        description=f"Action item {index + 1} of the postmortem of {inc.severity} incident #{inc.id}: {inc.title}"
-        + (f"\nOwner: {items[index]['owner']}" if items[index].get("owner") else ""),
-        kind="task",
-        priority=2,
-        severity=None,
-        tags=("postmortem",),
-        link_url=incident_link(inc.id),
-        marker=marker(inc.id, purpose),
-    )
-    link = open_issue(session, actor=actor, incident_id=inc.id, board=board, request=request, purpose=purpose)
-    if items[index].get("board_issue_url") != link.url:
-        items[index]["board_issue_url"] = link.url
-        pm.action_items = items
-        pm.updated_by = actor.name
-        session.flush()
+    return dict(items[index])
+
+
+def link_action_item(session: Session, *, actor: Actor, postmortem: Postmortem, index: int, url: str) -> dict[str, Any]:
+    """Keep the board issue's URL on action item `index` (from 0); the item as it is now."""
+    require(actor, "postmortem.edit")
+    items = [dict(a) for a in postmortem.action_items or []]
+    item = action_item(postmortem, index)
+    if item.get("board_issue_url") != url:
+        items[index]["board_issue_url"] = url
+        postmortem.action_items = items
+        postmortem.updated_by = actor.name
+        flush_versioned(session, postmortem, stale=_stale)
     return items[index]

@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from services.auth import Actor
 from services.slos import budget
 from services.slos.models import Slo
-from services.telemetry import catalogue
+from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 
 
@@ -166,10 +167,12 @@ def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
     """The slo_hourly query for one scan key over the longest window of its SLOs."""
     start = at - timedelta(days=window_days)
     offset = (at - EPOCH) % HOUR + US
-    text = catalogue.render(
+    label = key.service + (f" {key.operation}" if key.operation else "")
+    return runner.spec(
         "slo_hourly",
         start=start,
         end=at,
+        label=f"slo_hourly[{label}]",
         service=key.service,
         operation=key.operation,
         threshold_ms=key.threshold_ms,
@@ -177,8 +180,6 @@ def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
         start_5m=at - budget.BURN_WINDOWS["5m"],
         start_30m=at - budget.BURN_WINDOWS["30m"],
     )
-    label = key.service + (f" {key.operation}" if key.operation else "")
-    return QuerySpec(name=f"slo_hourly[{label}]", text=text, timespan=(start, at))
 
 
 def hours_ago(frame: pd.DataFrame, at: datetime) -> pd.Series:
@@ -222,13 +223,15 @@ def status_from_hourly(slo: SloDefinition, at: datetime, scan: pd.DataFrame) -> 
     return st
 
 
-def evaluate(source: TelemetrySource, slos: list[SloDefinition], *, at: datetime | None = None) -> list[SloStatus]:
+def evaluate(
+    source: TelemetrySource, slos: list[SloDefinition], *, actor: Actor, at: datetime | None = None
+) -> list[SloStatus]:
     """Evaluate every SLO as of `at` (default now): one scan per service/operation/threshold, sent as one batch."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     keys = scan_keys(slos)
     scans = list(dict.fromkeys(keys.values()))
     days = {k: max(s.window_days for s in slos if keys[s.id] == k) for k in scans}
-    results = source.query_batch([hourly_spec(k, at, days[k]) for k in scans]) if scans else []
+    results = runner.run_batch(source, [hourly_spec(k, at, days[k]) for k in scans], actor=actor)
     frames = {}
     for k, res in zip(scans, results, strict=True):
         f = res.frame

@@ -13,11 +13,6 @@ def list_all(session: Session) -> list[Slo]:
     return list(session.scalars(select(Slo).order_by(Slo.name)))
 
 
-def get(session: Session, slo_id: int) -> Slo | None:
-    """One SLO by id."""
-    return session.get(Slo, slo_id)
-
-
 def get_by_name(session: Session, name: str) -> Slo | None:
     """One SLO by its unique name."""
     return session.scalars(select(Slo).where(Slo.name == name)).first()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from services import audit
 from services.auth import Actor, require
-from services.errors import Conflict, NotFound
+from services.errors import Conflict
+from services.repository import check_version, flush_versioned, get_or_raise
 from services.slos import repository as slo_repo
 from services.slos.models import Slo
 from services.slos.schemas import SloInput
@@ -34,6 +34,10 @@ TEAM_TARGETS = (
 )
 
 
+def _stale(name: str, who: str) -> str:
+    return f"SLO {name!r} was changed by {who} meanwhile; reload and edit again."
+
+
 def list_slos(session: Session, *, actor: Actor) -> list[Slo]:
     """Every SLO."""
     require(actor, "slo.read")
@@ -43,10 +47,7 @@ def list_slos(session: Session, *, actor: Actor) -> list[Slo]:
 def get_slo(session: Session, *, actor: Actor, slo_id: int) -> Slo:
     """One SLO, or NotFound."""
     require(actor, "slo.read")
-    slo = slo_repo.get(session, slo_id)
-    if slo is None:
-        raise NotFound(f"SLO {slo_id} does not exist; it may have been deleted.")
-    return slo
+    return get_or_raise(session, Slo, slo_id, missing=f"SLO {slo_id} does not exist; it may have been deleted.")
 
 
 def _ensure_unique(session: Session, name: str, own_id: int | None = None) -> None:
@@ -75,18 +76,13 @@ def update_slo(
     """Edit an SLO; refuses when someone else changed it since `expected_version` was read."""
     require(actor, "slo.update")
     slo = get_slo(session, actor=actor, slo_id=slo_id)
-    if expected_version is not None and slo.version != expected_version:
-        raise Conflict(f"SLO {slo.name!r} was changed by someone else meanwhile; reload and edit again.")
+    name = slo.name
+    check_version(slo.version, expected_version, stale=_stale(name, "someone else"))
     _ensure_unique(session, data.name, own_id=slo.id)
     before = slo.as_dict()
     for key, value in data.model_dump().items():
         setattr(slo, key, value)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            f"SLO {before['name']!r} was changed by someone else meanwhile; reload and edit again."
-        ) from None
+    flush_versioned(session, slo, stale=lambda who: _stale(name, who))
     audit.record(
         session, actor=actor, action="slo.update", entity="slo", entity_id=slo.id, before=before, after=slo.as_dict()
     )

@@ -23,7 +23,7 @@ from azure.core.exceptions import (
 from azure.monitor.query import LogsBatchQuery, LogsQueryClient, LogsQueryError, LogsQueryPartialResult
 
 from services.errors import InvalidInput, QueryError
-from services.telemetry.local import syntax_error
+from services.telemetry.kql import syntax_error
 from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
 
 if TYPE_CHECKING:
@@ -218,10 +218,6 @@ class AzureTelemetrySource:
                     raise self._error(spec.name, None, answer.code or "", answer.message or "")
                 results.append(self._result(spec.name, answer, started))
         return results
-
-    def frame(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> pd.DataFrame:
-        """The rows only."""
-        return self.query(kql, timespan=timespan, name=name).frame
 
     def _result(self, name: str, answer: Any, started: float) -> QueryResult:
         warnings: list[str] = []

@@ -38,6 +38,10 @@ MAX_REPORTED = 1000  # bad lines listed one by one; the count covers all of them
 SDK = "serilog-clef-import"
 
 
+class Refused(str):
+    """A line the reader refused before parsing (too long, say); its text says why, and it is counted as bad."""
+
+
 @dataclass
 class ClefBatch:
     """Parsed events as column lists, ready for one to_table per table, plus the lines that were refused."""
@@ -143,8 +147,9 @@ def parse_lines(
             continue
         try:
             ev, text, end = loads(raw)
-        except ValueError:
-            out.refuse(f"{prefix}{n}", "not JSON")
+        except ValueError as exc:  # the reasons are looked at only on this path: a Refused line is never JSON
+            why = raw if type(raw) is Refused else "not UTF-8 text" if type(exc) is UnicodeDecodeError else "not JSON"
+            out.refuse(f"{prefix}{n}", why)
             continue
         if type(ev) is not dict:
             out.refuse(f"{prefix}{n}", f"a JSON {type(ev).__name__.replace('list', 'array')}, not an object")

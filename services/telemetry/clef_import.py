@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import gzip
 import io
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,12 +17,13 @@ from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from services import audit
+from services import audit, uploads
 from services.auth import Actor, require
 from services.errors import InvalidInput
-from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, parse_lines
+from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, Refused, parse_lines
 from services.telemetry.schema import TS, table_schema
 from services.telemetry.store import write_table
 
@@ -69,11 +72,15 @@ class ImportReport:
     bad_count: int
     bad: list[tuple[str, str]]
     files: list[Path]
+    future: int = 0
+    future_latest: datetime | None = None
 
     def summary(self) -> str:
         """One line for the CLI and the page."""
         text = f"imported {self.traces:,} traces and {self.exceptions:,} exceptions from {self.lines:,} lines"
-        return text + (f"; {self.bad_count:,} line(s) were not valid CLEF and were skipped" if self.bad_count else "")
+        text += f"; {self.bad_count:,} line(s) were not valid CLEF and were skipped" if self.bad_count else ""
+        note = uploads.future_note(self.future, self.future_latest, what="events")
+        return text + (f"; {note}" if note else "")
 
 
 BATCH_LINES = 65_536  # lines parsed into column lists and converted to Arrow at a time
@@ -109,28 +116,40 @@ class _Imported:
         self.refuse(other.bad, other.bad_count)
 
 
+def _numbered(stream: IO[bytes], limits: uploads.UploadLimits, bom: bool) -> Iterator[bytes | str]:
+    """The lines of a stream within the line limit; a longer one is replaced by a Refused text saying so."""
+    too_long = Refused(f"longer than the {limits.max_line >> 10:,} KB limit (SRE_UPLOAD_MAX_LINE_KB); skipped")
+    for i, line in enumerate(uploads.lines(stream, max_line=limits.max_line)):
+        if line is None:
+            yield too_long
+        else:
+            yield line.removeprefix(b"\xef\xbb\xbf") if bom and i == 0 else line
+
+
 def _parse_stream(
     name: str, stream: IO[bytes], *, service: str, into: _Imported, first_line: int = 1, bom: bool = True
 ) -> None:
-    """Decode and parse one file in batches of lines, so memory is reused instead of growing with the file."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="\n")
+    """Parse one file in batches of lines, so memory is reused instead of growing with the file.
+
+    Each line is decoded on its own: a line that is not UTF-8 is skipped with its number, the rest is kept.
+    """
+    limits = uploads.UploadLimits.from_settings()
+    text = _numbered(uploads.capped(stream, name=name, limits=limits), limits, bom)
     line = first_line
     try:
         while chunk := list(islice(text, BATCH_LINES)):
             into.add(parse_lines(chunk, service=service, source=name, first_line=line))
             line += len(chunk)
-    except UnicodeDecodeError:
-        into.refuse([(f"{name}:{line}", "not UTF-8 text; the rest of this part was skipped")], 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise uploads.corrupt(name, exc) from None
 
 
 def _parse_part(path: str, start: int, end: int, first_line: int, service: str) -> _Imported:
     """Worker: parse the lines in bytes [start, end) of a file (whole lines; `first_line` numbers the first)."""
     gc.disable()
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
     into = _Imported()
-    _parse_stream(path, io.BytesIO(data), service=service, into=into, first_line=first_line, bom=start == 0)
+    with uploads.byte_range(Path(path), start, end) as data:
+        _parse_stream(path, data, service=service, into=into, first_line=first_line, bom=start == 0)
     return into
 
 
@@ -162,10 +181,13 @@ def _parse_file(path: Path, *, service: str, into: _Imported) -> None:
     try:
         size = path.stat().st_size
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if size < PARALLEL_MIN_BYTES or workers < 2:
+        if size < PARALLEL_MIN_BYTES or workers < 2 or uploads.is_gzip(path):
             with open(path, "rb") as fh:
                 _parse_stream(str(path), fh, service=service, into=into)
             return
+        limits = uploads.UploadLimits.from_settings()
+        if size > limits.max_bytes:  # the parts are read apart: the file's own size is checked here
+            raise limits.too_big(str(path))
         parts = _parts(path, workers)
         if len(parts) < 2:
             with open(path, "rb") as fh:
@@ -200,8 +222,15 @@ def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, 
             + "."
         )
     files = []
+    cutoff = pa.scalar(datetime.now(UTC) + uploads.FUTURE_GRACE, TS)
+    future, latest = 0, None
     for table, parts in into.tables.items():  # one file per table per import, renamed into place whole
-        written = write_table(root, table, pa.concat_tables(parts))
+        data = pa.concat_tables(parts)
+        ahead = data.filter(pc.greater(data["TimeGenerated"], cutoff))["TimeGenerated"]
+        if len(ahead):  # stored as they are; named in the message so a wrong clock is noticed
+            future += len(ahead)
+            latest = max(x for x in (latest, pc.max(ahead).as_py()) if x is not None)
+        written = write_table(root, table, data)
         if written is not None:
             files.append(written)
     report = ImportReport(
@@ -211,6 +240,8 @@ def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, 
         bad_count=into.bad_count,
         bad=into.bad,
         files=files,
+        future=future,
+        future_latest=latest,
     )
     audit.record(
         session,
@@ -230,13 +261,15 @@ def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, 
 
 
 def import_sources(
-    session: Session, root: Path, sources: Sequence[tuple[str, bytes]], *, actor: Actor, service: str
+    session: Session, root: Path, sources: Sequence[tuple[str, bytes | IO[bytes]]], *, actor: Actor, service: str
 ) -> ImportReport:
-    """Parse CLEF from (name, content) pairs and write the good events, one file per table, audited; none: nothing."""
+    """Parse CLEF from (name, content or stream) pairs and write the good events, one file per table, audited;
+    nothing when none."""
 
     def fill(into: _Imported) -> None:
         for name, content in sources:
-            _parse_stream(name, io.BytesIO(content), service=service, into=into)
+            stream = io.BytesIO(content) if isinstance(content, bytes) else content
+            _parse_stream(name, stream, service=service, into=into)
 
     return _import(session, root, fill, actor=actor)
 

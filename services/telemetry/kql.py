@@ -1,4 +1,4 @@
-"""The one literal-escaping helper: every value entering a KQL query goes through `literal`."""
+"""KQL text checks shared by both sources: the one literal-escaping helper (`literal`) and the syntax check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-from services.errors import InvalidInput
+import duckdb_kql
+
+from services.errors import InvalidInput, QueryError
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -59,3 +61,18 @@ def literal(value: KqlValue) -> str:
     if isinstance(value, str):
         return string_literal(value)
     raise InvalidInput(f"A value of type {type(value).__name__} cannot be put into a query.")
+
+
+def syntax_error(kql: str, name: str) -> QueryError | None:
+    """A QueryError with line and column when the KQL does not parse, else None."""
+    diags = duckdb_kql.validate(kql)
+    if not diags:
+        return None
+    d = diags[0]
+    line, col = d.span.line, d.span.column + 1
+    return QueryError(
+        f"KQL syntax error in {name} at line {line}, column {col}: {d.message}",
+        query_name=name,
+        line=line,
+        column=col,
+    )

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from services.errors import QueryError
+from services.telemetry.kql import syntax_error
 from services.telemetry.schema import TABLES, empty_select
 from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
 from services.telemetry.store import files_overlapping, table_files
@@ -20,21 +21,6 @@ from services.telemetry.store import files_overlapping, table_files
 
 def _sql_ts(value: Any) -> str:
     return "TIMESTAMPTZ '" + value.strftime("%Y-%m-%d %H:%M:%S.%f+00") + "'"
-
-
-def syntax_error(kql: str, name: str) -> QueryError | None:
-    """A QueryError with line and column when the KQL does not parse, else None."""
-    diags = duckdb_kql.validate(kql)
-    if not diags:
-        return None
-    d = diags[0]
-    line, col = d.span.line, d.span.column + 1
-    return QueryError(
-        f"KQL syntax error in {name} at line {line}, column {col}: {d.message}",
-        query_name=name,
-        line=line,
-        column=col,
-    )
 
 
 class LocalTelemetrySource:
@@ -146,10 +132,6 @@ class LocalTelemetrySource:
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run the queries one after the other, in order."""
         return [self.query(s.text, timespan=s.timespan, name=s.name) for s in specs]
-
-    def frame(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> pd.DataFrame:
-        """The rows only."""
-        return self.query(kql, timespan=timespan, name=name).frame
 
 
 def _first_line(exc: Exception) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from services.auth import Actor, require
+from services.auth import Actor
 from services.errors import InvalidInput
 from services.telemetry.factory import build_source
-from services.telemetry.local import syntax_error
+from services.telemetry.kql import syntax_error
+from services.telemetry.runner import may_read
 from services.telemetry.source import QueryResult, TelemetrySource, Timespan
 
 
@@ -13,7 +14,7 @@ def run_user_query(
     text: str, *, actor: Actor, timespan: Timespan, source: TelemetrySource | None = None, name: str = "query"
 ) -> QueryResult:
     """Check the KQL parses (line and column when not), then run it on the configured source."""
-    require(actor, "telemetry.query")
+    may_read(actor)
     if not text.strip():
         raise InvalidInput("The query is empty; type a KQL query such as `AppRequests | take 10`.")
     err = syntax_error(text, name)

@@ -37,21 +37,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], log: Path | None = None, timeout_s: float = 60) -> Iterator[str]:
-    """Run the app until the block ends; yields its base URL once the port accepts connections."""
-    port = free_port()
+def streamlit_server(
+    env: dict[str, str], log: Path | None = None, timeout_s: float = 60, args: tuple[str, ...] = (), port: int = 0
+) -> Iterator[str]:
+    """Run the app as `make run` does (`sre-backoffice ui`) until the block ends; yields its base URL once the port
+    accepts connections. `args` are further `streamlit run` options."""
+    port = port or free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
+            "services.cli",
+            "ui",
+            "--port",
+            str(port),
+            "--",
             "--server.headless",
             "true",
-            "--server.port",
-            str(port),
+            *args,
             "--browser.gatherUsageStats",
             "false",
             "--server.fileWatcherType",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -54,3 +56,17 @@ def test_an_operator_token_can_triage_but_not_edit_slos(entra: None) -> None:
     assert any("Signed in as **ola@contoso.com** (operator)" in m.value for m in at.sidebar.markdown)
     at.switch_page("../pages/slos.py").run()
     assert any("ola@contoso.com (operator) can read SLOs" in i.value for i in at.info)
+
+
+def test_the_refused_role_is_refused_by_the_service_too(isolated_settings: Path) -> None:
+    """The navigation hides the page; the service refuses the call whatever the page shows."""
+    from services.alerts import log as alert_log
+    from services.auth import Actor
+    from services.config import get_settings
+    from services.db import session_scope
+    from services.errors import PermissionDenied
+    from services.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    with session_scope() as s, pytest.raises(PermissionDenied, match="needs the operator role"):
+        alert_log.notifications(s, actor=Actor("nok@contoso.com", "viewer"))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
@@ -30,7 +31,7 @@ def _resolved_incident(minutes: int) -> int:
     )
     with session_scope() as s:
         iid = incidents.create_incident(s, actor=OPS, data=data).id
-        incidents.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
         return iid
 
 

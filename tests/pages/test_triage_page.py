@@ -128,7 +128,7 @@ def test_critical_from_the_page_opens_a_github_issue_and_refreshes_its_state(
     import streamlit as st
 
     from services.config import get_settings
-    from tests.services.incidents.test_board_issues import ISSUES, FakeGitHub
+    from tests.board_fakes import ISSUES, FakeGitHub
 
     fake = FakeGitHub()
     httpserver.expect_request(ISSUES).respond_with_handler(fake.handle)

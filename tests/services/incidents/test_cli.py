@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from services.cli import main
 from services.config import get_settings
 from services.migrate import upgrade
+from tests.board_fakes import ISSUES, FakeGitHub
 
 
 @pytest.fixture
@@ -18,7 +20,19 @@ def db(isolated_settings: Path) -> Path:
     return isolated_settings
 
 
-def test_create_classify_move_show(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_classify_move_show(
+    db: Path, capsys: pytest.CaptureFixture[str], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    github = FakeGitHub()
+    httpserver.expect_request(ISSUES).respond_with_handler(github.handle)
+    for key, value in {
+        "SRE_BOARD": "github",
+        "SRE_GITHUB_REPO": "contoso/mana",
+        "SRE_GITHUB_TOKEN": "ghp_x_123456789",
+        "SRE_GITHUB_API_URL": httpserver.url_for("/"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
     assert main(["incident", "create", "--title", "DOPA timeouts", "--service", "mana", "--severity", "Sev2"]) == 0
     iid = int(capsys.readouterr().out.strip().splitlines()[-1])
     assert main(["incident", "classify", str(iid), "--as", "critical"]) == 0
@@ -34,7 +48,8 @@ def test_create_classify_move_show(db: Path, capsys: pytest.CaptureFixture[str])
         "classification": "critical",
         "status": "acknowledged",
     }
-    assert "board_issue_url" in shown and [e["kind"] for e in shown["timeline"]] == [
+    assert shown["board_issue_url"] == "https://github.com/contoso/mana/issues/1" and len(github.issues) == 1
+    assert [e["kind"] for e in shown["timeline"]] == [
         "created",
         "classified",
         "board_issue",

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services import audit
+from services import audit, incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -36,10 +36,10 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
         inc = incidents.acknowledge(s, actor=OPS, incident_id=iid)
         assert inc.assignee == "olli" and inc.acknowledged_at is not None
     with session_scope(engine) as s:
-        incidents.classify(s, actor=OPS, incident_id=iid, classification="critical")
-        incidents.transition(s, actor=OPS, incident_id=iid, to="mitigating")
+        incident_response.classify(s, actor=OPS, incident_id=iid, classification="critical")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="mitigating")
         incidents.add_note(s, actor=OPS, incident_id=iid, text="Circuit breaker opened, DOPA calls failing fast")
-        incidents.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
     with session_scope(engine) as s:
         inc = incidents.get_incident(s, actor=VIEWER, incident_id=iid)
         assert (inc.status, inc.classification) == ("resolved", "critical")
@@ -77,16 +77,16 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
 def test_reopen_clears_the_resolution(engine: Engine) -> None:
     iid = _open(engine)
     with session_scope(engine) as s:
-        incidents.transition(s, actor=OPS, incident_id=iid, to="resolved")
-        incidents.transition(s, actor=OPS, incident_id=iid, to="closed")
-        inc = incidents.transition(s, actor=OPS, incident_id=iid, to="new", note="errors are back")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="closed")
+        inc = incident_response.transition(s, actor=OPS, incident_id=iid, to="new", note="errors are back")
         assert inc.status == "new" and inc.resolved_at is None and inc.closed_at is None
 
 
 def test_illegal_moves_and_bad_input_change_nothing(engine: Engine) -> None:
     iid = _open(engine)
     with session_scope(engine) as s, pytest.raises(Conflict, match="from new it can go to"):
-        incidents.transition(s, actor=OPS, incident_id=iid, to="closed")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="closed")
     with session_scope(engine) as s, pytest.raises(InvalidInput, match="title: must not be empty"):
         incidents.create_incident(s, actor=OPS, data=parse_incident_input({**FORM, "title": " "}))
     with session_scope(engine) as s, pytest.raises(InvalidInput, match="severity"):
@@ -114,7 +114,7 @@ def test_a_stale_version_is_refused_with_who_changed_it(engine: Engine) -> None:
     with session_scope(engine) as s:
         incidents.acknowledge(s, actor=OPS2, incident_id=iid, expected_version=seen)
     with session_scope(engine) as s, pytest.raises(Conflict, match="changed by ola meanwhile"):
-        incidents.classify(s, actor=OPS, incident_id=iid, classification="protocol", expected_version=seen)
+        incident_response.classify(s, actor=OPS, incident_id=iid, classification="protocol", expected_version=seen)
     with session_scope(engine) as s:
         assert incidents.get_incident(s, actor=VIEWER, incident_id=iid).classification == "unknown"
 
@@ -129,10 +129,10 @@ def test_two_operators_at_once_on_postgresql(pg_engine: Engine) -> None:
         a = incidents.get_incident(first, actor=OPS, incident_id=iid)
         b = incidents.get_incident(second, actor=OPS2, incident_id=iid)
         assert a.version == b.version == 1
-        incidents.classify(first, actor=OPS, incident_id=iid, classification="critical")
+        incident_response.classify(first, actor=OPS, incident_id=iid, classification="critical")
         first.commit()
         with pytest.raises(Conflict, match="changed by olli meanwhile"):
-            incidents.classify(second, actor=OPS2, incident_id=iid, classification="protocol")
+            incident_response.classify(second, actor=OPS2, incident_id=iid, classification="protocol")
         second.rollback()
     finally:
         first.close()

@@ -105,10 +105,3 @@ def test_raw_points_give_k6s_own_figures(tmp_path: Path, name: str) -> None:
 )
 def test_threshold_expressions(expression: str, values: dict, expected: tuple) -> None:
     assert thresholds.judge(expression, values) == expected
-
-
-def test_submetric_names_split_into_metric_and_tags() -> None:
-    assert thresholds.split_submetric("http_req_duration{name:GET /api/shops,method:GET}") == (
-        "http_req_duration",
-        {"name": "GET /api/shops", "method": "GET"},
-    )

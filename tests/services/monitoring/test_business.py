@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from services.auth import Actor
 from services.monitoring import business
-from services.monitoring.common import source_runner
+from services.telemetry import runner
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, write
 
@@ -73,7 +74,7 @@ def source(tmp_path: Path) -> LocalTelemetrySource:
 
 
 def test_business_metrics(source: LocalTelemetrySource) -> None:
-    bm = business.business_metrics(source_runner(source), actor=ADMIN, service="mana", start=START, end=END)
+    bm = business.business_metrics(partial(runner.run, source), actor=ADMIN, service="mana", start=START, end=END)
     assert bm.bucket == timedelta(minutes=15)
     assert bm.top_accounts[["account", "failed_logins"]].to_dict("records") == [
         {"account": "somchai", "failed_logins": 3},
@@ -110,14 +111,18 @@ def test_business_metrics(source: LocalTelemetrySource) -> None:
 
 def test_another_metric_can_be_picked(source: LocalTelemetrySource) -> None:
     bm = business.business_metrics(
-        source_runner(source), actor=ADMIN, service="mana", start=START, end=END, metric="dopa.latency"
+        partial(runner.run, source), actor=ADMIN, service="mana", start=START, end=END, metric="dopa.latency"
     )
     assert (bm.metric, bm.metric_total, bm.metric_samples) == ("dopa.latency", 420.0, 2)
 
 
 def test_a_range_without_data(source: LocalTelemetrySource) -> None:
     bm = business.business_metrics(
-        source_runner(source), actor=ADMIN, service="mana", start=AT + timedelta(days=1), end=AT + timedelta(days=2)
+        partial(runner.run, source),
+        actor=ADMIN,
+        service="mana",
+        start=AT + timedelta(days=1),
+        end=AT + timedelta(days=2),
     )
     assert bm.top_accounts.empty and bm.failed_logins.empty and bm.dopa.empty
     assert (bm.failed_login_total, bm.verifications, bm.verified_share) == (0, 0, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -13,7 +14,7 @@ from werkzeug import Request, Response
 
 from services.auth import Actor
 from services.monitoring import appmap, failures, performance, transactions
-from services.monitoring.common import source_runner
+from services.telemetry import runner
 from services.telemetry.local import LocalTelemetrySource
 from tests import azure_fake as fake
 from tests.services.monitoring.fixtures import write_all
@@ -43,7 +44,7 @@ def test_the_views_give_the_same_numbers_on_azure(server: HTTPServer, ca_pem: st
     seen: list[str] = []
     store = LocalTelemetrySource(write_all(tmp_path / "t"))
     server.expect_request(fake.QUERY_PATH, method="POST").respond_with_handler(log_analytics(store, seen))
-    run = source_runner(fake.make_source(server, ca_pem))
+    run = partial(runner.run, fake.make_source(server, ca_pem))
 
     ov = failures.overview(run, actor=VIEWER, start=START, end=END)
     assert (ov.requests, ov.failed) == (6, 3)

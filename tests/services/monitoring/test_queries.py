@@ -7,12 +7,15 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from services.telemetry import catalogue
+from services.auth import Actor
+from services.telemetry import catalogue, runner
+from services.telemetry.kql import KqlValue
 from services.telemetry.local import LocalTelemetrySource
 from tests.services.monitoring.fixtures import DOPA, REDIS, SQL, write_all
 from tests.telemetry_fixtures import AT
 
 START, END = AT - timedelta(days=1), AT
+VIEWER = Actor("vera", "viewer")
 SHOPS, ORDERS = "GET /api/shops", "POST /api/orders"
 MINE = ("failures", "performance", "transaction", "appmap")
 
@@ -22,9 +25,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> LocalTelemetrySource:
     return LocalTelemetrySource(write_all(tmp_path_factory.mktemp("mon") / "t"))
 
 
-def run(source: LocalTelemetrySource, name: str, **params: object) -> pd.DataFrame:
-    text = catalogue.render(name, start=START, end=END, **params)  # type: ignore[arg-type]
-    return source.query(text, timespan=(START, END), name=name).frame
+def run(source: LocalTelemetrySource, name: str, **params: KqlValue) -> pd.DataFrame:
+    return runner.run(source, name, actor=VIEWER, start=START, end=END, **params).frame
 
 
 def rows(frame: pd.DataFrame, *cols: str) -> list[tuple]:

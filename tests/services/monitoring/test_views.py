@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
 from services.auth import Actor
 from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.monitoring import appmap, failures, performance, transactions
-from services.monitoring.common import Runner, grain_for, source_runner, with_share
+from services.monitoring.common import grain_for, with_share
+from services.telemetry import runner
 from services.telemetry.local import LocalTelemetrySource
+from services.telemetry.runner import Runner
 from tests.services.monitoring.fixtures import write_all
 from tests.telemetry_fixtures import AT
 
@@ -21,7 +24,7 @@ SHOPS = "GET /api/shops"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    return source_runner(LocalTelemetrySource(write_all(tmp_path_factory.mktemp("mon") / "t")))
+    return partial(runner.run, LocalTelemetrySource(write_all(tmp_path_factory.mktemp("mon") / "t")))
 
 
 def test_grain_keeps_at_most_120_bins() -> None:
@@ -170,16 +173,16 @@ def test_search_reads_the_last_hour_first_and_widens_only_when_it_must(run: Runn
 
     asked: list[tuple[str, timedelta]] = []
 
-    def counting(name: str, start, end, **params):  # type: ignore[no-untyped-def]
+    def counting(name: str, *, start, end, **params):  # type: ignore[no-untyped-def]
         asked.append((name, end - start))
-        return run(name, start, end, **params)
+        return run(name, start=start, end=end, **params)
 
     week = AT - timedelta(days=7)
     found = transactions.search(counting, actor=VIEWER, start=week, end=END, criteria=transactions.Criteria())
     assert found.OperationId.iloc[-1] == "op-old" and len(found) == 7  # 30 hours old: only the week finds it
     assert [span for _, span in asked] == [timedelta(hours=1), timedelta(days=1), timedelta(days=7)]
 
-    def full(name: str, start, end, **params):  # type: ignore[no-untyped-def]
+    def full(name: str, *, start, end, **params):  # type: ignore[no-untyped-def]
         asked.append((name, end - start))
         return QueryResult(name, pd.DataFrame({"OperationId": [f"op{i}" for i in range(100)]}))
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
+from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import Conflict, InvalidInput, PermissionDenied
@@ -30,7 +31,7 @@ def _resolved(sev: str) -> int:
         iid = incidents.create_incident(
             s, actor=OPS, data=parse_incident_input({"title": "DOPA timeouts", "service": "mana", "severity": sev})
         ).id
-        incidents.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
         return iid
 
 
@@ -105,7 +106,7 @@ def test_impact_equals_an_independent_computation(tmp_path: Path) -> None:
         SloDefinition(2, "lat", "mana", None, "latency", 99.0, 300.0, 30),
     ]
     start, end = AT - timedelta(hours=3), AT - timedelta(hours=1)
-    imp = compute_impact(src, service="mana", start=start, end=end, slos=slos)
+    imp = compute_impact(src, actor=OPS, service="mana", start=start, end=end, slos=slos)
     df = pd.DataFrame(rows)
     win = df[(df.TimeGenerated > start) & (df.TimeGenerated <= end)]
     failed = win[~win.Success]
@@ -125,7 +126,7 @@ def test_telemetry_markers(tmp_path: Path) -> None:
     rows += [req(25.5, ok=False), req(25.2, ok=False)]
     write(tmp_path / "t", "AppRequests", rows)
     src = LocalTelemetrySource(tmp_path / "t")
-    marks = telemetry_markers(src, service="mana", start=AT - timedelta(minutes=60), end=AT)
+    marks = telemetry_markers(src, actor=OPS, service="mana", start=AT - timedelta(minutes=60), end=AT)
     # 1.1 first served 40 minutes ago; failures from 30 to 20 minutes ago; three of them in the minute 26–25 ago
     assert [m["text"] for m in marks] == [
         "Telemetry: release 1.1 first served requests",

@@ -8,10 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from services.auth import Actor
 from services.slos.evaluation import SloDefinition, evaluate, scan_keys, series
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
+VIEWER = Actor("vera", "viewer")
 AVAIL = SloDefinition(1, "avail", "mana", None, "availability", 99.0, None, 30)
 LATENCY = SloDefinition(2, "lat", "mana", None, "latency", 99.0, 300.0, 30)
 LOGIN = SloDefinition(3, "login", "mana", "POST /api/auth/login", "availability", 99.5, None, 7)
@@ -56,7 +58,7 @@ def test_every_figure_equals_an_independent_computation(
     source: LocalTelemetrySource, slo: SloDefinition, together: bool
 ) -> None:
     slos = [AVAIL, LATENCY, LOGIN, STRICT] if together else [slo]
-    st = next(x for x in evaluate(source, slos, at=AT) if x.slo == slo)
+    st = next(x for x in evaluate(source, slos, actor=VIEWER, at=AT) if x.slo == slo)
     good, total = _expected(slo, timedelta(days=slo.window_days))
     assert (st.good, st.total) == (good, total)
     assert st.sli == pytest.approx(good / total)
@@ -82,7 +84,7 @@ def test_slos_of_one_service_share_a_scan() -> None:
 
 
 def test_the_failure_burst_fires_the_fast_page(source: LocalTelemetrySource) -> None:
-    (st,) = evaluate(source, [AVAIL], at=AT)
+    (st,) = evaluate(source, [AVAIL], actor=VIEWER, at=AT)
     fast = st.alerts[0]
     # 5m window: 5 failures + 5 sampled good (+ maybe one regular row): burn far above 14.4
     assert fast.short_burn is not None and fast.short_burn > 14.4
@@ -91,7 +93,7 @@ def test_the_failure_burst_fires_the_fast_page(source: LocalTelemetrySource) -> 
 
 def test_an_slo_with_no_traffic(source: LocalTelemetrySource) -> None:
     ghost = SloDefinition(9, "ghost", "nobody", None, "availability", 99.0, None, 30)
-    (st,) = evaluate(source, [ghost], at=AT)
+    (st,) = evaluate(source, [ghost], actor=VIEWER, at=AT)
     assert (st.good, st.total, st.sli, st.remaining) == (0, 0, None, 1.0)
     assert all(b is None for b in st.burn_rates.values())
     assert not any(a.firing for a in st.alerts)
@@ -100,7 +102,7 @@ def test_an_slo_with_no_traffic(source: LocalTelemetrySource) -> None:
 
 
 def test_series_sums_to_the_window_counts(source: LocalTelemetrySource) -> None:
-    (st,) = evaluate(source, [AVAIL], at=AT)
+    (st,) = evaluate(source, [AVAIL], actor=VIEWER, at=AT)
     frame = series(st)
     good, total = _expected(AVAIL, timedelta(days=30))
     assert len(frame) == 30 * 24  # every hour of the window, quiet hours as zero
@@ -125,7 +127,7 @@ def test_series_sums_to_the_window_counts(source: LocalTelemetrySource) -> None:
 
 def test_as_of_an_earlier_instant_ignores_later_rows(source: LocalTelemetrySource) -> None:
     earlier = AT - timedelta(days=2)
-    (st,) = evaluate(source, [AVAIL], at=earlier)
+    (st,) = evaluate(source, [AVAIL], actor=VIEWER, at=earlier)
     df = pd.DataFrame(_rows())
     df = df[
         (df.TimeGenerated > earlier - timedelta(days=30)) & (df.TimeGenerated <= earlier) & (df.AppRoleName == "mana")

@@ -87,7 +87,7 @@ def test_rows_come_back_with_their_types(server: HTTPServer, ca_pem: str, db: du
     kql = "AppRequests | where Name == 'POST /b'\n| project TimeGenerated, Success, ResultCode, DurationMs, ItemCount"
     # a timespan in another zone is sent as the same absolute UTC instants
     cet = timezone(timedelta(hours=2))
-    frame = make_source(server, ca_pem).frame(kql, timespan=(T0.astimezone(cet), HOUR[1].astimezone(cet)))
+    frame = make_source(server, ca_pem).query(kql, timespan=(T0.astimezone(cet), HOUR[1].astimezone(cet))).frame
 
     assert len(frame) == 1
     row = frame.iloc[0]
@@ -105,7 +105,7 @@ def test_no_timespan_sends_none_and_sees_every_row(
     server: HTTPServer, ca_pem: str, db: duckdb.DuckDBPyConnection
 ) -> None:
     server.expect_request(QUERY_PATH, method="POST").respond_with_handler(honest(db))
-    frame = make_source(server, ca_pem).frame("AppRequests | summarize n = count()", timespan=None)
+    frame = make_source(server, ca_pem).query("AppRequests | summarize n = count()", timespan=None).frame
     assert frame["n"].tolist() == [len(ROWS)]
     assert json.loads(server.log[0][0].get_data())["timespan"] is None
 
@@ -114,7 +114,7 @@ def test_resource_query_uses_the_resource_path(server: HTTPServer, ca_pem: str, 
     server.expect_request(f"/v1{RESOURCE}/query", method="POST").respond_with_handler(honest(db))
     source = make_source(server, ca_pem, workspace_id=None, resource_id=RESOURCE)
 
-    frame = source.frame("AppRequests | summarize n = sum(ItemCount)", timespan=HOUR, name="resource")
+    frame = source.query("AppRequests | summarize n = sum(ItemCount)", timespan=HOUR, name="resource").frame
 
     assert frame["n"].tolist() == [6]
     assert "resource " + RESOURCE in source.describe()
@@ -277,7 +277,7 @@ def test_literal_values_cannot_change_the_query(server: HTTPServer, ca_pem: str,
 
     def count(name: str) -> int:
         kql = f"AppRequests | where Name == {literal(name)} | summarize n=count()"
-        return int(source.frame(kql, timespan=None, name="by-name")["n"].iloc[0])
+        return int(source.query(kql, timespan=None, name="by-name").frame["n"].iloc[0])
 
     assert count("GET /a") == 4
     assert count("POST /b") == 1
@@ -298,7 +298,7 @@ def test_a_stored_hostile_name_is_matched_exactly(
     try:
         server.expect_request(QUERY_PATH, method="POST").respond_with_handler(honest(db))
         kql = f"AppRequests | where Name == {literal(value)} | summarize n=count()"
-        frame = make_source(server, ca_pem).frame(kql, timespan=HOUR)
+        frame = make_source(server, ca_pem).query(kql, timespan=HOUR).frame
         assert frame["n"].tolist() == [1]
     finally:
         cur.execute("DELETE FROM app_requests_all WHERE Name = ?", [value])
@@ -360,7 +360,7 @@ def test_build_azure_source_end_to_end_with_the_static_token(
     assert source.kind == "azure" and source.row_cap == 123
     assert source.describe() == f"Azure Monitor Log Analytics workspace {WORKSPACE} at https://localhost:{server.port}"
 
-    frame = source.frame("AppRequests | summarize n = countif(Success)", timespan=HOUR)
+    frame = source.query("AppRequests | summarize n = countif(Success)", timespan=HOUR).frame
 
     assert frame["n"].tolist() == [4]
     [(request, _)] = server.log

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from services.telemetry import catalogue
+from services.auth import Actor
+from services.telemetry import catalogue, runner
+from services.telemetry.kql import KqlValue
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
 START, END = AT - timedelta(days=1), AT
+VIEWER = Actor("vera", "viewer")
 
 
 @pytest.fixture
@@ -80,9 +83,8 @@ def source(tmp_path: Path) -> LocalTelemetrySource:
     return LocalTelemetrySource(root)
 
 
-def run(source: LocalTelemetrySource, name: str, **params: object):
-    text = catalogue.render(name, start=START, end=END, **params)  # type: ignore[arg-type]
-    return source.query(text, timespan=(START, END), name=name).frame
+def run(source: LocalTelemetrySource, name: str, **params: KqlValue):
+    return runner.run(source, name, actor=VIEWER, start=START, end=END, **params).frame
 
 
 def test_catalogue_files_have_titles_and_parse() -> None:
@@ -136,8 +138,10 @@ def test_dependency_health(source: LocalTelemetrySource) -> None:
 def _hourly(source: LocalTelemetrySource, operation: str = "", days: int = 1):
     from services.slos.evaluation import EPOCH, HOUR, US
 
-    text = catalogue.render(
+    return runner.run(
+        source,
         "slo_hourly",
+        actor=VIEWER,
         start=END - timedelta(days=days),
         end=END,
         service="mana",
@@ -146,8 +150,7 @@ def _hourly(source: LocalTelemetrySource, operation: str = "", days: int = 1):
         offset=(END - EPOCH) % HOUR + US,
         start_5m=END - timedelta(minutes=5),
         start_30m=END - timedelta(minutes=30),
-    )
-    return source.query(text, timespan=(END - timedelta(days=days), END)).frame
+    ).frame
 
 
 def test_slo_hourly(source: LocalTelemetrySource) -> None:

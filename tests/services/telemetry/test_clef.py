@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -219,11 +219,13 @@ def test_cli_imports_and_kql_reads_the_rows(
     assert "imported 8 traces and 2 exceptions from 16 lines; 5 line(s) were not valid CLEF" in out
     assert f"skipped {FIXTURES / 'with_bad_lines.clef'}:2: not JSON" in err
     src = LocalTelemetrySource(tmp_path / "telemetry")
-    frame = src.frame("AppTraces | summarize n = count() by AppRoleName | order by AppRoleName asc", timespan=None)
+    frame = src.query(
+        "AppTraces | summarize n = count() by AppRoleName | order by AppRoleName asc", timespan=None
+    ).frame
     assert frame.to_dict("records") == [{"AppRoleName": "mana-api", "n": 7}, {"AppRoleName": "mana-identity", "n": 1}]
-    joined = src.frame(
+    joined = src.query(
         f'AppExceptions | where OperationId == "{TR}" | project ExceptionType, SeverityLevel', timespan=None
-    )
+    ).frame
     assert joined.to_dict("records") == [{"ExceptionType": "System.Net.Http.HttpRequestException", "SeverityLevel": 3}]
 
 
@@ -274,3 +276,48 @@ def test_properties_are_the_same_whatever_the_member_order() -> None:
         {"A": 1, "B": "@home", "MessageTemplate": "x {A}", "EventType": "0a1b2c3d"},
         {"A": 1, "B": '","C":2', "MessageTemplate": "x {A}"},
     ]
+
+
+def test_a_line_that_is_not_utf8_is_skipped_with_its_own_number(db: Session, tmp_path: Path) -> None:
+    lines = (FIXTURES / "compact.clef").read_bytes().splitlines(keepends=True)
+    bad = b'{"@t":"2026-11-01T12:00:00Z","@mt":"caf\xe9 {A}","A":1}\n'  # Latin-1, as an old appender writes
+    path = tmp_path / "mixed.clef"
+    path.write_bytes(b"".join([lines[0], bad, *lines[1:]]))
+    report = import_files(db, tmp_path, [path], actor=ADMIN, service="mana")
+    assert report.bad == [(f"{path}:2", "not UTF-8 text")]
+    assert report.traces + report.exceptions == len(lines) and report.lines == len(lines) + 1
+
+
+def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from tests.hostile_uploads import GB, run_cli, write_gzip
+
+    first, second = (FIXTURES / "compact.clef").read_bytes().splitlines(keepends=True)[:2]
+    head = first + b'{"@t":"2026-11-01T12:00:00Z","@mt":"'
+    long_line = write_gzip(tmp_path / "long.clef.gz", head, size=GB // 8, tail=b'"}\n' + second)  # a 128 MB line
+    run = run_cli("import", "clef", long_line)
+    assert run.code == 0, run.err
+    assert run.peak_mb < 600
+    assert f"skipped {long_line}:2: longer than the 1,024 KB limit (SRE_UPLOAD_MAX_LINE_KB)" in run.err
+    assert "imported 2 traces and 0 exceptions from 3 lines; 1 line(s) were not valid CLEF" in run.out
+
+    stored = sorted(tmp_path.rglob("*.parquet"))
+    bomb = write_gzip(tmp_path / "bomb.clef.gz", b"", filler=first, size=GB // 8)
+    run = run_cli("import", "clef", bomb, env={"SRE_UPLOAD_MAX_DECOMPRESSED_MB": "4"})
+    assert run.code == 2 and run.peak_mb < 600
+    assert "holds more than the 4 MB a file may hold once decompressed (SRE_UPLOAD_MAX_DECOMPRESSED_MB)" in run.err
+    assert sorted(tmp_path.rglob("*.parquet")) == stored  # nothing of the refused file
+
+
+def test_events_dated_ahead_are_stored_and_named(db: Session, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    events = [now, now + timedelta(hours=20), now + timedelta(days=2), now + timedelta(days=5)]
+    content = "".join(json.dumps({"@t": t.isoformat(), "@mt": "tick {N}", "N": i}) + "\n" for i, t in enumerate(events))
+    report = import_sources(db, tmp_path, [("ahead.clef", content.encode())], actor=ADMIN, service="mana")
+    assert report.traces == 4  # all stored; the two beyond a day named
+    latest = events[-1]
+    assert report.summary().endswith(
+        f"; 2 events dated more than a day in the future (the latest {latest:%Y-%m-%d %H:%M} UTC) were stored as they "
+        "are; check the clock of the machine that wrote them"
+    )

@@ -179,8 +179,8 @@ def cmd_kql(args: argparse.Namespace) -> None:
     span = parse_duration(args.timespan)
     end = datetime.now(UTC)
     result = run_user_query(text, actor=_actor(args.actor), timespan=(end - span, end))
-    if result.warning:
-        print(f"warning: {result.warning}", file=sys.stderr)
+    for notice in result.notices:
+        print(f"warning: {notice}", file=sys.stderr)
     print(format_frame(result.frame, args.format))
 
 

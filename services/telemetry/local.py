@@ -15,7 +15,7 @@ import pandas as pd
 from services.errors import QueryError
 from services.telemetry.kql import syntax_error
 from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
-from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, normalise_frame
+from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, code_span, normalise_frame
 from services.telemetry.store import Footer, readable_files
 
 
@@ -36,8 +36,16 @@ class LocalTelemetrySource:
         self._local = threading.local()
 
     def describe(self) -> str:
-        """Where the data comes from."""
-        return f"local store {self.root}"
+        """Where the data comes from, and the files every query leaves out (shown on every page's sidebar)."""
+        bad = [Path(f.path) for table in TABLES for f in readable_files(self.root, table)[1]]
+        if not bad:
+            return f"local store {self.root}"
+        named = ", ".join(code_span(f"{f.parent.name}/{f.name}") for f in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        return (
+            f"local store {self.root}; {len(bad)} file{'s' * (len(bad) > 1)} left out of queries: {named}{more} "
+            "(`sre-backoffice telemetry check` says why)"
+        )
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)

@@ -43,7 +43,7 @@ class QueryResult:
 def skipped_notice(files: tuple[SkippedFile, ...]) -> str:
     """One warning naming every file left out, with its reason and what to do."""
     # code spans: a file name or a reader's message cannot turn into Markdown (a link, an image) on a page
-    named = "; ".join(f"{_code(f.path)} ({_code(f.reason)})" for f in files)
+    named = "; ".join(f"{code_span(f.path)} ({code_span(f.reason)})" for f in files)
     many = len(files) > 1
     return (
         f"{len(files)} telemetry file{'s' * many} left out of these figures, so they may be low: {named}. "
@@ -79,7 +79,8 @@ class TelemetrySource(Protocol):
         ...
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
+    """Text as a Markdown code span, so nothing in it renders as a link or an image."""
     return "`" + text.replace("`", "'").replace("\n", " ") + "`"
 
 

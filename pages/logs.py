@@ -67,8 +67,8 @@ if st.button("Run", type="primary", key="logs.run"):
 
 result = st.session_state.get("logs.result")
 if result is not None:
-    if result.warning:
-        st.warning(result.warning, icon=":material/content_cut:")
+    for notice in result.notices:
+        st.warning(notice, icon=":material/content_cut:")
     st.caption(f"{len(result.frame):,} rows in {result.elapsed_s * 1000:,.0f} ms from {result.source}")
     if result.frame.empty:
         st.info("The query returned no rows; try a wider time range.")

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="cmd", required=True, metavar="CMD"
     )
     tel.add_parser("compact", help="merge each table's small files into one")
+    tel.add_parser("check", help="list files queries leave out (not Parquet, not in the table's schema)")
 
     ui = sub.add_parser("ui", help="serve the Streamlit UI (on SRE_BIND_ADDRESS, 127.0.0.1 unless set)")
     ui.add_argument("--port", type=int, default=8501)
@@ -182,8 +183,8 @@ def cmd_kql(args: argparse.Namespace) -> None:
     span = parse_duration(args.timespan)
     end = datetime.now(UTC)
     result = run_user_query(text, actor=_actor(args.actor), timespan=(end - span, end))
-    if result.warning:
-        print(f"warning: {result.warning}", file=sys.stderr)
+    for notice in result.notices:
+        print(f"warning: {notice}", file=sys.stderr)
     print(format_frame(result.frame, args.format))
 
 
@@ -197,6 +198,27 @@ def cmd_telemetry_compact(args: argparse.Namespace) -> None:
         merged = compact_store(s, actor=_actor(args.actor), root=get_settings().telemetry_dir)
     for table, n in merged.items():
         print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
+
+
+def cmd_telemetry_check(args: argparse.Namespace) -> None:
+    """List the store's files that queries leave out, with the reason per file; fail when there is any."""
+    from services.config import get_settings
+    from services.telemetry.schema import TABLES
+    from services.telemetry.store import readable_files
+
+    root = get_settings().telemetry_dir
+    left_out = 0
+    for table in TABLES:
+        good, bad = readable_files(root, table)
+        print(f"{table}: {len(good)} file{'s' * (len(good) != 1)} readable, {len(bad)} left out")
+        for f in bad:
+            print(f"  {f.path}: {f.reason}")
+        left_out += len(bad)
+    if left_out:
+        raise _invalid(
+            f"{left_out} telemetry file{'s are' if left_out > 1 else ' is'} left out of every query; move "
+            f"{'them' if left_out > 1 else 'it'} out of {root} or rewrite in the table's schema."
+        )
 
 
 def cmd_ui(args: argparse.Namespace) -> None:
@@ -245,6 +267,7 @@ COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("slo", "seed"): cmd_slo_seed,
     ("kql", None): cmd_kql,
     ("telemetry", "compact"): cmd_telemetry_compact,
+    ("telemetry", "check"): cmd_telemetry_check,
     ("ui", None): cmd_ui,
 }
 

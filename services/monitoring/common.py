@@ -24,10 +24,10 @@ GRAINS = (
 def fetch(
     run: Runner, name: str, start: datetime, end: datetime, notes: list[str], *, actor: Actor, **params: KqlValue
 ) -> pd.DataFrame:
-    """The rows of one catalogue query read by `actor`; a partial or cut result adds its warning to `notes`."""
+    """The rows of one catalogue query read by `actor`; a partial or cut result, or files left out, add their
+    notices to `notes` (once each: every query of a page may name the same file)."""
     result = run(name, actor=actor, start=start, end=end, **params)
-    if result.warning:
-        notes.append(result.warning)
+    notes.extend(n for n in result.notices if n not in notes)
     return result.frame
 
 

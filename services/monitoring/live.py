@@ -121,7 +121,7 @@ def snapshot(source: TelemetrySource, *, actor: Actor, service: str, at: datetim
     at = (at or datetime.now(UTC)).astimezone(UTC)
     started = time.perf_counter()
     req, series, deps, exc = runner.run_batch(source, specs(service=service, at=at), actor=actor)
-    notes = tuple(r.warning for r in (req, series, deps, exc) if r.warning)
+    notes = tuple(dict.fromkeys(n for r in (req, series, deps, exc) for n in r.notices))
     row = req.frame.iloc[0] if len(req.frame) else pd.Series(dtype=object)
     d = deps.frame
     newest = [t for t in (_time(row.get("newest")), _time(d["newest"].max()) if len(d) else None) if t is not None]

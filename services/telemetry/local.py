@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -10,13 +11,12 @@ from typing import Any
 import duckdb
 import duckdb_kql
 import pandas as pd
-import pyarrow.parquet as pq
 
 from services.errors import QueryError
 from services.telemetry.kql import syntax_error
-from services.telemetry.schema import TABLES, empty_select
-from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
-from services.telemetry.store import files_overlapping, table_files
+from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
+from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, code_span, normalise_frame
+from services.telemetry.store import Footer, readable_files
 
 
 def _sql_ts(value: Any) -> str:
@@ -36,8 +36,16 @@ class LocalTelemetrySource:
         self._local = threading.local()
 
     def describe(self) -> str:
-        """Where the data comes from."""
-        return f"local store {self.root}"
+        """Where the data comes from, and the files every query leaves out (shown on every page's sidebar)."""
+        bad = [Path(f.path) for table in TABLES for f in readable_files(self.root, table)[1]]
+        if not bad:
+            return f"local store {self.root}"
+        named = ", ".join(code_span(f"{f.parent.name}/{f.name}") for f in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        return (
+            f"local store {self.root}; {len(bad)} file{'s' * (len(bad) > 1)} left out of queries: {named}{more} "
+            "(`sre-backoffice telemetry check` says why)"
+        )
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -45,9 +53,13 @@ class LocalTelemetrySource:
             con = self._local.con = duckdb_kql.connect()
         return con
 
-    def _views(self, con: duckdb.DuckDBPyConnection, timespan: Timespan | None) -> None:
+    def _views(self, con: duckdb.DuckDBPyConnection, kql: str, timespan: Timespan | None) -> list[SkippedFile]:
+        """Point every table's view at its readable files; the files left out of the tables `kql` names."""
+        skipped: list[SkippedFile] = []
         for table in TABLES:
-            files = files_overlapping(self.root, table, *(timespan or (None, None)))
+            files, bad = readable_files(self.root, table, *(timespan or (None, None)))
+            if re.search(rf"\b{table}\b", kql):
+                skipped.extend(bad)
             if not files:
                 con.execute(f'CREATE OR REPLACE VIEW "{table}" AS {empty_select(table)}')
                 continue
@@ -56,17 +68,10 @@ class LocalTelemetrySource:
             if timespan is not None:
                 where = f' WHERE "TimeGenerated" BETWEEN {_sql_ts(timespan[0])} AND {_sql_ts(timespan[1])}'
             con.execute(
-                f'CREATE OR REPLACE VIEW "{table}" AS SELECT * FROM read_parquet([{paths}], union_by_name=true){where}'
+                f'CREATE OR REPLACE VIEW "{table}" AS SELECT {_projection(table, list(files.values()))} '
+                f"FROM read_parquet([{paths}], union_by_name=true){where}"
             )
-
-    def _corrupt_file(self) -> Path | None:
-        for table in TABLES:
-            for f in table_files(self.root, table):
-                try:
-                    pq.ParquetFile(f).metadata  # noqa: B018 - reading the footer is the check
-                except Exception:
-                    return f
-        return None
+        return skipped
 
     def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
         """Run one KQL query over the store, restricted to the timespan; raises QueryError."""
@@ -75,10 +80,11 @@ class LocalTelemetrySource:
             raise err
         started = time.perf_counter()
         frame = pd.DataFrame()
+        skipped: list[SkippedFile] = []
         for attempt in range(2):
             con = self._connection()
             try:
-                self._views(con, timespan)
+                skipped = self._views(con, kql, timespan)
                 now = timespan[1] if timespan else None
                 rel = duckdb_kql.kql(con, kql, query_now=now)
                 frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
@@ -97,12 +103,11 @@ class LocalTelemetrySource:
             except duckdb.IOException as exc:
                 if attempt == 0 and "No such file" in str(exc):
                     continue  # a compaction replaced a file between listing and reading: list again
-                raise self._io_error(name, exc) from None
+                raise self._store_error(name, exc) from None
             except (duckdb.InvalidInputException, duckdb.Error) as exc:
                 if isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower():
-                    bad = self._corrupt_file()
-                    if bad is not None:
-                        raise self._corrupt_error(name, bad) from None
+                    # every footer was checked, so this is damage inside a file: DuckDB's message names it
+                    raise self._store_error(name, exc) from None
                 raise QueryError(f"{name}: {_first_line(exc)}", query_name=name) from None
         truncated = bool(self.row_cap) and len(frame) > self.row_cap
         if truncated:
@@ -114,24 +119,36 @@ class LocalTelemetrySource:
             elapsed_s=time.perf_counter() - started,
             source=self.kind,
             warning=(f"Only the first {self.row_cap:,} rows are shown; narrow the query." if truncated else None),
+            skipped=tuple(skipped),
         )
 
-    def _io_error(self, name: str, exc: Exception) -> QueryError:
-        bad = self._corrupt_file()
-        if bad is not None:
-            return self._corrupt_error(name, bad)
-        return QueryError(f"{name}: cannot read the telemetry store {self.root}: {_first_line(exc)}", query_name=name)
-
-    def _corrupt_error(self, name: str, path: Path) -> QueryError:
+    def _store_error(self, name: str, exc: Exception) -> QueryError:
         return QueryError(
-            f"{name}: the telemetry file {path} is not a readable Parquet file. Move it out of "
-            f"{self.root} (or restore it) and reload; the other files are intact.",
+            f"{name}: cannot read the telemetry store {self.root}: {_first_line(exc)}. "
+            "`sre-backoffice telemetry check` lists the files it cannot read.",
             query_name=name,
         )
 
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run the queries one after the other, in order."""
         return [self.query(s.text, timespan=s.timespan, name=s.name) for s in specs]
+
+
+def _projection(table: str, footers: list[Footer]) -> str:
+    """Every column of the table in its own type: cast where a file stores a compatible other type (ns times, a
+    narrower integer), null where a file lacks it (older files; Type is the table's name), extra columns left out."""
+    out = []
+    for f in table_schema(table):
+        sql_type = DUCKDB_TYPES[f.type]
+        having = [ft.columns[f.name] for ft in footers if f.name in ft.columns]
+        types = set(having)
+        col = f'"{f.name}"' if types == {f.type} else f'CAST("{f.name}" AS {sql_type})'
+        if f.name == "Type" and len(having) < len(footers):
+            col = f"COALESCE({col}, '{table}')" if types else f"'{table}'"
+        elif not types:
+            col = f"CAST(NULL AS {sql_type})"
+        out.append(f'{col} AS "{f.name}"')
+    return ", ".join(out)
 
 
 def _first_line(exc: Exception) -> str:

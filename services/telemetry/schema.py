@@ -103,3 +103,48 @@ def empty_select(table: str) -> str:
     """A SQL SELECT with the table's columns and no rows, for a table that has no files yet."""
     cols = ", ".join(f'CAST(NULL AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in table_schema(table))
     return f"SELECT {cols} WHERE false"
+
+
+# Columns a file must have to be read: without its time a row fits no range, and requests or dependencies without
+# their outcome and duration would count as failed or vanish from latencies. Every other column may be absent (an
+# older file, a lighter writer) and reads as null.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "AppRequests": ("TimeGenerated", "Success", "DurationMs"),
+    "AppDependencies": ("TimeGenerated", "Success", "DurationMs"),
+    "AppMetrics": ("TimeGenerated", "Name"),
+}
+
+
+def _fits(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether values of `actual` convert to `expected` without loss (so one cast in the view is safe)."""
+    if pa.types.is_dictionary(actual):
+        actual = actual.value_type
+    if actual == expected:
+        return True
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual) or pa.types.is_string_view(actual)
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual) and actual.tz is not None  # a naive time is not known to be UTC
+    if pa.types.is_integer(expected) or pa.types.is_floating(expected):
+        if pa.types.is_floating(actual):
+            return pa.types.is_floating(expected) and actual.bit_width <= expected.bit_width
+        if not pa.types.is_integer(actual):
+            return False
+        room = expected.bit_width if pa.types.is_integer(expected) else 53  # a double holds integers up to 2**53
+        return actual.bit_width < room if pa.types.is_unsigned_integer(actual) else actual.bit_width <= room
+    return False
+
+
+def mismatch(table: str, schema: pa.Schema) -> str | None:
+    """Why a file's schema cannot be read as `table` (a missing required column, a column of another type), or None.
+    Extra columns are ignored, and optional columns may be missing."""
+    expected = table_schema(table)
+    missing = [c for c in REQUIRED.get(table, ("TimeGenerated",)) if c not in schema.names]
+    wrong = [
+        f"{f.name} is {schema.field(f.name).type}, expected {f.type}"
+        for f in expected
+        if f.name in schema.names and not _fits(schema.field(f.name).type, f.type)
+    ]
+    lacks = [f"lacks the required column{'s' * (len(missing) > 1)} {', '.join(missing)}"] if missing else []
+    problems = lacks + wrong
+    return "; ".join(problems) if problems else None

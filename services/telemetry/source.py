@@ -12,9 +12,17 @@ import pandas as pd
 Timespan = tuple[datetime, datetime]
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file of the local store that queries leave out, and why."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class QueryResult:
-    """One query's rows, with what the user must know about them (partial results, a row cap)."""
+    """One query's rows, with what the user must know about them (partial results, a row cap, files left out)."""
 
     name: str
     frame: pd.DataFrame
@@ -23,6 +31,25 @@ class QueryResult:
     elapsed_s: float = 0.0
     source: str = ""
     extras: dict[str, object] = field(default_factory=dict)
+    skipped: tuple[SkippedFile, ...] = ()
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """What a page shows above the rows: the source's warning, then one line naming the files left out."""
+        out = (self.warning,) if self.warning else ()
+        return out + ((skipped_notice(self.skipped),) if self.skipped else ())
+
+
+def skipped_notice(files: tuple[SkippedFile, ...]) -> str:
+    """One warning naming every file left out, with its reason and what to do."""
+    # code spans: a file name or a reader's message cannot turn into Markdown (a link, an image) on a page
+    named = "; ".join(f"{code_span(f.path)} ({code_span(f.reason)})" for f in files)
+    many = len(files) > 1
+    return (
+        f"{len(files)} telemetry file{'s' * many} left out of these figures, so they may be low: {named}. "
+        f"Move {'them' if many else 'it'} out of the store or rewrite {'them' if many else 'it'} in the table's "
+        "schema; `sre-backoffice telemetry check` lists every such file."
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,11 @@ class TelemetrySource(Protocol):
     def describe(self) -> str:
         """A one-line description of where the data comes from, for the page footer."""
         ...
+
+
+def code_span(text: str) -> str:
+    """Text as a Markdown code span, so nothing in it renders as a link or an image."""
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
 
 
 def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:

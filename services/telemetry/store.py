@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from services.telemetry.schema import TABLES, table_schema
+from services.telemetry.schema import TABLES, mismatch, table_schema
+from services.telemetry.source import SkippedFile
 
 
 def table_dir(root: Path, table: str) -> Path:
@@ -47,16 +49,43 @@ def table_files(root: Path, table: str) -> list[Path]:
     return [f for f in files if f.name not in superseded]
 
 
-@lru_cache(maxsize=100_000)
-def _time_range(path: str, mtime_ns: int, size: int) -> tuple[datetime, datetime] | None:
-    meta = pq.ParquetFile(path).metadata
-    col = meta.schema.names.index("TimeGenerated") if "TimeGenerated" in meta.schema.names else -1
+@dataclass(frozen=True)
+class Footer:
+    """What a file's Parquet footer says: its columns, its TimeGenerated range, or why it cannot be read."""
+
+    columns: Mapping[str, pa.DataType]
+    time_range: tuple[datetime, datetime] | None
+    problem: str | None = None
+
+
+# One verdict per file version: a footer read is cheap, but a store of thousands of files is read on every query.
+@lru_cache(maxsize=20_000)
+def _footer(path: str, table: str, size: int, mtime_ns: int) -> Footer:
+    if size == 0:
+        return Footer({}, None, "an empty file (0 bytes), not Parquet")
+    try:
+        with pq.ParquetFile(path) as pf:
+            meta = pf.metadata
+            arrow = pf.schema_arrow
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # a truncated or foreign file: pyarrow's reason, for the check's report
+        return Footer({}, None, f"not a readable Parquet file: {_first_line(exc)}")
+    columns = {f.name: f.type for f in arrow}
+    if len(columns) < len(arrow):
+        return Footer({}, None, "has two columns of the same name")
+    return Footer(columns, _stats_range(meta), mismatch(table, arrow))
+
+
+def _stats_range(meta: pq.FileMetaData) -> tuple[datetime, datetime] | None:
+    names = meta.schema.names
+    if "TimeGenerated" not in names:
+        return None
+    col = names.index("TimeGenerated")
     lows, highs = [], []
     for i in range(meta.num_row_groups):
-        if col < 0:
-            return None
         stats = meta.row_group(i).column(col).statistics
-        if stats is None or not stats.has_min_max:
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, datetime):
             return None
         lows.append(stats.min)
         highs.append(stats.max)
@@ -66,30 +95,39 @@ def _time_range(path: str, mtime_ns: int, size: int) -> tuple[datetime, datetime
     return (low if low.tzinfo else low.replace(tzinfo=UTC)), (high if high.tzinfo else high.replace(tzinfo=UTC))
 
 
-def file_time_range(path: Path) -> tuple[datetime, datetime] | None:
-    """The first and last TimeGenerated of a file from its footer statistics (cached per file version);
-    None when the file has no usable statistics. Raises when the file is not readable Parquet."""
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def footer(path: Path, table: str) -> Footer:
+    """The file's footer verdict (cached per path, size and modification time); raises FileNotFoundError."""
     st = path.stat()
-    return _time_range(str(path), st.st_mtime_ns, st.st_size)
+    return _footer(str(path), table, st.st_size, st.st_mtime_ns)
+
+
+def readable_files(
+    root: Path, table: str, start: datetime | None = None, end: datetime | None = None
+) -> tuple[dict[Path, Footer], list[SkippedFile]]:
+    """The table's files that may hold rows in [start, end] (every file when the range is open), with their
+    footers, and the files left out because they are not Parquet or not in the table's schema."""
+    good: dict[Path, Footer] = {}
+    bad: list[SkippedFile] = []
+    for f in table_files(root, table):
+        try:
+            ft = footer(f, table)
+        except FileNotFoundError:
+            continue  # replaced by a compaction since the listing
+        rng = ft.time_range
+        if ft.problem is not None:
+            bad.append(SkippedFile(str(f), ft.problem))
+        elif start is None or end is None or rng is None or (rng[1] >= start and rng[0] <= end):
+            good[f] = ft
+    return good, bad
 
 
 def files_overlapping(root: Path, table: str, start: datetime | None, end: datetime | None) -> list[Path]:
-    """The table's files that may hold rows in [start, end] (every file when the range is open)."""
-    files = table_files(root, table)
-    if start is None or end is None:
-        return files
-    out = []
-    for f in files:
-        try:
-            rng = file_time_range(f)
-        except FileNotFoundError:
-            continue  # replaced by a compaction since the listing
-        except Exception:
-            out.append(f)  # unreadable: keep it, so the query fails and names the file
-            continue
-        if rng is None or (rng[1] >= start and rng[0] <= end):
-            out.append(f)
-    return out
+    """The table's readable files that may hold rows in [start, end] (every one when the range is open)."""
+    return list(readable_files(root, table, start, end)[0])
 
 
 def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[Any]]) -> pa.Table:
@@ -136,12 +174,24 @@ def write_table(root: Path, table: str, data: pa.Table, *, name: str | None = No
     return final
 
 
+def in_schema(table: str, data: pa.Table) -> pa.Table:
+    """A readable file's rows in the table's exact schema: extra columns dropped, missing ones null."""
+    n = data.num_rows
+    columns = []
+    for f in table_schema(table):
+        if f.name in data.column_names:  # a lossless conversion: readable_files checked every type
+            columns.append(data.column(f.name).cast(f.type, safe=False))
+        else:
+            columns.append(pa.array([table] * n) if f.name == "Type" else pa.nulls(n, f.type))
+    return pa.Table.from_arrays(columns, schema=table_schema(table))
+
+
 def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | None]:
     """Merge a table's files into one: write the merged file first, then remove the parts it replaced."""
-    files = table_files(root, table)
+    files = list(readable_files(root, table)[0])  # a file not in the table's schema stays where it is, unmerged
     if len(files) < min_files:
         return 0, None
-    merged = pa.concat_tables([pq.read_table(f).cast(table_schema(table)) for f in files])
+    merged = pa.concat_tables([in_schema(table, pq.read_table(f)) for f in files])
     d = table_dir(root, table)
     name = f"compacted-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
     # A manifest names the parts before the merged file appears, so a reader never counts a row twice.

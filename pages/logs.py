@@ -9,7 +9,7 @@ from app.ui.errors import shown_errors
 from app.ui.kql_chart import MAX_CHART_ROWS, line_chart, time_shape
 from app.ui.timerange import time_range
 from services.db import session_scope
-from services.logs import service as saved
+from services.saved_queries import service as saved
 from services.monitoring.common import grain_for
 from services.telemetry import catalogue
 from services.telemetry.formatting import format_frame

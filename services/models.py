@@ -5,7 +5,7 @@ from services.audit import AuditRecord
 from services.db import Base
 from services.incidents.models import BoardIssueLink, Incident, IncidentEvent, Runbook, SeverityDefinition
 from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
-from services.logs.models import SavedQuery
+from services.saved_queries.models import SavedQuery
 from services.postmortems.models import Postmortem
 from services.slos.models import Slo
 

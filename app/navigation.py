@@ -80,13 +80,11 @@ PAGES: dict[str, list[NavPage]] = {
 
 
 def build(actor: Actor) -> dict[str, list[st.Page]]:
-    """st.Page objects per section that `actor` may use; the first page offered is the default."""
-    out: dict[str, list[st.Page]] = {}
-    for section, pages in PAGES.items():
-        offered = [
-            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url, default=not out and not i)
-            for i, p in enumerate(p for p in pages if can(actor, p.permission))
+    """st.Page objects per section that `actor` may use; st.navigation makes the first one the default."""
+    # a section left empty for a role needs no filtering: st.navigation shows no header without pages
+    return {
+        section: [
+            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url) for p in pages if can(actor, p.permission)
         ]
-        if offered:
-            out[section] = offered
-    return out
+        for section, pages in PAGES.items()
+    }

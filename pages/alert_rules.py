@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
-from app.ui.alert_form import rule_form
+from app.ui.alert_form import form_values, rule_form
 from app.ui.errors import shown_errors
 from services.alerts import arm
 from services.alerts import service as alert_service
@@ -52,11 +52,7 @@ with shown_errors("loading alert rules"):
 st.subheader("New or changed rule", divider="gray")
 with shown_errors("loading the rule"):
     with session_scope() as s:
-        editable = {
-            r.id: {c.name: getattr(r, c.name) for c in r.__table__.columns}
-            for r in alert_service.list_rules(s, actor=actor)
-            if r.kind == "query"
-        }
+        editable = {r.id: form_values(r) for r in alert_service.list_rules(s, actor=actor) if r.kind == "query"}
     pick = st.selectbox(
         "Rule",
         ["(new rule)", *editable],
@@ -64,7 +60,7 @@ with shown_errors("loading the rule"):
         format_func=lambda i: i if i == "(new rule)" else editable[i]["name"],
         help="SLO burn-rate rules follow their SLO; change the SLO instead.",
     )
-    base = editable.get(pick) if pick != "(new rule)" else None
+    base = editable.get(pick) if isinstance(pick, int) else None
     rule_form(actor, base)
     if base:
         confirm = st.checkbox(f"I want to delete {base['name']!r}", key=f"alerts.delete.confirm.{pick}")

@@ -52,9 +52,8 @@ with shown_errors("comparing runs"):
     flagged = trend[trend["regression"]]
     if len(flagged):
         st.warning("Regressions: " + ", ".join(f"#{r}" for r in flagged["run"]))
-    cols = st.columns(3)
     for col, (field, title) in zip(
-        cols, (("p95_ms", "p95 (ms)"), ("failure_rate", "failure rate"), ("peak_rps", "peak RPS")), strict=True
+        st.columns(3), (("p95_ms", "p95 (ms)"), ("failure_rate", "failure rate"), ("peak_rps", "peak RPS")), strict=True
     ):
         if trend[field].notna().any():
             col.altair_chart(charts.trend(trend, field, title), width="stretch")

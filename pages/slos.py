@@ -2,17 +2,14 @@
 
 from datetime import UTC, datetime, time
 
-import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
 from app.data import now_floor, slo_definitions, slo_statuses
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.slo_charts import burndown_chart, sli_chart
+from app.ui.slo_detail import slo_detail, summary_table
 from app.ui.slo_form import delete_control, slo_form
-from services.slos.budget import BURN_WINDOWS
-from services.slos.evaluation import SloStatus, series
 
 actor = current_actor()
 st.title("SLOs & error budgets")
@@ -23,109 +20,6 @@ with st.sidebar.expander("Evaluate as of", expanded=False):
     t = st.time_input("Time (UTC)", value=time(12, 0), key="slos.at.time", disabled=not past)
 at = datetime.combine(d, t, tzinfo=UTC) if past else now_floor()
 st.caption(f"As of {fmt.when(at)}. Targets: availability > 99 %, response time < 300 ms.")
-
-
-def summary_table(statuses: list[SloStatus]) -> pd.DataFrame:
-    rows = []
-    for s in statuses:
-        firing = [a.policy.name for a in s.alerts if a.firing]
-        rows.append(
-            {
-                "SLO": s.slo.name,
-                "SLI": fmt.pct(s.sli),
-                "objective": f"{s.slo.objective:g} %",
-                "window": f"{s.slo.window_days} d",
-                "budget remaining": fmt.pct(s.remaining, 1),
-                "burn 1h": fmt.rate(s.burn_rate("1h")),
-                "alerts": ", ".join(firing) if firing else "none firing",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def detail(s: SloStatus) -> None:
-    slo = s.slo
-    st.markdown(f"**SLI** = {slo.describe_sli()}, over a rolling {slo.window_days}-day window.")
-    if s.total == 0:
-        st.warning(
-            "No requests in the window: the SLI is undefined and no budget is being spent. "
-            "Check the service name and that telemetry is arriving."
-        )
-    c = st.columns(6)
-    c[0].metric("SLI", fmt.pct(s.sli), help=f"good / total = {s.good:,} / {s.total:,}")
-    c[1].metric("Objective", f"{slo.objective:g} %", delta=None)
-    c[5].metric(
-        "Error budget", fmt.num(s.allowed_bad), help=f"allowed bad requests = {s.error_budget:.4g} × {s.total:,}"
-    )
-    c[2].metric("Budget remaining", fmt.pct(s.remaining, 1), help="1 − bad / (error budget × total)")
-    c[3].metric("Bad requests left", fmt.num(s.remaining_bad), help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
-    c[4].metric("Budget gone in", fmt.duration(s.exhaustion), help="budget remaining × window / burn rate(1h)")
-    eb = s.error_budget
-    st.markdown(
-        f"Error budget = 1 − {slo.objective:g} % = **{eb * 100:.3g} %** of requests → allowed bad = "
-        f"{eb:.4g} × {s.total:,} = **{s.allowed_bad:,.1f}**; bad = {s.total:,} − {s.good:,} = **{s.bad:,}**; "
-        f"remaining = 1 − {s.bad:,} / {s.allowed_bad:,.1f} = **{fmt.pct(s.remaining, 2)}**."
-    )
-
-    st.subheader("Burn rates", divider="gray")
-    st.caption(
-        "burn rate = (bad / total in the window) / error budget; 1× spends exactly the budget over "
-        f"{slo.window_days} days. Threshold = budget share × {slo.window_days} d / long window."
-    )
-    windows = pd.DataFrame(
-        [
-            {
-                "window": w,
-                "good": f"{s.window_counts[w][0]:,}",
-                "total": f"{s.window_counts[w][1]:,}",
-                "bad": f"{s.window_counts[w][1] - s.window_counts[w][0]:,}",
-                "burn rate": fmt.rate(s.burn_rate(w)),
-            }
-            for w in BURN_WINDOWS
-        ]
-    )
-    st.dataframe(windows, hide_index=True, width="stretch")
-    alerts = pd.DataFrame(
-        [
-            {
-                "alert": a.policy.name,
-                "threshold": f"{a.policy.budget_share:.0%} × {slo.window_days}d / {a.policy.long_window} = "
-                f"{a.threshold:.2f}×",
-                "long window": f"{a.policy.long_window}: {fmt.rate(a.long_burn)}",
-                "short window": f"{a.policy.short_window}: {fmt.rate(a.short_burn)}",
-                "status": "FIRING" if a.firing else "ok (both must exceed the threshold)",
-                "traffic": f"low: {a.short_total:,.0f} < {a.min_requests} req in {a.policy.short_window}"
-                if a.low_traffic
-                else "enough",
-            }
-            for a in s.alerts
-        ]
-    )
-    st.dataframe(alerts, hide_index=True, width="stretch")
-    low = [a for a in s.alerts if a.low_traffic]
-    if low:
-        st.warning(
-            "Traffic is too low for some burn-rate alerts to mean anything: a single failed request "
-            "would exceed the threshold ("
-            + "; ".join(
-                f"{a.policy.name}: {a.short_total:,.0f} requests in {a.policy.short_window}, needs ≥ {a.min_requests}"
-                for a in low
-            )
-            + ")."
-        )
-
-    with shown_errors("loading the SLO charts"):
-        frame = series(s, hours_per_point=1 if slo.window_days <= 7 else 3)
-        if frame.empty:
-            st.info("No requests in the window, so there is nothing to chart.")
-        else:
-            left, right = st.columns(2)
-            left.markdown(f"**SLI over time** (per {1 if slo.window_days <= 7 else 3} h; red: objective)")
-            left.altair_chart(sli_chart(frame, slo.objective), width="stretch")
-            right.markdown(
-                f"**Error budget burn-down**: 1 − bad so far / allowed bad ({s.allowed_bad:,.1f}) for the window"
-            )
-            right.altair_chart(burndown_chart(frame), width="stretch")
 
 
 with shown_errors("loading SLOs"):
@@ -142,7 +36,7 @@ with shown_errors("loading SLOs"):
                     f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left",
                     expanded=len(statuses) <= 2,
                 ):
-                    detail(s)
+                    slo_detail(s)
     with tab_manage:
         st.markdown("#### New SLO")
         slo_form(actor)

@@ -5,13 +5,12 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.data import catalogue_query
-from app.resources import settings, telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.monitoring import gantt_chart
 from app.ui.timerange import time_range
+from app.ui.transaction_detail import search_fields, transaction_detail
 from services.errors import NotFound, ServiceError
-from services.monitoring import portal, timeline, transactions
+from services.monitoring import transactions
 
 actor = current_actor()
 st.title("Transactions")
@@ -20,15 +19,8 @@ st.caption(
 )
 start, end = time_range("transactions")
 asked = st.query_params.get("operation_id", "")
-c = st.columns(3)
-operation_id = c[0].text_input("OperationId", value=asked, key="transactions.operation_id")
-operation = c[1].text_input("Operation name", key="transactions.operation")
-result_code = c[2].text_input("Result code", key="transactions.code")
-c = st.columns(3)
-role = c[0].text_input("Role (AppRoleName)", key="transactions.role")
-prop_key = c[1].text_input("Custom property name", key="transactions.prop_key", help="Properties[name], e.g. account")
-prop_value = c[2].text_input("Custom property value", key="transactions.prop_value")
-criteria = transactions.Criteria(operation_id, operation, result_code, role, prop_key, prop_value)
+criteria = search_fields(asked)
+operation_id = criteria.operation_id
 
 linked_at = transactions.parse_at(st.query_params.get("at")) if operation_id.strip() == asked else None
 chosen, at = "", None
@@ -58,32 +50,4 @@ if chosen:
     except ServiceError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
-    root = tx.root
-    if root is not None:
-        m = st.columns(4)
-        m[0].metric("operation", str(root["name"]))
-        m[1].metric("result code", str(root["result_code"]))
-        m[2].metric("duration", f"{fmt.num(root['duration_ms'], 1)} ms")
-        m[3].metric("items", f"{len(tx.items)}")
-        st.caption(f"Started {fmt.when(root['start'])} on {root['role']}.")
-    if telemetry_source().kind == "azure":
-        try:
-            link = portal.for_transaction(settings().azure_resource_id, tx)
-            st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
-        except ServiceError as exc:
-            st.caption(str(exc))
-    rows = timeline.gantt(tx.items)
-    st.altair_chart(gantt_chart(rows), width="stretch", height=26 * len(rows) + 60)
-    st.caption("Bars run from each item's start to start + duration; red = failed or an exception; ◆ = an instant.")
-    table = tx.items[["depth", "item_type", "name", "start", "duration_ms", "result_code", "failed", "role"]]
-    st.dataframe(table, hide_index=True, width="stretch", key="transactions.items")
-    for _, item in tx.items.iterrows():
-        if not (item["message"] or item["stack"] or item["properties"]):
-            continue
-        with st.expander(f"{'✖ ' if item['failed'] else ''}{item['item_type']}: {item['name']}", expanded=False):
-            if item["message"]:
-                st.markdown(f"**Message**: {item['message']}")
-            if item["stack"]:
-                st.code(item["stack"], language=None)
-            if item["properties"]:
-                st.json(item["properties"], expanded=False)
+    transaction_detail(tx)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.errors import ServiceError
+from services.errors import InvalidInput, ServiceError
 
 log = logging.getLogger("sre_backoffice")
 
@@ -92,7 +92,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     require(actor, "demo.seed")
     settings = get_settings()
     if args.days < 1 or args.days > 400:
-        raise _invalid("--days must be between 1 and 400")
+        raise InvalidInput("--days must be between 1 and 400")
     end = parse_instant(args.end) if args.end else generator.floor_minute(datetime.now(UTC))
     with session_scope() as s:
         for slo in slo_service.seed_team_targets(s, actor=actor):
@@ -179,7 +179,7 @@ def cmd_kql(args: argparse.Namespace) -> None:
             with open(text[1:], encoding="utf-8") as fh:
                 text = fh.read()
         except OSError as exc:
-            raise _invalid(f"cannot read the query file {text[1:]}: {exc.strerror}") from None
+            raise InvalidInput(f"cannot read the query file {text[1:]}: {exc.strerror}") from None
     span = parse_duration(args.timespan)
     end = datetime.now(UTC)
     result = run_user_query(text, actor=_actor(args.actor), timespan=(end - span, end))
@@ -233,18 +233,12 @@ def cmd_ui(args: argparse.Namespace) -> None:
     require_safe_bind(settings, settings.bind_address)
     spec = find_spec("app.main")
     if spec is None or spec.origin is None:
-        raise _invalid("The UI's app/main.py is not installed; run from the repository (`make run`).")
+        raise InvalidInput("The UI's app/main.py is not installed; run from the repository (`make run`).")
     extra = [a for a in args.streamlit_args if a != "--"]
     argv = [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.address", settings.bind_address]
     argv += ["--server.port", str(args.port), *extra]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
-
-
-def _invalid(msg: str) -> ServiceError:
-    from services.errors import InvalidInput
-
-    return InvalidInput(msg)
 
 
 Handler = Callable[[argparse.Namespace], None]

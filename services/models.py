@@ -5,8 +5,8 @@ from services.audit import AuditRecord
 from services.db import Base
 from services.incidents.models import BoardIssueLink, Incident, IncidentEvent, Runbook, SeverityDefinition
 from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
-from services.logs.models import SavedQuery
 from services.postmortems.models import Postmortem
+from services.saved_queries.models import SavedQuery
 from services.slos.models import Slo
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from services.alerts import service as alert_service
-from services.alerts.models import AGGREGATIONS, OPERATORS
+from services.alerts.models import AGGREGATIONS, OPERATORS, AlertRule
 from services.alerts.seeds import DOPA, FAILED_LOGINS
 from services.auth import Actor
 from services.db import session_scope
@@ -20,13 +21,18 @@ from services.incidents.severities import SEVERITIES
 from services.telemetry.catalogue import catalogue
 
 
-def _actions(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def form_values(rule: AlertRule) -> dict[str, Any]:
+    """A saved rule as the form's starting values: the fields the rules service saves, its id and version."""
+    return {"id": rule.id, "version": rule.version} | {f: getattr(rule, f) for f in alert_service.RULE_FIELDS}
+
+
+def _actions(rows: Sequence[Mapping[Hashable, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The edited action rows; parameters the table does not show (e.g. lock_minutes) are kept."""
     out = []
     for r in rows:
         if not r.get("channel"):
             continue
-        action = {k: v for k, v in r.items() if v not in (None, "")} | {"target": r.get("target") or ""}
+        action = {str(k): v for k, v in r.items() if v not in (None, "")} | {"target": r.get("target") or ""}
         same = next(
             (
                 a

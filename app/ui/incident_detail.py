@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -25,7 +28,7 @@ MOVE_LABEL = {
 }
 
 
-def _act(what: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _act(what: str, fn: Callable[..., object], **kwargs: Any) -> None:
     with shown_errors(what):
         with session_scope() as s:
             fn(s, **kwargs)

@@ -49,7 +49,13 @@ def gantt_chart(rows: pd.DataFrame) -> alt.LayerChart:
     colour = alt.condition("datum.failed", alt.value("#d33"), alt.value("#0b6bcb"))
     labels = list(rows["label"])
     y = alt.Y("label:N", sort=labels, scale=alt.Scale(domain=labels), title=None, axis=alt.Axis(labelLimit=460))
-    tooltip = ["label", "item_type", alt.Tooltip("offset_ms:Q", title="starts at ms"), "duration_ms", "failed"]
+    tooltip: list[str | alt.Tooltip] = [
+        "label",
+        "item_type",
+        alt.Tooltip("offset_ms:Q", title="starts at ms"),
+        "duration_ms",
+        "failed",
+    ]
     base = alt.Chart(rows).encode(y=y, color=colour, tooltip=tooltip)
     bars = (
         base.transform_filter("datum.duration_ms > 0")
@@ -57,7 +63,8 @@ def gantt_chart(rows: pd.DataFrame) -> alt.LayerChart:
         .encode(x=alt.X("offset_ms:Q", title="ms since the transaction started"), x2="end_ms:Q")
     )
     instants = base.transform_filter("datum.duration_ms <= 0").mark_point(shape="diamond", filled=True, size=110)
-    return alt.layer(bars, instants.encode(x="offset_ms:Q")).properties(height=26 * len(rows) + 20)
+    # LayerChart itself, not alt.layer(): no facet encodings here, so never the FacetChart alt.layer() may return
+    return alt.LayerChart(layer=[bars, instants.encode(x="offset_ms:Q")]).properties(height=26 * len(rows) + 20)
 
 
 def with_links(frame: pd.DataFrame) -> pd.DataFrame:

@@ -57,7 +57,7 @@ def time_range(key: str, default: str = "Last 24 hours") -> tuple[datetime, date
     end_time = c4.time_input(
         "To (time)", value=local_now.time().replace(minute=0, second=0, microsecond=0), key=f"{key}.to_time"
     )
-    start, end = custom_range(start_day, start_time, end_day, end_time, tz)  # type: ignore[arg-type]
+    start, end = custom_range(start_day, start_time, end_day, end_time, tz)
     if end <= start:
         st.warning(f"The range ends before it starts ({tz}); showing {default.lower()} instead.")
         return preset_range(default, now)

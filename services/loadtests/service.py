@@ -106,7 +106,8 @@ def import_run(
             imported_at=utcnow(),
             imported_by=actor.name,
         )
-        # no savepoint: nothing is retried after a failed flush, the whole import fails and the caller rolls back
+        # no savepoint: no flush error is caught here to be translated, so a failed flush fails the whole import, the
+        # caller's session_scope rolls it back and the except below removes the points file
         repo.add(session, run, thresholds=thresholds, checks=checks, endpoints=endpoints)
         if points and name:
             storage.promote(points.staged, root, name)

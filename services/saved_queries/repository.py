@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.logs.models import SavedQuery
+from services.saved_queries.models import SavedQuery
 
 
 def list_for_owner(session: Session, owner: str) -> list[SavedQuery]:

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from services import audit
 from services.auth import Actor
 from services.db import session_scope
-from services.logs import service as saved
+from services.saved_queries import service as saved
 from services.telemetry.store import table_files
 from tests.pages.conftest import ROOT
 from tests.telemetry_fixtures import write

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.auth import Actor, require
 from services.errors import Conflict
-from services.logs import repository as query_repo
-from services.logs.models import SavedQuery
-from services.logs.schemas import SavedQueryInput, parse_saved_query
 from services.repository import found_or_raise
+from services.saved_queries import repository as query_repo
+from services.saved_queries.models import SavedQuery
+from services.saved_queries.schemas import SavedQueryInput, parse_saved_query
 
 
 def list_saved_queries(session: Session, *, actor: Actor) -> list[SavedQuery]:

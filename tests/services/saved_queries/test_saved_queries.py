@@ -9,7 +9,7 @@ from services import audit
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import Conflict, InvalidInput, NotFound
-from services.logs import service
+from services.saved_queries import service
 
 ANONG = Actor("anong", "viewer")
 SOMCHAI = Actor("somchai", "developer")

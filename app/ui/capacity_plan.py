@@ -1,0 +1,82 @@
+"""The capacity plan as the page shows it: the inputs the plan takes beyond the run, its figures with the replica
+arithmetic, and an HPA manifest to copy."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.data import now_floor, slo_definitions
+from app.loadtest_data import production_peak
+from services.auth import Actor
+from services.errors import ServiceError
+from services.loadtests import capacity
+from services.loadtests.report import RunReport
+
+
+def latency_threshold(actor: Actor, run: RunReport) -> float:
+    """The p95 limit a bucket must stay under: the run's service's latency SLO, or the team target of 300 ms."""
+    latency = [s for s in slo_definitions(actor, actor.name) if s.service == run.service and s.kind == "latency"]
+    default_thr = float(latency[0].threshold_ms or 300.0) if latency else 300.0
+    source = f"From the SLO {latency[0].name!r}" if latency else "No latency SLO for this service; the team target."
+    return float(
+        st.number_input(
+            "Latency SLO threshold (ms)",
+            min_value=1.0,
+            value=default_thr,
+            key="capacity.threshold",
+            help=source,
+        )
+    )
+
+
+def peak_and_headroom(actor: Actor, run: RunReport) -> tuple[float, float]:
+    """Production's 30-day peak RPS (measured when the source answers, editable) and the headroom wanted (a share)."""
+    peak = None
+    try:
+        peak = production_peak(actor, actor.role, run.service, now_floor(300))
+    except ServiceError as exc:
+        st.warning(f"Production peak unavailable ({exc}); enter it below.")
+    c3, c4 = st.columns(2)
+    peak_rps = c3.number_input(
+        "Production peak RPS (30 days)",
+        min_value=0.0,
+        value=float(peak or 0.0),
+        key=f"capacity.peak.{peak}",
+        help="Busiest minute of the last 30 days from the configured telemetry source (catalogue query peak_rps).",
+    )
+    headroom_pct = c4.number_input("Headroom (%)", min_value=0, max_value=1000, value=30, key="capacity.headroom")
+    return float(peak_rps), headroom_pct / 100
+
+
+def plan_figures(p: capacity.CapacityPlan, measured_replicas: int) -> None:
+    """Sustained and per-replica RPS, headroom now, and the replicas needed with their arithmetic."""
+    m = st.columns(4)
+    m[0].metric("Sustained RPS", f"{p.sustained_rps:,.2f}", help=f"{measured_replicas} replica(s) in the run")
+    m[1].metric("Per replica", f"{p.per_replica_rps:,.2f} RPS")
+    m[2].metric(
+        "Headroom now", "—" if p.headroom_now is None else f"{p.headroom_now:+.0%}", help="sustained / peak − 1"
+    )
+    m[3].metric("Replicas needed", f"{p.replicas}")
+    st.markdown(
+        f"replicas = ceil({p.peak_rps:,.2f} × (1 + {p.headroom:.0%}) / {p.per_replica_rps:,.2f}) = "
+        f"ceil({p.target_rps / p.per_replica_rps:,.3f}) = **{p.replicas}**"
+    )
+
+
+def hpa_manifest(p: capacity.CapacityPlan, run: RunReport, threshold: float) -> None:
+    """A HorizontalPodAutoscaler for the plan, with where its numbers come from in a comment."""
+    c5, c6 = st.columns(2)
+    deployment = c5.text_input("Deployment", value=run.service, key="capacity.deployment")
+    namespace = c6.text_input("Namespace", value="default", key="capacity.namespace")
+    st.code(
+        capacity.hpa_yaml(
+            name=deployment,
+            namespace=namespace,
+            min_replicas=p.replicas,
+            max_replicas=p.replicas * 2,
+            comment=f"From load-test run #{run.id}: {p.per_replica_rps:,.2f} RPS per replica within p95 <= "
+            f"{threshold:g} ms;\nminReplicas covers the 30-day peak {p.peak_rps:,.2f} RPS + {p.headroom:.0%} "
+            "headroom; maxReplicas doubles it.",
+        ),
+        language="yaml",
+    )

@@ -1,1 +1,0 @@
-"""Logs: the KQL explorer's saved queries, stored per user."""

@@ -1,0 +1,1 @@
+"""Saved queries: the KQL explorer's queries, stored per user."""

@@ -32,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import ensure_data, timed  # noqa: E402
 from services.auth import Actor  # noqa: E402
+from services.db import make_engine, session_scope  # noqa: E402
+from services.migrate import upgrade  # noqa: E402
 from services.monitoring import live  # noqa: E402
 from services.telemetry.clef_import import import_files  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
@@ -146,10 +148,14 @@ def main() -> None:
     lines = clef.read_text(encoding="utf-8").splitlines()
     t_json, c_json, _ = cpu_timed(lambda: [json.loads(x) for x in lines], max(1, args.repeat // 2))
 
+    state = Path(tempfile.mkdtemp(prefix="clef-bench-state-")) / "state.db"
+    upgrade(f"sqlite:///{state}")  # the import writes its audit record
+
     def one_import() -> object:
         out = Path(tempfile.mkdtemp(prefix="clef-bench-"))
         try:
-            return import_files(out, [clef], actor=ADMIN, service="mana")
+            with session_scope(make_engine(f"sqlite:///{state}")) as s:
+                return import_files(s, out, [clef], actor=ADMIN, service="mana")
         finally:
             shutil.rmtree(out, ignore_errors=True)
 

@@ -37,9 +37,9 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _actor(args: argparse.Namespace) -> Any:
-    from services.auth import local_actor  # lazy: keeps the CLI fast
+    from services.auth import cli_actor  # lazy: keeps the CLI fast
 
-    return local_actor(args.actor)
+    return cli_actor(args.actor)
 
 
 def _worker(args: argparse.Namespace) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -17,10 +16,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from services import redaction
 from services.errors import ExternalServiceError, InvalidInput
 from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
-
-_AUTH_VALUE = re.compile(r"\b(Basic|Bearer)\s+[\w\-.~+/]{16,}=*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -184,9 +182,7 @@ class BoardHttp:
 
     def redact(self, text: str) -> str:
         """The text with the token, its encodings and any Authorization value masked."""
-        for secret in self._secrets:
-            text = text.replace(secret.get_secret_value(), "***")
-        return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", text)
+        return redaction.redact(text, [s.get_secret_value() for s in self._secrets])
 
     def _timeout(self, what: str) -> ExternalServiceError:
         return self.error(what, f"no answer within {self.timeout_s:g} s; try again, or check the network or proxy")

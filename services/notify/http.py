@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import re
 import ssl
 import time
 import urllib.error
@@ -14,11 +13,10 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from services import redaction
 from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
 
 __all__ = ["HttpAnswer", "HttpFailure", "display_url", "fetch", "redact", "retry_after", "retryable_status"]
-
-_AUTH_VALUE = re.compile(r"\b(Bearer)\s+[\w\-.~+/]{16,}=*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,10 +86,8 @@ def display_url(url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """The text with every secret (4+ characters) and any bearer token masked."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", text)
+    """The text with every secret masked in any spelling (see services/redaction.py), and any bearer token."""
+    return redaction.redact(text, secrets)
 
 
 def _timed_out(timeout_s: float) -> HttpFailure:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     webhook_port: int = 8502
     webhook_token: SecretStr | None = None
     worker_interval_s: float = 10.0
+    worker_lease_s: float = 60.0  # how long a claimed notification stays the sending worker's own
     alert_email_to: str = "sre-operators@mana.example"
     account_lock_webhook_url: str = "http://127.0.0.1:8600/account-lock"
     board: Literal["none", "azure-devops", "github"] = "none"

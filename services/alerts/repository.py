@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from services.alerts.models import Alert, AlertEvent, AlertRule, OutboxMessage
@@ -88,20 +89,50 @@ def message_exists(session: Session, idempotency_key: str) -> bool:
     return session.scalars(stmt).first() is not None
 
 
-def claimable_messages(session: Session, *, now: datetime, limit: int, stale_after: timedelta) -> list[OutboxMessage]:
-    """Due rows (pending, or left 'sending' longer than `stale_after`), locked with SKIP LOCKED on PostgreSQL."""
+def _skip_locked(session: Session) -> bool:
+    """Whether the database takes row locks that others skip (PostgreSQL); SQLite serialises writers anyway."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def lock_due_rule(session: Session, rule_id: int, *, now: datetime) -> AlertRule | None:
+    """The rule, locked for this transaction, if it is still due and no other worker holds it (SKIP LOCKED);
+    None when another worker is evaluating it, has evaluated it meanwhile, or it was disabled or deleted."""
+    stmt = (
+        select(AlertRule)
+        .where(AlertRule.id == rule_id, AlertRule.enabled.is_(True))
+        .where((AlertRule.next_due_at.is_(None)) | (AlertRule.next_due_at <= now))
+    )
+    if _skip_locked(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalars(stmt).first()
+
+
+def claimable_message(session: Session, *, now: datetime) -> OutboxMessage | None:
+    """The next due row: pending and due, or 'sending' with its lease run out (its worker died); locked with SKIP
+    LOCKED on PostgreSQL so two workers never get the same row."""
     stmt = (
         select(OutboxMessage)
         .where(
             or_(
-                OutboxMessage.status == "pending",
-                (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
+                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == "sending") & (OutboxMessage.lease_until <= now),
             )
         )
-        .where(OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+        .limit(1)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if _skip_locked(session):
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
+    return session.scalars(stmt).first()
+
+
+def finish_message(session: Session, message_id: int, *, owner: str, values: dict[str, Any]) -> bool:
+    """Set a row's outcome only while `owner` still holds its lease (compare-and-set); False when it does not."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending", OutboxMessage.lease_owner == owner)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    done = session.execute(stmt)
+    return bool(getattr(done, "rowcount", 0) == 1)

@@ -80,6 +80,8 @@ class WebhookNotifier:
         body = webhook_body(notification, sent_at=datetime.fromtimestamp(timestamp, UTC))
         headers = {
             "Content-Type": "application/json",
+            # the same key on every retry of one notification, under the common name and under our older one
+            "Idempotency-Key": one_line(notification.idempotency_key),
             "X-SRE-Idempotency-Key": one_line(notification.idempotency_key),
             "X-SRE-Timestamp": str(timestamp),
         }

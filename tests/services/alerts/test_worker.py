@@ -3,7 +3,9 @@ by the incident action, and the account lock followed by its unlock an hour late
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -15,7 +17,9 @@ from services.alerts import service as alert_service
 from services.alerts import worker
 from services.alerts.models import OutboxMessage
 from services.auth import Actor
+from services.config import get_settings
 from services.db import session_scope
+from services.errors import InvalidInput
 from services.incidents import service as incidents
 from services.notify.base import DeliveryResult
 from services.notify.webhook import WebhookNotifier, verify_signature
@@ -132,7 +136,14 @@ def test_exactly_one_signed_webhook_across_a_restart(sqlite_engine: Engine, sour
     assert verify_signature(
         "hook-secret", headers["X-Sre-Timestamp"], body, headers["X-Sre-Signature"], max_age_s=10**9
     )
-    assert headers["X-Sre-Idempotency-Key"].startswith("alert-1-fired-")
+    assert headers["Idempotency-Key"].startswith("alert-1-fired-")
     with session_scope() as s:
         (m,) = s.scalars(select(OutboxMessage)).all()
         assert (m.status, m.attempts) == ("sent", 1)
+
+
+def test_a_lease_one_delivery_can_outlive_is_refused(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SRE_WORKER_LEASE_S", "15")  # a webhook may take 10 s (SRE_NOTIFY_TIMEOUT_S), a board twice that
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInput, match=r"SRE_WORKER_LEASE_S=15 is too short: a delivery may take 20 s"):
+        worker.run(LocalTelemetrySource(Path(".")), {}, stop=threading.Event())

@@ -44,7 +44,7 @@ def test_posts_the_exact_signed_json(httpserver: HTTPServer, webhook: WebhookNot
     [(request, _)] = httpserver.log
     assert request.args["tenant"] == "a"
     assert request.headers["Content-Type"] == "application/json"
-    assert request.headers["X-SRE-Idempotency-Key"] == "outbox-7.webhook"
+    assert request.headers["Idempotency-Key"] == request.headers["X-SRE-Idempotency-Key"] == "outbox-7.webhook"
     timestamp = request.headers["X-SRE-Timestamp"]
     assert before <= int(timestamp) <= time.time()
     body = request.get_data()

@@ -215,7 +215,7 @@ def cmd_telemetry_check(args: argparse.Namespace) -> None:
             print(f"  {f.path}: {f.reason}")
         left_out += len(bad)
     if left_out:
-        raise _invalid(
+        raise InvalidInput(
             f"{left_out} telemetry file{'s are' if left_out > 1 else ' is'} left out of every query; move "
             f"{'them' if left_out > 1 else 'it'} out of {root} or rewrite in the table's schema."
         )

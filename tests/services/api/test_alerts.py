@@ -14,7 +14,7 @@ import pytest
 
 from services.auth import Actor
 from services.config import get_settings
-from services.db import session_scope
+from services.db import get_engine, session_scope
 from services.incidents import service as incidents
 from tests.services.api.conftest import TOKEN, Serve
 
@@ -173,12 +173,14 @@ def test_fifty_distinct_alerts_at_once_are_fifty_incidents(
     if database == "postgresql":
         monkeypatch.setenv("SRE_DATABASE_URL", request.getfixturevalue("pg_engine").url.render_as_string(False))
         get_settings.cache_clear()
+        get_engine.cache_clear()
     bodies = [fired(alertId=f"{FIRED['data']['essentials']['alertId']}-{i}") for i in range(50)]
     with serve() as api:
         answers = asyncio.run(_post_all(hook(api), bodies))
     assert [a.status_code for a in answers] == [200] * 50
     assert {a.json()["result"] for a in answers} == {"opened"}
     stored = _incidents()
+    assert get_engine().dialect.name == database
     assert sorted(i["source_ref"] for i in stored) == sorted(b["data"]["essentials"]["alertId"] for b in bodies)
 
 

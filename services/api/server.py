@@ -16,7 +16,8 @@ from services.config import Settings
 class Limits:
     """How long and how many: seconds for an idle connection, a request's head and its body; connections at once."""
 
-    keep_alive_s: int = 5
+    # longer than a client or proxy keeps an idle connection, so the server never closes one it is about to reuse
+    keep_alive_s: int = 30
     head_timeout_s: float = 10.0
     body_timeout_s: float = BODY_TIMEOUT_S
     backlog: int = 2048

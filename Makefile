@@ -25,10 +25,11 @@ setup: $(STAMP)
 	$(BIN)/sre-backoffice demo seed --if-empty
 
 run: setup
-	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app, the worker and the demo traffic)"
+	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app, the API, the worker and the demo traffic)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/sre-backoffice demo live & \
 	$(BIN)/sre-backoffice worker & \
+	$(BIN)/sre-backoffice api & \
 	$(BIN)/sre-backoffice ui --port $(PORT) -- --server.headless true \
 		--browser.gatherUsageStats false --server.fileWatcherType none
 
@@ -56,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/monitoring_bench.py
 	$(BIN)/python bench/live_clef_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/api_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

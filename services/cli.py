@@ -248,6 +248,7 @@ Handler = Callable[[argparse.Namespace], None]
 EXTENSIONS: tuple[str, ...] = (
     "services.incidents.cli",
     "services.alerts.cli",
+    "services.api.cli",
     "services.loadtests.cli",
     "services.telemetry.clef_cli",
     "services.audit_cli",

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
@@ -15,7 +15,7 @@ DATA_DIR = Path(".data")
 class Settings(BaseSettings):
     """Every setting of the backoffice; see README's Settings table."""
 
-    model_config = SettingsConfigDict(env_prefix="SRE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SRE_", env_file=".env", extra="ignore", validate_by_name=True)
 
     database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'backoffice.db'}")
     telemetry_source: Literal["local", "azure"] = "local"
@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8501"
     bind_address: str = "127.0.0.1"
     allow_local_auth_on_network: bool = False
-    webhook_port: int = 8502
+    # the API's port; SRE_WEBHOOK_PORT is its name from when the worker served the Azure Monitor webhook
+    api_port: int = Field(default=8502, validation_alias=AliasChoices("SRE_API_PORT", "SRE_WEBHOOK_PORT"))
+    api_max_body_kb: int = 1024
+    api_max_concurrency: int = 500
     webhook_token: SecretStr | None = None
     worker_interval_s: float = 10.0
     worker_lease_s: float = 60.0  # how long a claimed notification stays the sending worker's own

@@ -51,6 +51,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_SQLITE_BEGIN = "sqlite_begin"
+
+
+def begin_writing(session: Session) -> None:
+    """Open the session's transaction as a writer, before its first query.
+
+    SQLite fails a transaction that read and then writes after another writer committed ("database is locked", with
+    no wait); taking the write lock first makes concurrent writers wait their turn instead. PostgreSQL is unchanged.
+    """
+    session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -80,7 +92,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
 
     return engine
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -25,3 +27,8 @@ def upgrade(url: str, revision: str = "heads") -> None:
 
     make_engine(url).dispose()  # creates the SQLite folder when needed
     command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(session: Session) -> str | None:
+    """The Alembic revision the session's database is at; None when it has no backoffice tables yet."""
+    return MigrationContext.configure(session.connection()).get_current_revision()

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from services import incident_response
 from services.alerts.actions import SYSTEM
-from services.errors import InvalidInput
+from services.alerts.schemas import CommonAlertPayload
 from services.incidents import repository as incident_repo
 from services.incidents import service as incidents
 from services.incidents.schemas import IncidentInput
-
-SCHEMA_ID = "azureMonitorCommonAlertSchema"
-SEVERITIES = {"Sev0", "Sev1", "Sev2", "Sev3", "Sev4"}
 
 
 @dataclass(frozen=True)
@@ -35,42 +31,19 @@ class AzureAlert:
     link: str | None
 
 
-def _time(value: Any, what: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"data.essentials.{what} is not an ISO-8601 time: {value!r}") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-def parse(body: Any) -> AzureAlert:
-    """Validate a webhook body against the common alert schema; InvalidInput names what is missing."""
-    if not isinstance(body, dict) or body.get("schemaId") != SCHEMA_ID:
-        raise InvalidInput(f"Not an Azure Monitor common alert schema payload (schemaId must be {SCHEMA_ID!r}).")
-    ess = (body.get("data") or {}).get("essentials") if isinstance(body.get("data"), dict) else None
-    if not isinstance(ess, dict):
-        raise InvalidInput("data.essentials is missing.")
-    for key in ("alertId", "alertRule", "severity", "monitorCondition", "firedDateTime"):
-        if not ess.get(key):
-            raise InvalidInput(f"data.essentials.{key} is missing.")
-    if ess["severity"] not in SEVERITIES:
-        raise InvalidInput(f"data.essentials.severity must be Sev0..Sev4, not {ess['severity']!r}.")
-    if ess["monitorCondition"] not in ("Fired", "Resolved"):
-        raise InvalidInput(
-            f"data.essentials.monitorCondition must be Fired or Resolved, not {ess['monitorCondition']!r}."
-        )
-    resolved = _time(ess["resolvedDateTime"], "resolvedDateTime") if ess.get("resolvedDateTime") else None
-    targets = ess.get("alertTargetIDs") or []
+def alert_of(payload: CommonAlertPayload) -> AzureAlert:
+    """The essentials of a validated webhook body."""
+    ess = payload.data.essentials
     return AzureAlert(
-        str(ess["alertId"]),
-        str(ess["alertRule"]),
-        ess["severity"],
-        ess["monitorCondition"],
-        _time(ess["firedDateTime"], "firedDateTime"),
-        resolved,
-        str(ess.get("description") or ""),
-        str(targets[0]) if targets else "",
-        ess.get("investigationLink"),
+        ess.alertId,
+        ess.alertRule,
+        ess.severity,
+        ess.monitorCondition,
+        ess.firedDateTime,
+        ess.resolvedDateTime,
+        ess.description or "",
+        ess.alertTargetIDs[0] if ess.alertTargetIDs else "",
+        ess.investigationLink,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -16,7 +17,7 @@ Handler = Callable[[argparse.Namespace], None]
 
 def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
     """Add the `worker` command and the `alerts` group."""
-    w = sub.add_parser("worker", help="evaluate alert rules, deliver notifications, receive Azure Monitor alerts")
+    w = sub.add_parser("worker", help="evaluate alert rules and deliver notifications")
     w.add_argument("--once", action="store_true", help="one cycle, then exit")
     al = sub.add_parser("alerts", help="alert rules").add_subparsers(dest="cmd", required=True, metavar="CMD")
     al.add_parser("seed", help="create the team's rules where missing")
@@ -44,7 +45,7 @@ def _actor(args: argparse.Namespace) -> Any:
 
 def _worker(args: argparse.Namespace) -> None:
     # lazy: keeps the CLI fast
-    from services.alerts import receiver, worker
+    from services.alerts import worker
     from services.boards.factory import build_board
     from services.config import get_settings
     from services.notify.factory import build_notifiers
@@ -60,30 +61,14 @@ def _worker(args: argparse.Namespace) -> None:
     if args.once:
         print(json.dumps(worker.run_once(source, notifiers)))
         return
-    token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
-    try:
-        server = receiver.serve(settings.webhook_port, token=token, service=settings.service_name)
-        hook = f"Azure Monitor webhook on :{settings.webhook_port}/hooks/azure-monitor" + (
-            "" if token else " (refusing every call: set SRE_WEBHOOK_TOKEN)"
-        )
-    except OSError as exc:  # the port is taken: rules and deliveries still run
-        server = None
-        hook = (
-            f"no Azure Monitor webhook: port {settings.webhook_port} unavailable ({exc.strerror}); set SRE_WEBHOOK_PORT"
-        )
     print(
-        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}; {hook}",
+        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}",
         flush=True,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         worker.run(source, notifiers, stop=stop, interval_s=settings.worker_interval_s)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if server is not None:
-            server.shutdown()
 
 
 def _seed(args: argparse.Namespace) -> None:

@@ -1,0 +1,27 @@
+"""`sre-backoffice api`: the HTTP API (Azure Monitor webhooks, health, OpenAPI) on SRE_BIND_ADDRESS:SRE_API_PORT."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
+    """Add the `api` command."""
+    sub.add_parser("api", help="serve the HTTP API (webhooks, /healthz, /openapi.json) on SRE_API_PORT")
+    return {("api", None): _api}
+
+
+def _api(args: argparse.Namespace) -> None:
+    # lazy: keeps the CLI fast
+    from services.api import server
+    from services.config import get_settings
+
+    settings = get_settings()
+    hook = "" if settings.webhook_token else " (refusing every webhook call: set SRE_WEBHOOK_TOKEN)"
+    where = f"http://{settings.bind_address}:{settings.api_port}"
+    print(f"api: Azure Monitor webhook on {where}/hooks/azure-monitor{hook}; OpenAPI at {where}/docs", flush=True)
+    server.serve(settings)

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from services.alerts import repository as alert_repo
 from services.alerts.models import OutboxMessage
+from services.config import get_settings
 from services.errors import Conflict
 from services.notify.base import DeliveryResult
+from services.redaction import redact_configured
 from services.repository import get_or_raise
 
 log = logging.getLogger("sre_backoffice.worker")
@@ -92,13 +94,14 @@ def record(session: Session, *, message_id: int, worker: str, result: DeliveryRe
     """Store a delivery's outcome (sent, failed for good, or pending again after a backoff) if `worker` still holds
     the row's lease; raises LeaseLost otherwise, so the caller's transaction (an internal action's rows) rolls back."""
     m = _message(session, message_id)
+    error = redact_configured(result.detail, get_settings())  # a last mask of every configured secret, before storing
     values: dict[str, Any]
     if result.ok:
         values = {"status": "sent", "sent_at": now, "last_error": None}
     elif result.permanent or m.attempts >= MAX_ATTEMPTS:
-        values = {"status": "failed", "last_error": result.detail}
+        values = {"status": "failed", "last_error": error}
     else:
-        values = {"status": "pending", "last_error": result.detail}
+        values = {"status": "pending", "last_error": error}
         values["next_attempt_at"] = now + backoff(m.attempts, result.retry_after_s)
     if not alert_repo.finish_message(session, message_id, owner=worker, values=values):
         raise LeaseLost(f"Outbox message {message_id}: the lease of {worker} ran out and another worker took it.")

@@ -5,6 +5,7 @@ cannot overwrite the outcome of the worker that took the row over."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select, text
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from services.alerts import outbox
 from services.alerts.models import OutboxMessage
+from services.config import get_settings
 from services.db import session_scope
 from services.notify.base import DeliveryResult
 from tests.telemetry_fixtures import AT
@@ -82,3 +84,19 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(engine: Engin
         assert (m.status, m.lease_owner, m.last_error) == ("sending", B, None)
         outbox.record(s, message_id=m.id, worker=B, result=DeliveryResult(True, "250 ok"), now=AT + LEASE)
         assert (m.status, m.sent_at) == ("sent", AT + LEASE)
+
+
+def test_no_configured_secret_is_stored_in_any_spelling(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a notifier reports, the outbox stores it only after every configured secret is masked."""
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawDONOTLEAK"
+    monkeypatch.setenv("SRE_TELEGRAM_BOT_TOKEN", token)
+    get_settings.cache_clear()
+    _enqueue(engine, "a")
+    _claim(engine, A)
+    said = f"400 for /bot{quote(token, safe='').lower()}/sendMessage; cut: {token[:15]}…"
+    with session_scope(engine) as s:
+        (m,) = s.scalars(select(OutboxMessage)).all()
+        outbox.record(s, message_id=m.id, worker=A, result=DeliveryResult(False, said), now=AT)
+    with session_scope(engine) as s:
+        (m,) = s.scalars(select(OutboxMessage)).all()
+        assert m.last_error == "400 for /bot***/sendMessage; cut: ***…"

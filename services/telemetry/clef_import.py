@@ -86,7 +86,7 @@ class ImportReport:
 
 BATCH_LINES = 16_384  # lines parsed into column lists and converted to Arrow at a time (about 5 MB of text)
 PARALLEL_MIN_BYTES = 32 << 20  # about 100,000 events: smaller files parse faster than worker processes start
-PART_BYTES = 8 << 20  # a worker's share at a time: its Arrow tables travel back whole, so they stay small
+PART_BYTES = 8 << 20  # a worker's share at a time: its Arrow tables (about 16 MB) travel back whole
 MAX_WORKERS = 8
 
 
@@ -214,7 +214,7 @@ def _parse_file(path: Path, *, service: str, into: _Imported) -> None:
         return
     # spawn, not fork: the caller may be a multi-threaded server
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        _parse_parts(pool, str(path), parts, service=service, into=into, ahead=2 * (workers - 1))
+        _parse_parts(pool, str(path), parts, service=service, into=into, ahead=workers)
 
 
 def _parse_parts(

@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/worker_bench.py
 	$(BIN)/python bench/monitoring_bench.py
 	$(BIN)/python bench/live_clef_bench.py
+	$(BIN)/python bench/audit_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

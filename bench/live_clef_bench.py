@@ -34,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import ensure_data, timed  # noqa: E402
 from services.auth import Actor  # noqa: E402
+from services.db import make_engine, session_scope  # noqa: E402
+from services.migrate import upgrade  # noqa: E402
 from services.monitoring import live  # noqa: E402
 from services.telemetry.clef_import import import_files  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
@@ -119,10 +121,15 @@ def clef_lines(n: int) -> list[str]:
     return out
 
 
-def cli_peak_mb(clef: Path) -> float:
+def cli_peak_mb(clef: Path, state: Path) -> float:
     """Peak RSS in MB of `sre-backoffice import clef` on the file, in a child process into a scratch store."""
     out = Path(tempfile.mkdtemp(prefix="clef-bench-"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SRE_TELEMETRY_DIR": str(out)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SRE_TELEMETRY_DIR": str(out),
+        "SRE_DATABASE_URL": f"sqlite:///{state}",
+    }
     try:
         cmd = [sys.executable, "-m", "services.cli", "import", "clef", str(clef)]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
@@ -163,15 +170,19 @@ def main() -> None:
     lines = clef.read_text(encoding="utf-8").splitlines()
     t_json, c_json, _ = cpu_timed(lambda: [json.loads(x) for x in lines], max(1, args.repeat // 2))
 
+    state = Path(tempfile.mkdtemp(prefix="clef-bench-state-")) / "state.db"
+    upgrade(f"sqlite:///{state}")  # the import writes its audit record
+
     def one_import() -> object:
         out = Path(tempfile.mkdtemp(prefix="clef-bench-"))
         try:
-            return import_files(out, [clef], actor=ADMIN, service="mana")
+            with session_scope(make_engine(f"sqlite:///{state}")) as s:
+                return import_files(s, out, [clef], actor=ADMIN, service="mana")
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
     t_clef, c_clef, report = cpu_timed(one_import, max(1, args.repeat // 2))
-    peak = cli_peak_mb(clef)
+    peak = cli_peak_mb(clef, state)
     n = len(lines)
     s = snap  # type: ignore[assignment]
 

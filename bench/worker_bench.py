@@ -100,7 +100,7 @@ def main() -> None:
     db = args.data / "worker.db"
     db.unlink(missing_ok=True)
     os.environ.update(SRE_TELEMETRY_DIR=str(root), SRE_DATABASE_URL=f"sqlite:///{db}")
-    from services.alerts import rules as alert_rules
+    from services.alerts import service as alert_service
     from services.alerts import worker
     from services.alerts.seeds import seed_team_rules
     from services.auth import Actor
@@ -115,8 +115,8 @@ def main() -> None:
         slo_service.seed_team_targets(s, actor=admin)
         seeded = seed_team_rules(s, actor=admin)
         for data in rule_set(args.rules - seeded):
-            alert_rules.create_rule(s, actor=admin, data=data)
-        total = len(alert_rules.list_rules(s, actor=admin))
+            alert_service.create_rule(s, actor=admin, data=data)
+        total = len(alert_service.list_rules(s, actor=admin))
     src = LocalTelemetrySource(root)
     t = time.perf_counter()
     src.query("AppRequests | summarize n = count()", timespan=(END - timedelta(minutes=15), END))
@@ -125,7 +125,7 @@ def main() -> None:
     for k in range(3):
         now = END + timedelta(minutes=5 * k)
         t = time.perf_counter()
-        changes = worker.evaluate_due(src, now=now)
+        changes = worker.evaluate_due(src, now=now).changes
         cycles.append(time.perf_counter() - t)
         print(f"cycle {k + 1}: {total} rules due, {len(changes)} alert changes, {cycles[-1]:.2f}s")
     best = min(cycles)

@@ -9,7 +9,7 @@ from app.auth import current_actor
 from app.ui.alert_form import rule_form
 from app.ui.errors import shown_errors
 from services.alerts import arm
-from services.alerts import rules as alert_rules
+from services.alerts import service as alert_service
 from services.db import session_scope
 
 actor = current_actor()
@@ -21,14 +21,14 @@ st.caption(
 
 with shown_errors("loading alert rules"):
     with session_scope() as s:
-        rules = alert_rules.list_rules(s, actor=actor)
+        rules = alert_service.list_rules(s, actor=actor)
         rows = [
             {
                 "id": r.id,
                 "name": r.name,
                 "kind": r.kind,
                 "severity": r.severity,
-                "condition": r.description if r.kind == "slo_burn" else alert_rules.spec_of(r).condition(),
+                "condition": r.description if r.kind == "slo_burn" else alert_service.spec_of(r).condition(),
                 "split by": r.dimension or "—",
                 "every": f"{r.frequency_min} min",
                 "actions": ", ".join(a["channel"] for a in r.actions or []),
@@ -54,7 +54,7 @@ with shown_errors("loading the rule"):
     with session_scope() as s:
         editable = {
             r.id: {c.name: getattr(r, c.name) for c in r.__table__.columns}
-            for r in alert_rules.list_rules(s, actor=actor)
+            for r in alert_service.list_rules(s, actor=actor)
             if r.kind == "query"
         }
     pick = st.selectbox(
@@ -71,5 +71,5 @@ with shown_errors("loading the rule"):
         if st.button("Delete rule", key=f"alerts.delete.{pick}", disabled=not confirm):
             with shown_errors("deleting the rule"):
                 with session_scope() as s:
-                    alert_rules.delete_rule(s, actor=actor, rule_id=base["id"])
+                    alert_service.delete_rule(s, actor=actor, rule_id=base["id"])
                 st.rerun()

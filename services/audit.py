@@ -1,16 +1,26 @@
-"""Append-only audit records: who changed what, when, with the state before and after."""
+"""Append-only, hash-chained audit records: who changed what, when, with the state before and after.
+
+Each record stores the previous record's hash and its own: SHA-256 of that previous hash followed by the record's
+canonical JSON. Editing, deleting or slipping in a row breaks the chain at that record, and `verify_chain` names it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, Row, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.auth import Actor, require
 from services.db import Base, UTCDateTime, utcnow
+
+GENESIS = "0" * 64  # the previous hash of the first record
+HASHED = ("id", "at", "actor", "role", "os_user", "action", "entity", "entity_id", "before", "after")
 
 
 class AuditRecord(Base):
@@ -22,16 +32,61 @@ class AuditRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
+    os_user: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100), index=True)
     entity: Mapped[str] = mapped_column(String(100))
     entity_id: Mapped[str | None] = mapped_column(String(100))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as an auditor reads it, with its place in the chain."""
+        return {**canonical_fields(self), "prev_hash": self.prev_hash, "hash": self.hash}
 
 
 def _plain(value: dict[str, Any] | None) -> dict[str, Any] | None:
     # round-trip through JSON so datetimes and decimals are stored as text, the same on every database
     return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def canonical_fields(rec: AuditRecord) -> dict[str, Any]:
+    """The hashed fields of a record as plain JSON values."""
+    values = {f: getattr(rec, f) for f in HASHED}
+    values["at"] = rec.at.astimezone(UTC).isoformat(timespec="microseconds")
+    return values
+
+
+def record_hash(prev_hash: str, rec: AuditRecord) -> str:
+    """SHA-256 of the previous record's hash followed by this record's canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(canonical_fields(rec), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+_PG_CLAIM = text("SELECT next_id, head_hash FROM audit_chain_claim()")  # the function: migration 0008
+_SQLITE_LOCK = text("UPDATE audit_record SET id = id WHERE 0")
+_SQLITE_HEAD = text("SELECT id, hash FROM audit_record ORDER BY id DESC LIMIT 1")
+
+
+def _claim_next(session: Session) -> tuple[int, str]:
+    """Take the chain for this transaction and return the new record's id and the head's hash.
+
+    PostgreSQL: `audit_chain_claim()` takes the transaction-level advisory lock, then reads the head committed before
+    it and the next id of the column's sequence, in one round trip. SQLite: a write, even of no row, takes the
+    database's write lock before the head is read.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_PG_CLAIM).one()
+        return int(row.next_id), row.head_hash or GENESIS
+    conn.execute(_SQLITE_LOCK)
+    head = conn.execute(_SQLITE_HEAD).first()
+    return (head[0] + 1, head[1]) if head else (1, GENESIS)
+
+
+def _head(session: Session) -> Row[int, str] | None:
+    return session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
 
 
 def record(
@@ -44,17 +99,22 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Append one audit record to the caller's transaction."""
+    """Append one audit record, chained to the last one, to the caller's transaction."""
+    new_id, prev_hash = _claim_next(session)
     rec = AuditRecord(
+        id=new_id,
         actor=actor.name,
         role=actor.role,
+        os_user=actor.os_user,
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         before=_plain(before),
         after=_plain(after),
         at=utcnow(),
+        prev_hash=prev_hash,
     )
+    rec.hash = record_hash(rec.prev_hash, rec)
     session.add(rec)
     session.flush()
     return rec
@@ -67,3 +127,78 @@ def list_records(session: Session, *, actor: Actor, entity: str | None = None, l
     if entity:
         stmt = stmt.where(AuditRecord.entity == entity)
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """The result of walking the chain: how far it holds, where and why it breaks, and its head."""
+
+    checked: int  # records that follow their predecessor and match their hash, from the first
+    verified_to: int | None  # the last of those
+    head_id: int | None = None  # the last record stored, whether or not the chain holds up to it
+    head_hash: str = GENESIS
+    broken_at: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every record follows the one before it and matches its hash."""
+        return self.broken_at is None
+
+    def summary(self) -> str:
+        """One line for a page or a terminal."""
+        if not self.ok:
+            return f"Audit chain broken at record {self.broken_at}: {self.reason}."
+        if self.head_id is None:
+            return "Audit chain empty: no record yet."
+        return (
+            f"Audit chain verified up to record {self.head_id} ({self.checked:,} records; head hash {self.head_hash})."
+        )
+
+
+def _walk(records: Iterable[AuditRecord]) -> ChainState:
+    prev: AuditRecord | None = None
+    checked = 0
+    for rec in records:
+        upto = prev.id if prev else None
+        if rec.prev_hash != (prev.hash if prev else GENESIS):
+            if prev is None:
+                why = (
+                    f"record {rec.id} does not start the chain: the records before it were deleted, or it was inserted"
+                )
+                return ChainState(checked, upto, broken_at=rec.id, reason=why + " out of chain")
+            if rec.id > prev.id + 1:
+                gone = f"record {prev.id + 1}" if rec.id == prev.id + 2 else f"records {prev.id + 1}–{rec.id - 1}"
+                why = f"{gone} deleted: record {rec.id} no longer follows record {prev.id}"
+                return ChainState(checked, upto, broken_at=prev.id + 1, reason=why)
+            why = f"record {rec.id} does not follow record {prev.id}: it was inserted out of chain"
+            return ChainState(checked, upto, broken_at=rec.id, reason=why)
+        if record_hash(rec.prev_hash, rec) != rec.hash:
+            why = f"record {rec.id} does not match its hash: it was edited after it was written, or forged"
+            return ChainState(checked, upto, broken_at=rec.id, reason=why)
+        prev, checked = rec, checked + 1
+    return ChainState(checked, prev.id if prev else None)
+
+
+def verify_chain(session: Session, *, actor: Actor) -> ChainState:
+    """Walk every record from the first: the first one edited, deleted or inserted out of chain, if any."""
+    require(actor, "audit.read")
+    state = _walk(session.scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=1000)))
+    head = _head(session)
+    return replace(state, head_id=head.id, head_hash=head.hash) if head else state
+
+
+def _shown(value: Any, width: int = 80) -> str:
+    if value is None:
+        return "—"
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """The fields a record changed, one `field: old → new` line each (only new values on create, old on delete)."""
+    before, after = before or {}, after or {}
+    if not before:
+        return [f"{field}: {_shown(value)}" for field, value in after.items()]
+    fields = [*before, *(k for k in after if k not in before)]
+    return [f"{f}: {_shown(before.get(f))} → {_shown(after.get(f))}" for f in fields if before.get(f) != after.get(f)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.errors import InvalidInput, PermissionDenied
@@ -18,6 +19,9 @@ PERMISSIONS: dict[str, str] = {
     "query.save": "viewer",
     "telemetry.import": "developer",
     "audit.read": "viewer",
+    "audit.export": "lead",
+    "telemetry.compact": "operator",
+    "demo.live": "admin",
     "slo.create": "lead",
     "slo.update": "lead",
     "slo.delete": "lead",
@@ -44,6 +48,7 @@ class Actor:
 
     name: str
     role: str
+    os_user: str | None = None  # who ran the command, beside the identity it acts as (the CLI sets it)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -80,6 +85,15 @@ def local_actor(name: str | None = None) -> Actor:
     if name not in users:
         raise InvalidInput(f"Unknown user {name!r}; configured users: {', '.join(users)} (SRE_LOCAL_USERS).")
     return Actor(name=name, role=users[name])
+
+
+def cli_actor(name: str | None = None) -> Actor:
+    """The configured identity a command acts as, with the operating-system user who ran it."""
+    try:
+        os_user = getpass.getuser()
+    except OSError:  # no login name and no passwd entry (some containers): say so rather than guess
+        os_user = "unknown"
+    return replace(local_actor(name), os_user=os_user)
 
 
 def actor_from_claims(claims: Mapping[str, Any], *, role_map: Mapping[str, str], default_role: str) -> Actor:

@@ -61,9 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _actor(name: str | None) -> Any:
-    from services.auth import local_actor
+    from services.auth import cli_actor
 
-    return local_actor(name)
+    return cli_actor(name)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
@@ -113,12 +113,16 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
 def cmd_demo_live(args: argparse.Namespace) -> None:
     """Append live demo traffic until interrupted."""
     from services.config import get_settings
+    from services.db import session_scope
     from services.demo import generator
+    from services.demo.live import start_live
 
     settings = get_settings()
+    interval = args.interval or settings.demo_live_interval_s
+    with session_scope() as s:
+        start_live(s, actor=_actor(args.actor), root=settings.telemetry_dir, interval_s=interval)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    interval = args.interval or settings.demo_live_interval_s
     print(f"writing live demo traffic to {settings.telemetry_dir} every {interval:g}s; Ctrl+C stops", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         generator.live(settings.telemetry_dir, interval_s=interval, stop=stop)
@@ -186,12 +190,12 @@ def cmd_kql(args: argparse.Namespace) -> None:
 def cmd_telemetry_compact(args: argparse.Namespace) -> None:
     """Compact the store's files."""
     from services.config import get_settings
-    from services.telemetry.schema import TABLES
-    from services.telemetry.store import compact
+    from services.db import session_scope
+    from services.telemetry.maintenance import compact_store
 
-    root = get_settings().telemetry_dir
-    for table in TABLES:
-        n, _ = compact(root, table)
+    with session_scope() as s:
+        merged = compact_store(s, actor=_actor(args.actor), root=get_settings().telemetry_dir)
+    for table, n in merged.items():
         print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
 
 
@@ -231,6 +235,7 @@ EXTENSIONS: tuple[str, ...] = (
     "services.alerts.cli",
     "services.loadtests.cli",
     "services.telemetry.clef_cli",
+    "services.audit_cli",
 )
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {

@@ -11,7 +11,7 @@ import streamlit as st
 from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from services.alerts import rules as alert_rules
+from services.alerts import service as alert_service
 from services.alerts.models import AGGREGATIONS, OPERATORS
 from services.alerts.seeds import DOPA, FAILED_LOGINS
 from services.auth import Actor
@@ -94,7 +94,7 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
         key=f"{key}.actions",
         width="stretch",
         column_config={
-            "channel": st.column_config.SelectboxColumn(options=list(alert_rules.CHANNELS)),
+            "channel": st.column_config.SelectboxColumn(options=list(alert_service.CHANNELS)),
             "on": st.column_config.SelectboxColumn(options=["both", "fired", "resolved"]),
         },
     )
@@ -119,7 +119,7 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     days = left.slider("Backtest over the last … days", 1, 30, 7, key=f"{key}.days")
     if left.button("Backtest", key=f"{key}.backtest"):
         with shown_errors("backtesting the rule"):
-            found = alert_rules.backtest_rule(
+            found = alert_service.backtest_rule(
                 telemetry_source(), actor=actor, data=data, days=days, end=datetime.now(UTC)
             )
             if not found:
@@ -140,10 +140,10 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
         with shown_errors("saving the rule"):
             with session_scope() as s:
                 if base:
-                    rule = alert_rules.update_rule(
+                    rule = alert_service.update_rule(
                         s, actor=actor, rule_id=base["id"], data=data, expected_version=base["version"]
                     )
                 else:
-                    rule = alert_rules.create_rule(s, actor=actor, data=data)
+                    rule = alert_service.create_rule(s, actor=actor, data=data)
                 saved = rule.name
             st.success(f"Rule {saved!r} saved; the worker evaluates it every {int(frequency)} min.")

@@ -8,6 +8,7 @@ from app.resources import settings
 from app.ui.errors import shown_errors
 from services import uploads
 from services.auth import Actor
+from services.db import session_scope
 from services.telemetry import clef_import
 
 SHOWN_BAD_LINES = 20
@@ -40,12 +41,14 @@ def clef_upload(actor: Actor) -> None:
             with shown_errors("importing the CLEF file"):
                 for f in files or []:
                     uploads.check_page_upload(f.name, f.size, command="sre-backoffice import clef FILE")
-                report = clef_import.import_sources(
-                    settings().telemetry_dir,
-                    [(f.name, f) for f in files or []],  # read as a stream: no second copy of the upload
-                    actor=actor,
-                    service=service.strip() or settings().service_name,
-                )
+                with session_scope() as s:
+                    report = clef_import.import_sources(
+                        s,
+                        settings().telemetry_dir,
+                        [(f.name, f) for f in files or []],  # read as a stream: no second copy of the upload
+                        actor=actor,
+                        service=service.strip() or settings().service_name,
+                    )
                 st.cache_data.clear()  # the new rows must show in the next queries
                 st.success(report.summary().capitalize() + ".")
                 if report.bad:

@@ -3,43 +3,34 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.alerts import outbox
-from services.alerts.models import Alert, OutboxMessage
+from services.alerts import repository as alert_repo
+from services.alerts.models import OutboxMessage
 from services.auth import Actor
+from services.boards.base import BoardClient, BoardIssueRequest
 from services.errors import ExternalServiceError, ServiceError
+from services.incidents import repository as incident_repo
+from services.incidents import service as incidents
+from services.incidents.schemas import IncidentInput
+from services.notify.base import DeliveryResult, Notification
 
 log = logging.getLogger("sre_backoffice.worker")
 SYSTEM = Actor("alert-worker", "admin")
 
 
-@dataclass(frozen=True)
-class Result:
-    """A delivery outcome (the same shape as services.notify.base.DeliveryResult)."""
-
-    ok: bool
-    detail: str
-    retry_after_s: float | None = None
-    permanent: bool = False
-
-
-def incident_ref(payload: dict[str, Any]) -> str:
+def _incident_ref(payload: dict[str, Any]) -> str:
     """The incident an alert firing opens: one per rule, dimension value and firing."""
     return f"rule-{payload['rule_id']}:{payload.get('dimension_value', '')}:{payload.get('fired_at', payload['at'])}"
 
 
-def open_or_update_incident(session: Session, payload: dict[str, Any], severity: str | None = None) -> Result:
+def _open_or_update_incident(session: Session, payload: dict[str, Any], severity: str | None = None) -> DeliveryResult:
     """Fired: open the incident (idempotent by reference). Resolved: note it on the incident, leave status to humans."""
-    from services.incidents import repository as incident_repo
-    from services.incidents import service as incidents
-    from services.incidents.schemas import IncidentInput
-
-    ref = incident_ref(payload)
+    ref = _incident_ref(payload)
     if payload["state"] == "fired":
         dim = f" ({payload['dimension']}={payload['dimension_value']})" if payload.get("dimension_value") else ""
         inc = incidents.create_incident(
@@ -56,30 +47,28 @@ def open_or_update_incident(session: Session, payload: dict[str, Any], severity:
                 detected_at=datetime.fromisoformat(payload["at"]),
             ),
         )
-        alert = session.get(Alert, payload.get("alert_id")) if payload.get("alert_id") else None
+        alert = alert_repo.get_alert(session, payload["alert_id"]) if payload.get("alert_id") else None
         if alert is not None:
             alert.incident_id = inc.id
-        return Result(True, f"incident {inc.id}")
+        return DeliveryResult(True, f"incident {inc.id}")
     existing = incident_repo.get_by_source(session, "alert-rule", ref)
     if existing is None:
-        return Result(True, "no incident to update")
+        return DeliveryResult(True, "no incident to update")
     incidents.add_note(
         session,
         actor=SYSTEM,
         incident_id=existing.id,
         text=f"Alert resolved at {payload['at']} (value {payload.get('value')}).",
     )
-    return Result(True, f"noted on incident {existing.id}")
+    return DeliveryResult(True, f"noted on incident {existing.id}")
 
 
-def board_issue(payload: dict[str, Any], board: Any) -> Result:
+def _board_issue(payload: dict[str, Any], board: BoardClient | None) -> DeliveryResult:
     """Fired: a board issue for the firing (found again by its marker on a retry). Resolved: nothing to do."""
     if payload["state"] != "fired":
-        return Result(True, "resolution: no board issue")
+        return DeliveryResult(True, "resolution: no board issue")
     if board is None:
-        return Result(False, "no board is configured (SRE_BOARD=none)", permanent=True)
-    from services.boards.base import BoardIssueRequest
-
+        return DeliveryResult(False, "no board is configured (SRE_BOARD=none)", permanent=True)
     marker = f"sre-alert-{payload['alert_id']}-{str(payload['fired_at'])[:16].replace(':', '')}"
     request = BoardIssueRequest(
         title=payload["subject"][:250],
@@ -92,22 +81,22 @@ def board_issue(payload: dict[str, Any], board: Any) -> Result:
         marker=marker,
     )
     issue = board.find_issue(marker) or board.create_issue(request)
-    return Result(True, f"board issue {issue.provider} {issue.key}: {issue.url}")
+    return DeliveryResult(True, f"board issue {issue.provider} {issue.key}: {issue.url}")
 
 
-def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: datetime) -> Result:
+def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: datetime) -> DeliveryResult:
     """Deliver one row through its channel; internal channels run in the caller's transaction."""
     payload = dict(msg.payload)
     try:
         if msg.channel == "incident":
-            return open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
+            return _open_or_update_incident(session, payload, payload.get("params", {}).get("severity"))
         if msg.channel == "board":
-            return board_issue(payload, notifiers.get("board"))
+            return _board_issue(payload, notifiers.get("board"))
         notifier = notifiers.get(msg.channel)
         if notifier is None:
-            return Result(False, f"no {msg.channel} channel is configured (see README's Settings)", permanent=True)
-        from services.notify.base import Notification
-
+            return DeliveryResult(
+                False, f"no {msg.channel} channel is configured (see README's Settings)", permanent=True
+            )
         note = Notification(
             subject=payload["subject"],
             text=payload["text"],
@@ -134,11 +123,11 @@ def send(session: Session, msg: OutboxMessage, notifiers: dict[str, Any], now: d
                 now=now,
                 not_before=now + timedelta(minutes=int(lock)),
             )
-        return Result(result.ok, result.detail, result.retry_after_s, result.permanent)
+        return result
     except ExternalServiceError as exc:  # a board or directory that is down or throttling: try again later
-        return Result(False, str(exc))
+        return DeliveryResult(False, str(exc))
     except ServiceError as exc:
-        return Result(False, str(exc), permanent=True)
+        return DeliveryResult(False, str(exc), permanent=True)
     except Exception as exc:  # a transport bug must not stop the worker; the row keeps the error
         log.exception("delivery %s failed", msg.idempotency_key)
-        return Result(False, f"{type(exc).__name__}: {exc}")
+        return DeliveryResult(False, f"{type(exc).__name__}: {exc}")

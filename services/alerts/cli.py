@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 Handler = Callable[[argparse.Namespace], None]
@@ -36,21 +37,21 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _actor(args: argparse.Namespace) -> Any:
-    from services.auth import local_actor
+    from services.auth import cli_actor  # lazy: keeps the CLI fast
 
-    return local_actor(args.actor)
+    return cli_actor(args.actor)
 
 
 def _worker(args: argparse.Namespace) -> None:
+    # lazy: keeps the CLI fast
     from services.alerts import receiver, worker
+    from services.boards.factory import build_board
     from services.config import get_settings
     from services.notify.factory import build_notifiers
     from services.telemetry.factory import build_source
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    from services.boards.factory import build_board
-
     source = build_source(settings)
     notifiers: dict[str, Any] = dict(build_notifiers(settings))
     board = build_board(settings)
@@ -86,6 +87,7 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _seed(args: argparse.Namespace) -> None:
+    # lazy: keeps the CLI fast
     from services.alerts.seeds import seed_team_rules
     from services.db import session_scope
 
@@ -94,7 +96,8 @@ def _seed(args: argparse.Namespace) -> None:
 
 
 def _list(args: argparse.Namespace) -> None:
-    from services.alerts import rules as alert_rules
+    # lazy: keeps the CLI fast
+    from services.alerts import service as alert_service
     from services.db import session_scope
 
     with session_scope() as s:
@@ -108,7 +111,7 @@ def _list(args: argparse.Namespace) -> None:
                 "frequency_min": r.frequency_min,
                 "window_min": r.window_min,
             }
-            for r in alert_rules.list_rules(s, actor=_actor(args))
+            for r in alert_service.list_rules(s, actor=_actor(args))
         ]
     if args.json:
         print(json.dumps(rules, indent=2))
@@ -118,31 +121,31 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
+    # lazy: keeps the CLI fast
     from services.alerts import arm
-    from services.alerts import rules as alert_rules
+    from services.alerts import service as alert_service
     from services.db import session_scope
 
     with session_scope() as s:
-        print(json.dumps(arm.template(alert_rules.list_rules(s, actor=_actor(args))), indent=2))
+        print(json.dumps(arm.template(alert_service.list_rules(s, actor=_actor(args))), indent=2))
 
 
 def _backtest(args: argparse.Namespace) -> None:
-    from datetime import UTC, datetime
-
-    from services.alerts import rules as alert_rules
+    # lazy: keeps the CLI fast
+    from services.alerts import service as alert_service
     from services.alerts.evaluation import backtest
     from services.db import session_scope
     from services.errors import InvalidInput, NotFound
     from services.telemetry.factory import build_source
 
     with session_scope() as s:
-        rules = alert_rules.list_rules(s, actor=_actor(args))
+        rules = alert_service.list_rules(s, actor=_actor(args))
         rule = next((r for r in rules if str(r.id) == args.rule or r.name == args.rule), None)
         if rule is None:
             raise NotFound(f"No alert rule {args.rule!r}; `sre-backoffice alerts list` shows them.")
         if rule.kind != "query":
             raise InvalidInput("SLO burn-rate rules are backtested on the SLO page (evaluate as of a past instant).")
-        spec = alert_rules.spec_of(rule)
+        spec = alert_service.spec_of(rule)
     for t in backtest(build_source(), spec, end=datetime.now(UTC), days=args.days):
         dim = f" {t.dimension}" if t.dimension else ""
         print(f"{t.at.isoformat()} {t.state}{dim} value={t.value}")

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.alerts.models import Alert, AlertEvent, AlertRule
+from services.alerts import repository as alert_repo
 from services.auth import Actor, require
 
 
 def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
     """Every firing and resolution, newest first, with the rule and dimension value."""
     require(actor, "alert.read")
-    stmt = (
-        select(AlertEvent, Alert, AlertRule)
-        .join(Alert, AlertEvent.alert_id == Alert.id)
-        .join(AlertRule, Alert.rule_id == AlertRule.id)
-        .order_by(AlertEvent.id.desc())
-        .limit(limit)
-    )
     return [
         {
             "at": e.at,
@@ -30,16 +22,13 @@ def history(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[st
             "value": e.value,
             "incident_id": a.incident_id,
         }
-        for e, a, r in session.execute(stmt)
+        for e, a, r in alert_repo.history(session, limit=limit)
     ]
 
 
 def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
     """Every outbox row, newest first: state, attempts, last error."""
     require(actor, "notification.read")  # recipients and delivery errors: operators and up
-    from services.alerts.models import OutboxMessage
-
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     return [
         {
             "id": m.id,
@@ -53,5 +42,5 @@ def notifications(session: Session, *, actor: Actor, limit: int = 500) -> list[d
             "sent": m.sent_at,
             "last error": m.last_error or "",
         }
-        for m in session.scalars(stmt)
+        for m in alert_repo.messages(session, limit=limit)
     ]

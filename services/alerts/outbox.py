@@ -9,30 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from services.alerts import repository as alert_repo
 from services.alerts.models import OutboxMessage
+from services.notify.base import DeliveryResult
+from services.repository import get_or_raise
 
 MAX_ATTEMPTS = 8
-
-
-class Delivery(Protocol):
-    """What a notifier returns (services.notify.base.DeliveryResult)."""
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def detail(self) -> str: ...
-
-    @property
-    def retry_after_s(self) -> float | None: ...
-
-    @property
-    def permanent(self) -> bool: ...
 
 
 def enqueue(
@@ -47,7 +33,7 @@ def enqueue(
 ) -> OutboxMessage | None:
     """Add a delivery, due at `not_before` (default now), unless one with this idempotency key exists already;
     returns the new row or None."""
-    if session.scalars(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is not None:
+    if alert_repo.message_exists(session, key):
         return None
     msg = OutboxMessage(
         idempotency_key=key,
@@ -59,8 +45,7 @@ def enqueue(
         next_attempt_at=not_before or now,
         created_at=now,
     )
-    session.add(msg)
-    session.flush()
+    alert_repo.add(session, msg)
     return msg
 
 
@@ -74,31 +59,16 @@ def claim(
     session: Session, *, now: datetime, limit: int = 50, stale_after: timedelta = timedelta(minutes=5)
 ) -> list[OutboxMessage]:
     """Due rows, locked for this worker (SKIP LOCKED on PostgreSQL), marked 'sending'."""
-    stmt = (
-        select(OutboxMessage)
-        .where(
-            or_(
-                OutboxMessage.status == "pending",
-                (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
-            )
-        )
-        .where(OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.scalars(stmt))
+    rows = alert_repo.claimable_messages(session, now=now, limit=limit, stale_after=stale_after)
     for m in rows:
         m.status, m.attempts, m.next_attempt_at = "sending", m.attempts + 1, now
     session.flush()
     return rows
 
 
-def record(session: Session, *, message_id: int, result: Delivery, now: datetime) -> OutboxMessage:
+def record(session: Session, *, message_id: int, result: DeliveryResult, now: datetime) -> OutboxMessage:
     """Store a delivery's outcome: sent, failed for good, or pending again after a backoff."""
-    m = session.get(OutboxMessage, message_id)
-    assert m is not None
+    m = _message(session, message_id)
     if result.ok:
         m.status, m.sent_at, m.last_error = "sent", now, None
     elif result.permanent or m.attempts >= MAX_ATTEMPTS:
@@ -111,7 +81,11 @@ def record(session: Session, *, message_id: int, result: Delivery, now: datetime
 
 
 def deliver_due(
-    scope: Callable[[], Any], send: Callable[[Session, OutboxMessage], Delivery], *, now: datetime, limit: int = 50
+    scope: Callable[[], Any],
+    send: Callable[[Session, OutboxMessage], DeliveryResult],
+    *,
+    now: datetime,
+    limit: int = 50,
 ) -> list[tuple[int, bool]]:
     """Claim due rows in one transaction; then send each and record its outcome in a transaction of its own."""
     with scope() as s:
@@ -119,9 +93,12 @@ def deliver_due(
     done = []
     for mid in ids:
         with scope() as s:
-            msg = s.get(OutboxMessage, mid)
-            assert msg is not None
+            msg = _message(s, mid)
             result = send(s, msg)
             record(s, message_id=mid, result=result, now=now)
         done.append((mid, result.ok))
     return done
+
+
+def _message(session: Session, message_id: int) -> OutboxMessage:
+    return get_or_raise(session, OutboxMessage, message_id, missing=f"Outbox message {message_id} does not exist.")

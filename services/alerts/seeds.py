@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.alerts import rules as alert_rules
-from services.alerts.models import AlertRule
+from services.alerts import repository as alert_repo
+from services.alerts import service as alert_service
 from services.auth import Actor
 from services.config import get_settings
 from services.slos import budget
+from services.slos import service as slo_service
 from services.slos.models import Slo
 
 FAILED_LOGINS = 'AppEvents\n| where Name == "LoginFailed"\n| extend account = tostring(Properties.account)'
@@ -98,11 +98,11 @@ def team_rules(slos: list[Slo]) -> list[dict[str, Any]]:
 
 def seed_team_rules(session: Session, *, actor: Actor) -> int:
     """Create the rules that do not exist yet (by name)."""
-    have = set(session.scalars(select(AlertRule.name)))
-    slos = list(session.scalars(select(Slo).order_by(Slo.id)))
+    have = alert_repo.rule_names(session)
+    slos = sorted(slo_service.list_slos(session, actor=actor), key=lambda slo: slo.id)
     n = 0
     for data in team_rules(slos):
         if data["name"] not in have:
-            alert_rules.create_rule(session, actor=actor, data=data)
+            alert_service.create_rule(session, actor=actor, data=data)
             n += 1
     return n

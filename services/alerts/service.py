@@ -1,142 +1,179 @@
-"""Evaluating alert rules: fire and resolve alerts (one per rule and dimension value), write their notifications
-to the outbox; the worker then delivers them."""
+"""Alert rules: validation, create, read, edit, delete and backtest, with permissions and audit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.alerts import outbox
-from services.alerts.actions import SYSTEM
-from services.alerts.evaluation import Verdict, fetch, verdicts
-from services.alerts.models import Alert, AlertEvent, AlertRule
-from services.alerts.rules import spec_of
-from services.slos.evaluation import SloDefinition, evaluate
+from services import audit
+from services.alerts import repository as alert_repo
+from services.alerts.evaluation import RuleSpec, Transition, backtest
+from services.alerts.models import AlertRule
+from services.auth import Actor, require
+from services.errors import Conflict, InvalidInput
+from services.repository import check_version, flush_versioned, get_or_raise
+from services.telemetry.kql import syntax_error
 from services.telemetry.source import TelemetrySource
 
-
-@dataclass(frozen=True)
-class Change:
-    """What processing a verdict did."""
-
-    rule: str
-    dimension: str
-    state: str
-    value: float | None
-    notified: int
-
-
-def _slo_verdicts(
-    source: TelemetrySource, session: Session, rule: AlertRule, at: datetime, cache: dict[Any, Any]
-) -> dict[str, Verdict]:
-    from services.slos.models import Slo
-
-    slo = session.get(Slo, rule.slo_id) if rule.slo_id else None
-    if slo is None:
-        return {}
-    key = (slo.id, slo.version, at)
-    if key not in cache:  # an SLO's three burn-rate rules share one evaluation per cycle
-        (cache[key],) = evaluate(source, [SloDefinition.of(slo)], actor=SYSTEM, at=at)
-    status = cache[key]
-    policy = next(a for a in status.alerts if a.policy.name == rule.slo_policy)
-    return {"": Verdict("", policy.firing, policy.long_burn, int(policy.firing))}
+CHANNELS = ("email", "webhook", "telegram", "incident", "board")
+RULE_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "query",
+    "aggregation",
+    "measure_column",
+    "dimension",
+    "operator",
+    "threshold",
+    "frequency_min",
+    "window_min",
+    "evaluation_periods",
+    "failing_periods",
+    "severity",
+    "actions",
+    "mute_min",
+    "auto_resolve",
+    "enabled",
+    "slo_id",
+    "slo_policy",
+)
 
 
-def evaluate_rule(
-    session: Session, source: TelemetrySource, rule: AlertRule, *, at: datetime, cache: dict[Any, Any] | None = None
-) -> list[Change]:
-    """Evaluate one rule as of `at` and apply the result; the caller commits (alerts and outbox together).
-    `cache` lets the rules of one cycle share SLO evaluations."""
-    known = {a.dimension_value: a for a in session.scalars(select(Alert).where(Alert.rule_id == rule.id))}
-    if rule.kind == "slo_burn":
-        result = _slo_verdicts(source, session, rule, at, {} if cache is None else cache)
-    else:
-        spec = spec_of(rule)
-        open_dims = [d for d, a in known.items() if a.state == "fired"]
-        result = verdicts(fetch(source, spec, at, name=f"rule {rule.name}"), spec, dimensions=open_dims)
-    changes = [
-        c for v in result.values() if (c := apply_verdict(session, rule, known.get(v.dimension), v, at)) is not None
-    ]
-    rule.next_due_at = at + timedelta(minutes=rule.frequency_min)
-    session.flush()
-    return changes
-
-
-def apply_verdict(session: Session, rule: AlertRule, alert: Alert | None, v: Verdict, at: datetime) -> Change | None:
-    """Fire or resolve the (rule, dimension) alert when its state changes; notify unless muted. `alert` is the
-    stored one for this dimension value (loaded with the rule's others), None when it never fired."""
-    if alert is None:
-        if not v.firing:
-            return None
-        alert = Alert(rule_id=rule.id, dimension_value=v.dimension, state="resolved")
-        session.add(alert)
-        session.flush()
-    alert.last_value = v.value
-    if v.firing and alert.state != "fired":
-        alert.state, alert.fired_at, alert.resolved_at = "fired", at, None
-        state = "fired"
-    elif not v.firing and alert.state == "fired" and rule.auto_resolve:
-        alert.state, alert.resolved_at = "resolved", at
-        state = "resolved"
-    else:
-        return None
-    detail = f"{rule.name}" + (f" [{rule.dimension}={v.dimension}]" if v.dimension else "") + f": {state}"
-    session.add(AlertEvent(alert_id=alert.id, at=at, state=state, value=v.value, detail=detail))
-    muted = alert.muted_until is not None and alert.muted_until > at and state == "fired"
-    notified = 0 if muted else _notify(session, rule, alert, state, v, at)
-    if state == "fired" and rule.mute_min:
-        alert.muted_until = at + timedelta(minutes=rule.mute_min)
-    session.flush()
-    return Change(rule.name, v.dimension, state, v.value, notified)
-
-
-def _notify(session: Session, rule: AlertRule, alert: Alert, state: str, v: Verdict, at: datetime) -> int:
-    subject = f"[{rule.severity}] {'FIRED' if state == 'fired' else 'Resolved'}: {rule.name}" + (
-        f" ({rule.dimension}={v.dimension})" if v.dimension else ""
+def spec_of(rule: AlertRule) -> RuleSpec:
+    """The evaluation view of a query rule."""
+    return RuleSpec(
+        rule.query,
+        rule.aggregation,
+        rule.measure_column,
+        rule.dimension,
+        rule.operator,
+        rule.threshold,
+        rule.frequency_min,
+        rule.window_min,
+        rule.evaluation_periods,
+        rule.failing_periods,
     )
-    value = "—" if v.value is None else f"{v.value:g}"
-    payload = {
-        "subject": subject,
-        "severity": rule.severity,
-        "state": state,
-        "rule": rule.name,
-        "rule_id": rule.id,
-        "dimension": rule.dimension or "",
-        "dimension_value": v.dimension,
-        "value": value,
-        "alert_id": alert.id,
-        "fired_at": alert.fired_at.isoformat() if alert.fired_at else at.isoformat(),
-        "query": rule.query,
-        "at": at.isoformat(),
-        "text": f"{subject}\nvalue {value}; condition: {rule.description or rule.query[:200]}",
-    }
-    n = 0
-    for i, action in enumerate(rule.actions or []):
-        if action.get("on", "both") not in ("both", state):
-            continue
-        key = f"alert-{alert.id}-{state}-{at:%Y%m%dT%H%M%S}-{i}"
-        if outbox.enqueue(
-            session,
-            key=key,
-            channel=action["channel"],
-            target=str(action.get("target", "")),
-            payload={**payload, "params": action.get("params", {})},
-            now=at,
-        ):
-            n += 1
-    return n
 
 
-def due_rules(session: Session, *, now: datetime) -> list[AlertRule]:
-    """Enabled rules whose next evaluation is due."""
-    stmt = (
-        select(AlertRule)
-        .where(AlertRule.enabled.is_(True))
-        .where((AlertRule.next_due_at.is_(None)) | (AlertRule.next_due_at <= now))
-        .order_by(AlertRule.id)
+def check_rule(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a rule's fields (a threshold that is not a number, unknown channels, a bad window …)."""
+    out = {k: data[k] for k in RULE_FIELDS if k in data}
+    if not str(out.get("name", "")).strip():
+        raise InvalidInput("The rule needs a name.")
+    try:
+        out["threshold"] = float(out.get("threshold", 0))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"The threshold {data.get('threshold')!r} is not a number.") from None
+    for a in out.get("actions", []):
+        if a.get("channel") not in CHANNELS:
+            raise InvalidInput(f"Unknown action channel {a.get('channel')!r}; use one of {', '.join(CHANNELS)}.")
+        if a["channel"] in ("email", "webhook", "telegram") and not str(a.get("target", "")).strip():
+            raise InvalidInput(f"The {a['channel']} action needs a target (address, URL or chat id).")
+    if out.get("kind", "query") == "query":
+        spec = RuleSpec(
+            query=str(out.get("query", "")),
+            aggregation=str(out.get("aggregation", "Count")),
+            measure_column=out.get("measure_column") or None,
+            dimension=out.get("dimension") or None,
+            operator=str(out.get("operator", "GreaterThan")),
+            threshold=out["threshold"],
+            frequency_min=int(out.get("frequency_min", 5)),
+            window_min=int(out.get("window_min", 5)),
+            evaluation_periods=int(out.get("evaluation_periods", 1)),
+            failing_periods=int(out.get("failing_periods", 1)),
+        )
+        spec.check()
+        err = syntax_error(spec.query, f"rule {out['name']}")
+        if err:
+            raise InvalidInput(str(err))
+    return out
+
+
+def create_rule(session: Session, *, actor: Actor, data: dict[str, Any]) -> AlertRule:
+    """Store a new rule, audited."""
+    require(actor, "alert.edit")
+    fields = check_rule(data)
+    if alert_repo.name_taken(session, fields["name"]):
+        raise Conflict(f"A rule named {fields['name']!r} exists already.")
+    rule = AlertRule(**fields)
+    alert_repo.add(session, rule)
+    audit.record(session, actor=actor, action="alert_rule.create", entity="alert_rule", entity_id=rule.id, after=fields)
+    return rule
+
+
+def list_rules(session: Session, *, actor: Actor) -> list[AlertRule]:
+    """Every rule by name."""
+    require(actor, "alert.read")
+    return alert_repo.list_rules(session)
+
+
+def get_rule(session: Session, *, actor: Actor, rule_id: int) -> AlertRule:
+    """One rule, or NotFound."""
+    require(actor, "alert.read")
+    return get_or_raise(session, AlertRule, rule_id, missing=f"Alert rule {rule_id} does not exist.")
+
+
+def backtest_rule(
+    source: TelemetrySource, *, actor: Actor, data: dict[str, Any], days: float, end: datetime
+) -> list[Transition]:
+    """Validate a rule form and evaluate it over the last `days` without saving anything."""
+    require(actor, "alert.read")
+    fields = check_rule({**data, "name": data.get("name") or "backtest"})
+    if fields.get("kind", "query") != "query":
+        raise InvalidInput("SLO burn-rate rules are backtested on the SLO page (evaluate as of a past instant).")
+    if not 0 < days <= 30:
+        raise InvalidInput("Backtest between a few hours and 30 days.")
+    rule = AlertRule(**fields)
+    return backtest(source, spec_of(rule), end=end, days=days)
+
+
+def update_rule(
+    session: Session, *, actor: Actor, rule_id: int, data: dict[str, Any], expected_version: int | None = None
+) -> AlertRule:
+    """Edit a rule (validated like a new one), refusing a stale edit; audited."""
+    require(actor, "alert.edit")
+    rule = get_rule(session, actor=actor, rule_id=rule_id)
+    check_version(rule.version, expected_version, stale=_stale(rule.name, "someone else"))
+    current = {k: getattr(rule, k) for k in RULE_FIELDS}
+    fields = check_rule({**current, **data})
+    if alert_repo.name_taken(session, fields["name"], other_than=rule_id):
+        raise Conflict(f"A rule named {fields['name']!r} exists already.")
+    changed = {k: v for k, v in fields.items() if current.get(k) != v}
+    for k, v in changed.items():
+        setattr(rule, k, v)
+    rule.next_due_at = None  # evaluate the new definition at the next cycle
+    flush_versioned(session, rule, stale=lambda who: _stale(fields["name"], who))
+    audit.record(
+        session,
+        actor=actor,
+        action="alert_rule.update",
+        entity="alert_rule",
+        entity_id=rule.id,
+        before={k: current[k] for k in changed},
+        after=changed,
     )
-    return list(session.scalars(stmt))
+    return rule
+
+
+def delete_rule(session: Session, *, actor: Actor, rule_id: int) -> None:
+    """Delete a rule with its alerts; the notification log keeps what was sent."""
+    require(actor, "alert.edit")
+    rule = get_rule(session, actor=actor, rule_id=rule_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert_rule.delete",
+        entity="alert_rule",
+        entity_id=rule.id,
+        before={k: getattr(rule, k) for k in RULE_FIELDS},
+    )
+    name = rule.name
+    alert_repo.delete(session, rule)
+    flush_versioned(session, rule, stale=lambda who: _stale(name, who))
+
+
+def _stale(name: str, who: str) -> str:
+    return f"Rule {name!r} was changed by {who} meanwhile; reload and edit again."

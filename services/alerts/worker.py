@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.alerts import actions, outbox
-from services.alerts import service as alerts
-from services.alerts.models import AlertRule
+from services.alerts import actions, firing, outbox
+from services.alerts import repository as alert_repo
 from services.db import session_scope
 from services.errors import ServiceError
 from services.telemetry.source import TelemetrySource
@@ -17,27 +17,35 @@ from services.telemetry.source import TelemetrySource
 log = logging.getLogger("sre_backoffice.worker")
 
 
-def evaluate_due(source: TelemetrySource, *, now: datetime) -> list[alerts.Change]:
+@dataclass(frozen=True)
+class Evaluated:
+    """What evaluating the due rules did: how many rules were evaluated, and the alerts that fired or resolved."""
+
+    rules: int
+    changes: list[firing.Change]
+
+
+def evaluate_due(source: TelemetrySource, *, now: datetime) -> Evaluated:
     """Evaluate every due rule, each in its own transaction (its alerts and outbox rows commit together)."""
     with session_scope() as s:
-        due = [r.id for r in alerts.due_rules(s, now=now)]
-    changes: list[alerts.Change] = []
+        due = [r.id for r in alert_repo.due_rules(s, now=now)]
+    changes: list[firing.Change] = []
+    evaluated = 0
     cache: dict[object, object] = {}
     for rule_id in due:
         try:
             with session_scope() as s:
-                rule = s.get(AlertRule, rule_id)
-                if rule is not None:
-                    changes += alerts.evaluate_rule(s, source, rule, at=now, cache=cache)
+                rule = alert_repo.get_rule(s, rule_id)
+                if rule is not None:  # deleted since it was found due
+                    changes += firing.evaluate_rule(s, source, rule, at=now, cache=cache)
+                    evaluated += 1
         except ServiceError as exc:  # one broken rule (bad KQL, source down) must not stop the others
             log.warning("rule %s not evaluated: %s", rule_id, exc)
             with session_scope() as s:
-                rule = s.get(AlertRule, rule_id)
+                rule = alert_repo.get_rule(s, rule_id)
                 if rule is not None:
-                    from datetime import timedelta
-
                     rule.next_due_at = now + timedelta(minutes=rule.frequency_min)
-    return changes
+    return Evaluated(evaluated, changes)
 
 
 def deliver(notifiers: dict[str, Any], *, now: datetime) -> list[tuple[int, bool]]:
@@ -46,11 +54,17 @@ def deliver(notifiers: dict[str, Any], *, now: datetime) -> list[tuple[int, bool
 
 
 def run_once(source: TelemetrySource, notifiers: dict[str, Any], *, now: datetime | None = None) -> dict[str, int]:
-    """One cycle: rules, then deliveries."""
+    """One cycle: rules, then deliveries; what it did in numbers."""
     now = now or datetime.now(UTC)
-    changes = evaluate_due(source, now=now)
+    evaluated = evaluate_due(source, now=now)
     sent = deliver(notifiers, now=now)
-    return {"changes": len(changes), "delivered": sum(ok for _, ok in sent), "failed": sum(not ok for _, ok in sent)}
+    return {
+        "rules": evaluated.rules,
+        "fired": sum(c.state == "fired" for c in evaluated.changes),
+        "resolved": sum(c.state == "resolved" for c in evaluated.changes),
+        "delivered": sum(ok for _, ok in sent),
+        "failed": sum(not ok for _, ok in sent),
+    }
 
 
 def run(source: TelemetrySource, notifiers: dict[str, Any], *, stop: threading.Event, interval_s: float = 10.0) -> None:
@@ -58,7 +72,7 @@ def run(source: TelemetrySource, notifiers: dict[str, Any], *, stop: threading.E
     while not stop.is_set():
         try:
             stats = run_once(source, notifiers)
-            if stats["changes"] or stats["delivered"] or stats["failed"]:
+            if any(stats[k] for k in ("fired", "resolved", "delivered", "failed")):
                 log.info("worker cycle: %s", stats)
         except Exception:
             log.exception("worker cycle failed; trying again next cycle")

@@ -10,7 +10,6 @@ from services.boards.base import (
     BoardHttp,
     BoardIssue,
     BoardIssueRequest,
-    HttpAnswer,
     basic_auth,
     check_label,
     check_request,
@@ -18,6 +17,7 @@ from services.boards.base import (
     unique,
 )
 from services.errors import InvalidInput
+from services.http_client import HttpAnswer
 
 API_VERSION = "7.1"
 WORK_ITEM_TYPES = {"bug": "Bug", "task": "Task"}

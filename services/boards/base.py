@@ -5,22 +5,20 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from services import redaction
 from services.errors import ExternalServiceError, InvalidInput
-
-USER_AGENT = "sre-backoffice"
-_AUTH_VALUE = re.compile(r"\b(Basic|Bearer)\s+[\w\-.~+/]{16,}=*", re.IGNORECASE)
+from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
 
 
 @dataclass(frozen=True)
@@ -99,21 +97,6 @@ def basic_auth(pat: str) -> str:
     return "Basic " + base64.b64encode(f":{pat}".encode()).decode("ascii")
 
 
-class HttpAnswer(NamedTuple):
-    """A board's answer: status, headers and the raw body."""
-
-    status: int
-    headers: Message
-    body: bytes
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects become errors: a sign-in page or a moved repo must not get the token or a re-sent POST."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 class BoardHttp:
     """One board's HTTP: urllib without redirects, one timeout, and errors that never carry the secret."""
 
@@ -136,7 +119,7 @@ class BoardHttp:
         # kept as SecretStr so no repr, vars() or debugger view of the client shows them
         self._authorization = SecretStr(authorization)
         self._secrets = [SecretStr(s) for s in sorted({*secrets, authorization}, key=len, reverse=True) if len(s) >= 4]
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = no_redirect_opener()
 
     def __repr__(self) -> str:
         return f"BoardHttp({self.label!r}, timeout_s={self.timeout_s})"
@@ -154,7 +137,7 @@ class BoardHttp:
                 return HttpAnswer(response.status, response.headers, response.read())
         except urllib.error.HTTPError as exc:
             with exc:
-                return HttpAnswer(exc.code, exc.headers, _read(exc))
+                return HttpAnswer(exc.code, exc.headers, error_body(exc))
         except TimeoutError:
             raise self._timeout(what) from None
         except urllib.error.URLError as exc:
@@ -199,9 +182,7 @@ class BoardHttp:
 
     def redact(self, text: str) -> str:
         """The text with the token, its encodings and any Authorization value masked."""
-        for secret in self._secrets:
-            text = text.replace(secret.get_secret_value(), "***")
-        return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", text)
+        return redaction.redact(text, [s.get_secret_value() for s in self._secrets])
 
     def _timeout(self, what: str) -> ExternalServiceError:
         return self.error(what, f"no answer within {self.timeout_s:g} s; try again, or check the network or proxy")
@@ -240,19 +221,5 @@ def retry_hint(headers: Message) -> str:
     return "try again in a minute"
 
 
-def short(text: object, limit: int = 300) -> str:
-    """The first line of the text, cut to the limit."""
-    s = str(text).strip()
-    first = s.splitlines()[0] if s else ""
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-
-
 def _detail(detail: str) -> str:
     return f": {detail}" if detail else ""
-
-
-def _read(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read()
-    except (OSError, http.client.HTTPException):
-        return b""

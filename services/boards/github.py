@@ -10,7 +10,6 @@ from services.boards.base import (
     BoardHttp,
     BoardIssue,
     BoardIssueRequest,
-    HttpAnswer,
     check_label,
     check_request,
     retry_hint,
@@ -18,6 +17,7 @@ from services.boards.base import (
     unique,
 )
 from services.errors import InvalidInput
+from services.http_client import HttpAnswer
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"

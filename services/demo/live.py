@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session
 
+from services import audit
+from services.auth import Actor, require
 from services.demo.columns import to_us, utc
 from services.demo.core import DEFAULT_SEED
 from services.demo.population import population
@@ -16,6 +19,19 @@ from services.demo.tables import generate
 from services.telemetry.store import write_table
 
 MAX_CATCH_UP = timedelta(minutes=10)  # after a long pause, write the last ten minutes, not hours at once
+
+
+def start_live(session: Session, *, actor: Actor, root: Path, interval_s: float) -> None:
+    """Check the actor may write demo traffic and record the run's start (one record per run, not per tick)."""
+    require(actor, "demo.live")
+    audit.record(
+        session,
+        actor=actor,
+        action="demo.live",
+        entity="telemetry_store",
+        entity_id=None,
+        after={"folder": str(root), "interval_s": interval_s},
+    )
 
 
 def live(

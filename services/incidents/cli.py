@@ -56,9 +56,9 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 def _actor(args: argparse.Namespace) -> Any:
     # imported on use: keeps the CLI fast
-    from services.auth import local_actor
+    from services.auth import cli_actor
 
-    return local_actor(args.actor)
+    return cli_actor(args.actor)
 
 
 def _json(value: Any) -> str:

@@ -172,4 +172,12 @@ def tick_step(
         data={"runbook_id": rb.id, "key": rb.key, "version": rb.version, "step": step, "done": done},
     )
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="runbook.tick" if done else "runbook.untick",
+        entity="incident",
+        entity_id=incident_id,
+        after={"runbook": f"{rb.key}@{rb.version}", "step": step + 1, "text": rb.steps[step], "done": done},
+    )
     return event

@@ -201,4 +201,7 @@ def add_note(session: Session, *, actor: Actor, incident_id: int, text: str) -> 
         raise InvalidInput("The note is empty; write what you found or did.")
     event = repo.add_event(session, incident_id=inc.id, actor=actor.name, kind="note", message=text.strip())
     session.flush()
+    audit.record(
+        session, actor=actor, action="incident.note", entity="incident", entity_id=inc.id, after={"note": event.message}
+    )
     return event

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from services.boards.base import short
 from services.errors import InvalidInput
+from services.http_client import short
 from services.notify.base import DeliveryError, DeliveryResult, Notification, failed, one_line, plain_text
 from services.notify.graph import GraphGroupResolver
 from services.notify.http import redact

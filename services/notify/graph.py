@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from services.boards.base import short
 from services.errors import InvalidInput
+from services.http_client import short
 from services.notify.base import DeliveryError
 from services.notify.http import HttpAnswer, HttpFailure, fetch, redact, retry_after, retryable_status
 

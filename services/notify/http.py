@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import re
 import ssl
 import time
 import urllib.error
@@ -12,14 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from services.boards.base import USER_AGENT, HttpAnswer, short
+from services import redaction
+from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
 
 __all__ = ["HttpAnswer", "HttpFailure", "display_url", "fetch", "redact", "retry_after", "retryable_status"]
-
-_AUTH_VALUE = re.compile(r"\b(Bearer)\s+[\w\-.~+/]{16,}=*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,14 +27,7 @@ class HttpFailure:
     timed_out: bool = False
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a hop: no re-sent POST, no token carried to another host."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+_OPENER = no_redirect_opener()
 
 
 def fetch(
@@ -50,7 +40,7 @@ def fetch(
             return HttpAnswer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
         with exc:
-            return HttpAnswer(exc.code, exc.headers, _read(exc))
+            return HttpAnswer(exc.code, exc.headers, error_body(exc))
     except TimeoutError:
         return _timed_out(timeout_s)
     except urllib.error.URLError as exc:
@@ -96,18 +86,9 @@ def display_url(url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """The text with every secret (4+ characters) and any bearer token masked."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", text)
+    """The text with every secret masked in any spelling (see services/redaction.py), and any bearer token."""
+    return redaction.redact(text, secrets)
 
 
 def _timed_out(timeout_s: float) -> HttpFailure:
     return HttpFailure(f"timed out after {timeout_s:g} s without an answer", timed_out=True)
-
-
-def _read(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read()
-    except (OSError, http.client.HTTPException):
-        return b""

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from services.boards.base import short
 from services.errors import InvalidInput
+from services.http_client import short
 from services.notify.base import DeliveryResult, Notification, failed, one_line
 from services.notify.http import HttpFailure, display_url, fetch, redact, retry_after, retryable_status
 

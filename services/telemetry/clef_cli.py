@@ -28,17 +28,20 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _import_clef(args: argparse.Namespace) -> None:
-    from services.auth import local_actor
+    from services.auth import cli_actor
     from services.config import get_settings
+    from services.db import session_scope
     from services.telemetry.clef_import import import_files
 
     settings = get_settings()
-    report = import_files(
-        settings.telemetry_dir,
-        args.files,
-        actor=local_actor(args.actor),
-        service=args.service or settings.service_name,
-    )
+    with session_scope() as s:
+        report = import_files(
+            s,
+            settings.telemetry_dir,
+            args.files,
+            actor=cli_actor(args.actor),
+            service=args.service or settings.service_name,
+        )
     for where, why in report.bad[:SHOWN_BAD_LINES]:
         print(f"skipped {where}: {why}", file=sys.stderr)
     if report.bad_count > SHOWN_BAD_LINES:

@@ -20,8 +20,9 @@ from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy.orm import Session
 
-from services import uploads
+from services import audit, uploads
 from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, Refused, parse_lines
@@ -247,7 +248,7 @@ def _parse_parts(
             pending.append(pool.submit(_parse_part, path, *nxt, service))
 
 
-def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> ImportReport:
+def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> ImportReport:
     require(actor, "telemetry.import")
     gc_on = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic collector only slows a bulk parse down
@@ -267,7 +268,7 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
     finally:
         if gc_on:
             gc.enable()
-    return ImportReport(
+    report = ImportReport(
         traces=into.rows.get("AppTraces", 0),
         exceptions=into.rows.get("AppExceptions", 0),
         lines=into.lines,
@@ -277,27 +278,42 @@ def _import(root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> I
         future=into.future,
         future_latest=into.future_latest,
     )
+    audit.record(
+        session,
+        actor=actor,
+        action="telemetry.import_clef",
+        entity="telemetry_store",
+        entity_id=None,
+        after={
+            "traces": report.traces,
+            "exceptions": report.exceptions,
+            "lines": report.lines,
+            "skipped": report.bad_count,
+            "files": [f.name for f in files],
+        },
+    )
+    return report
 
 
 def import_sources(
-    root: Path, sources: Sequence[tuple[str, bytes | IO[bytes]]], *, actor: Actor, service: str
+    session: Session, root: Path, sources: Sequence[tuple[str, bytes | IO[bytes]]], *, actor: Actor, service: str
 ) -> ImportReport:
-    """Parse CLEF from (name, content or stream) pairs and write the good events, one file per table; nothing when
-    none."""
+    """Parse CLEF from (name, content or stream) pairs and write the good events, one file per table, audited;
+    nothing when none."""
 
     def fill(into: _Imported) -> None:
         for name, content in sources:
             stream = io.BytesIO(content) if isinstance(content, bytes) else content
             _parse_stream(name, stream, service=service, into=into)
 
-    return _import(root, fill, actor=actor)
+    return _import(session, root, fill, actor=actor)
 
 
-def import_files(root: Path, paths: Sequence[Path], *, actor: Actor, service: str) -> ImportReport:
+def import_files(session: Session, root: Path, paths: Sequence[Path], *, actor: Actor, service: str) -> ImportReport:
     """Import CLEF files from disk; an unreadable file is an error naming it, and then nothing is stored."""
 
     def fill(into: _Imported) -> None:
         for p in paths:
             _parse_file(Path(p), service=service, into=into)
 
-    return _import(root, fill, actor=actor)
+    return _import(session, root, fill, actor=actor)

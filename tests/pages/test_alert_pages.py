@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from services.alerts import rules as alert_rules
+from services.alerts import service as alert_service
 from services.alerts import worker
 from services.auth import Actor
 from services.db import session_scope
@@ -50,7 +50,7 @@ def test_backtest_then_save(app_env: Engine) -> None:
     at.button(key="alerts.form.new.save").click().run()
     assert any("Rule 'shops failures' saved" in x.value for x in at.success)
     with session_scope() as s:
-        (rule,) = alert_rules.list_rules(s, actor=LEAD)
+        (rule,) = alert_service.list_rules(s, actor=LEAD)
         assert (rule.threshold, rule.window_min) == (1.0, 15)
 
 
@@ -64,7 +64,7 @@ def test_a_threshold_that_is_not_a_number(app_env: Engine) -> None:
     at.button(key="alerts.form.new.backtest").click().run()
     assert any("KQL syntax error" in e.value for e in at.error)
     with session_scope() as s:
-        assert alert_rules.list_rules(s, actor=LEAD) == []
+        assert alert_service.list_rules(s, actor=LEAD) == []
 
 
 def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated_settings) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated
         ),
     )
     with session_scope() as s:
-        alert_rules.create_rule(
+        alert_service.create_rule(
             s,
             actor=LEAD,
             data={
@@ -127,7 +127,7 @@ def test_editing_a_rule_keeps_its_action_parameters(app_env: Engine) -> None:
 
     with session_scope() as s:
         seed_team_rules(s, actor=LEAD)
-        lock = next(r for r in alert_rules.list_rules(s, actor=LEAD) if r.name.endswith("lock it"))
+        lock = next(r for r in alert_service.list_rules(s, actor=LEAD) if r.name.endswith("lock it"))
         lock_id = lock.id
     at = _page("alert_rules")
     at.selectbox(key="alerts.pick").set_value(lock_id).run()
@@ -135,5 +135,5 @@ def test_editing_a_rule_keeps_its_action_parameters(app_env: Engine) -> None:
     at.button(key=f"alerts.form.{lock_id}.save").click().run()
     assert not at.exception and any("saved" in x.value for x in at.success)
     with session_scope() as s:
-        rule = alert_rules.get_rule(s, actor=LEAD, rule_id=lock_id)
+        rule = alert_service.get_rule(s, actor=LEAD, rule_id=lock_id)
         assert rule.threshold == 12 and rule.actions[0]["params"] == {"lock_minutes": 60}

@@ -3,48 +3,29 @@ by the incident action, and the account lock followed by its unlock an hour late
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from werkzeug import Response
 
-from services.alerts import rules as alert_rules
+from services.alerts import service as alert_service
 from services.alerts import worker
 from services.alerts.models import OutboxMessage
 from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
+from services.notify.base import DeliveryResult
+from services.notify.webhook import WebhookNotifier, verify_signature
 from services.telemetry.local import LocalTelemetrySource
+from tests.services.alerts.fakes import FakeNotifier
 from tests.services.alerts.test_service import RULE
 from tests.telemetry_fixtures import AT
 
 LEAD = Actor("lena", "lead")
 FIRE_AT = AT - timedelta(minutes=10)
-
-
-@dataclass
-class Result:
-    ok: bool
-    detail: str
-    retry_after_s: float | None = None
-    permanent: bool = False
-
-
-@dataclass
-class Recorder:
-    """A notifier that records what it was asked to send (a fake: the real transports have their own tests)."""
-
-    channel: str
-    fail: list[Result] = field(default_factory=list)
-    sent: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def send(self, notification, target):  # type: ignore[no-untyped-def]
-        if self.fail:
-            return self.fail.pop(0)
-        self.sent.append((notification.idempotency_key, notification.subject, target))
-        return Result(True, "ok")
 
 
 @pytest.fixture
@@ -54,14 +35,14 @@ def source(logins_source: LocalTelemetrySource) -> LocalTelemetrySource:
 
 def _rule(**extra: object) -> int:
     with session_scope() as s:
-        return alert_rules.create_rule(s, actor=LEAD, data={**RULE, **extra}).id
+        return alert_service.create_rule(s, actor=LEAD, data={**RULE, **extra}).id
 
 
 def test_a_restart_between_deciding_and_sending_delivers_exactly_once(sqlite_engine: Engine, source) -> None:  # type: ignore[no-untyped-def]
     _rule()
-    assert [c.state for c in worker.evaluate_due(source, now=FIRE_AT)] == ["fired"]
+    assert [c.state for c in worker.evaluate_due(source, now=FIRE_AT).changes] == ["fired"]
     # the worker dies here: the decision and its outbox rows are committed, nothing was sent
-    email, hook = Recorder("email"), Recorder("webhook")
+    email, hook = FakeNotifier("email"), FakeNotifier("webhook")
     notifiers = {"email": email, "webhook": hook}
     worker.deliver(notifiers, now=FIRE_AT + timedelta(seconds=30))  # the restarted worker
     worker.deliver(notifiers, now=FIRE_AT + timedelta(minutes=1))  # and its next cycle
@@ -74,8 +55,9 @@ def test_a_restart_between_deciding_and_sending_delivers_exactly_once(sqlite_eng
 def test_failures_back_off_and_permanent_ones_stop(sqlite_engine: Engine, source) -> None:  # type: ignore[no-untyped-def]
     _rule(actions=[{"channel": "email", "target": "ops@mana.example"}])
     worker.evaluate_due(source, now=FIRE_AT)
-    email = Recorder(
-        "email", fail=[Result(False, "421 try later"), Result(False, "550 no such mailbox", permanent=True)]
+    email = FakeNotifier(
+        "email",
+        fail=[DeliveryResult(False, "421 try later"), DeliveryResult(False, "550 no such mailbox", permanent=True)],
     )
     worker.deliver({"email": email}, now=FIRE_AT)
     with session_scope() as s:
@@ -104,7 +86,7 @@ def test_the_incident_action_opens_one_incident_and_notes_the_resolution(sqlite_
         )
     later = AT + timedelta(minutes=20)
     with session_scope() as s:
-        for rule in alert_rules.list_rules(s, actor=LEAD):
+        for rule in alert_service.list_rules(s, actor=LEAD):
             rule.next_due_at = later
     worker.evaluate_due(source, now=later)
     worker.deliver({}, now=later)
@@ -122,7 +104,7 @@ def test_the_account_lock_is_followed_by_an_unlock_an_hour_later(sqlite_engine: 
         ],
     )
     worker.evaluate_due(source, now=FIRE_AT)
-    hook = Recorder("webhook")
+    hook = FakeNotifier("webhook")
     worker.deliver({"webhook": hook}, now=FIRE_AT)
     worker.deliver({"webhook": hook}, now=FIRE_AT + timedelta(minutes=59))
     assert len(hook.sent) == 1
@@ -133,15 +115,9 @@ def test_the_account_lock_is_followed_by_an_unlock_an_hour_later(sqlite_engine: 
 
 def test_exactly_one_signed_webhook_across_a_restart(sqlite_engine: Engine, source, httpserver) -> None:  # type: ignore[no-untyped-def]
     """The real webhook transport against a local HTTP server: one POST, signed, with the idempotency key."""
-    from pydantic import SecretStr
-
-    from services.notify.webhook import WebhookNotifier, verify_signature
-
     received = []
 
     def handler(request):  # type: ignore[no-untyped-def]
-        from werkzeug import Response
-
         received.append((dict(request.headers), request.get_data()))
         return Response("ok", status=200)
 

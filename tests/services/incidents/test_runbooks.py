@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
+from services import audit
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import InvalidInput, PermissionDenied
@@ -72,6 +73,12 @@ def test_untick_and_bad_steps(engine: Engine) -> None:
         runbooks.tick_step(s, actor=OPS, incident_id=iid, runbook_id=view.id, step=0)
         runbooks.tick_step(s, actor=OPS, incident_id=iid, runbook_id=view.id, step=0, done=False)
         assert runbooks.runbook_for(s, actor=OPS, incident_id=iid).done == [False] * 4  # type: ignore[union-attr]
+        ticks = [r for r in audit.list_records(s, actor=OPS, entity="incident") if r.action.startswith("runbook.")]
+        assert [(r.action, r.actor, r.entity_id, r.after["step"], r.after["done"]) for r in reversed(ticks)] == [
+            ("runbook.tick", "olli", str(iid), 1, True),
+            ("runbook.untick", "olli", str(iid), 1, False),
+        ]
+        assert ticks[0].after["runbook"] == "latency-regression@1"
         with pytest.raises(InvalidInput, match="has steps 1–4; there is no step 9"):
             runbooks.tick_step(s, actor=OPS, incident_id=iid, runbook_id=view.id, step=8)
         with pytest.raises(PermissionDenied):

@@ -60,8 +60,12 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
         assert classified.data["hotfix_checklist"][0].startswith("Create the hotfix branch")
         assert "priority-1 board issue" in classified.message
         actions = [r.action for r in audit.list_records(s, actor=VIEWER, entity="incident")]
+        note = audit.list_records(s, actor=VIEWER, entity="incident")[1]
+        assert (note.actor, note.entity_id) == ("olli", str(iid))
+        assert note.after == {"note": "Circuit breaker opened, DOPA calls failing fast"}
         assert actions == [
             "incident.resolved",
+            "incident.note",
             "incident.mitigating",
             "incident.classify",
             "incident.assign",

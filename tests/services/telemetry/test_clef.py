@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from services import cli
+from services import audit, cli
 from services.auth import Actor
+from services.db import session_scope
 from services.errors import InvalidInput, PermissionDenied
 from services.telemetry.clef import parse_exception, parse_lines
 from services.telemetry.clef_import import import_files, import_sources
@@ -24,6 +28,13 @@ TR, SP = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 COLUMNS = ("TimeGenerated", "AppRoleName", "AppRoleInstance", "OperationId", "ParentId", "SeverityLevel", "Message")
 
 
+@pytest.fixture
+def db(sqlite_engine: Engine) -> Iterator[Session]:
+    """A session on the test's migrated database: an import writes its audit record there."""
+    with session_scope(sqlite_engine) as s:
+        yield s
+
+
 def _t(second: int, micro: int = 0, minute: int = 0) -> datetime:
     return datetime(2026, 11, 1, 12, minute, second, micro, tzinfo=UTC)
 
@@ -34,11 +45,14 @@ def _rows(root: Path, table: str) -> list[dict]:
     return pq.read_table(files[0]).to_pylist()
 
 
-def test_compact_and_rendered_files_become_exact_rows(tmp_path: Path) -> None:
+def test_compact_and_rendered_files_become_exact_rows(db: Session, tmp_path: Path) -> None:
     report = import_files(
-        tmp_path, [FIXTURES / "compact.clef", FIXTURES / "rendered.clef"], actor=ADMIN, service="mana"
+        db, tmp_path, [FIXTURES / "compact.clef", FIXTURES / "rendered.clef"], actor=ADMIN, service="mana"
     )
     assert (report.traces, report.exceptions, report.lines, report.bad_count) == (7, 3, 10, 0)
+    rec = audit.list_records(db, actor=ADMIN)[0]
+    assert (rec.action, rec.actor, rec.entity) == ("telemetry.import_clef", "admin", "telemetry_store")
+    assert rec.after is not None and (rec.after["traces"], rec.after["exceptions"], rec.after["skipped"]) == (7, 3, 0)
     traces = _rows(tmp_path, "AppTraces")
     assert [tuple(r[c] for c in COLUMNS) for r in traces] == [
         (_t(0, 123456), "mana", None, TR, SP, 1, 'Verified "1-2345" in 12.3 ms'),
@@ -102,8 +116,8 @@ def test_compact_and_rendered_files_become_exact_rows(tmp_path: Path) -> None:
     assert json.loads(exceptions[1]["Details"])[0]["rawStack"].startswith("System.AggregateException: One or more")
 
 
-def test_bad_lines_are_counted_with_their_line_numbers_and_the_good_ones_kept(tmp_path: Path) -> None:
-    report = import_files(tmp_path, [FIXTURES / "with_bad_lines.clef"], actor=ADMIN, service="mana")
+def test_bad_lines_are_counted_with_their_line_numbers_and_the_good_ones_kept(db: Session, tmp_path: Path) -> None:
+    report = import_files(db, tmp_path, [FIXTURES / "with_bad_lines.clef"], actor=ADMIN, service="mana")
     where = str(FIXTURES / "with_bad_lines.clef")
     assert report.bad == [
         (f"{where}:2", "not JSON"),
@@ -118,20 +132,21 @@ def test_bad_lines_are_counted_with_their_line_numbers_and_the_good_ones_kept(tm
     assert table_files(tmp_path, "AppExceptions") == []
 
 
-def test_a_file_that_is_not_clef_stores_nothing(tmp_path: Path) -> None:
+def test_a_file_that_is_not_clef_stores_nothing(db: Session, tmp_path: Path) -> None:
     content = (FIXTURES / "not_clef.json").read_bytes()
     with pytest.raises(InvalidInput, match=r"Nothing was imported.*not_clef.json:1: not JSON"):
-        import_sources(tmp_path, [("not_clef.json", content)], actor=ADMIN, service="mana")
+        import_sources(db, tmp_path, [("not_clef.json", content)], actor=ADMIN, service="mana")
     with pytest.raises(InvalidInput, match="the file is empty"):
-        import_sources(tmp_path, [("empty.clef", b"")], actor=ADMIN, service="mana")
+        import_sources(db, tmp_path, [("empty.clef", b"")], actor=ADMIN, service="mana")
     with pytest.raises(InvalidInput, match="not UTF-8"):
-        import_sources(tmp_path, [("binary.clef", b"\xff\xfe\x00garbage")], actor=ADMIN, service="mana")
+        import_sources(db, tmp_path, [("binary.clef", b"\xff\xfe\x00garbage")], actor=ADMIN, service="mana")
     assert not any(tmp_path.rglob("*.parquet"))
+    assert audit.list_records(db, actor=ADMIN) == []  # nothing imported, nothing recorded
 
 
-def test_a_viewer_may_not_import(tmp_path: Path) -> None:
+def test_a_viewer_may_not_import(db: Session, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied, match="needs the developer role"):
-        import_files(tmp_path, [FIXTURES / "compact.clef"], actor=Actor("v", "viewer"), service="mana")
+        import_files(db, tmp_path, [FIXTURES / "compact.clef"], actor=Actor("v", "viewer"), service="mana")
     assert not any(tmp_path.rglob("*.parquet"))
 
 
@@ -186,7 +201,9 @@ def test_exception_text_without_a_message_or_frames() -> None:
     }
 
 
-def test_cli_imports_and_kql_reads_the_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_imports_and_kql_reads_the_rows(
+    sqlite_engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = cli.main(
         [
             "import",
@@ -212,7 +229,7 @@ def test_cli_imports_and_kql_reads_the_rows(tmp_path: Path, capsys: pytest.Captu
     assert joined.to_dict("records") == [{"ExceptionType": "System.Net.Http.HttpRequestException", "SeverityLevel": 3}]
 
 
-def test_cli_reports_a_file_that_is_not_clef(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_a_file_that_is_not_clef(sqlite_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["import", "clef", str(FIXTURES / "not_clef.json")]) == 2
     assert "Nothing was imported" in capsys.readouterr().err
     assert cli.main(["import", "clef", "missing.clef"]) == 2
@@ -220,18 +237,18 @@ def test_cli_reports_a_file_that_is_not_clef(capsys: pytest.CaptureFixture[str])
 
 
 def test_a_large_file_is_parsed_by_worker_processes_with_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from services.telemetry import clef_import
 
     big = tmp_path / "big.clef"
     parts = [(FIXTURES / f).read_text(encoding="utf-8") for f in ("compact.clef", "with_bad_lines.clef")]
     big.write_text("".join(parts * 40), encoding="utf-8")  # 640 lines, bad ones all through the file
-    one = import_files(tmp_path / "one", [big], actor=ADMIN, service="mana")
+    one = import_files(db, tmp_path / "one", [big], actor=ADMIN, service="mana")
     monkeypatch.setattr(clef_import, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(clef_import, "MAX_WORKERS", 2)
     monkeypatch.setattr(clef_import.os, "cpu_count", lambda: 2)
-    two = import_files(tmp_path / "two", [big], actor=ADMIN, service="mana")
+    two = import_files(db, tmp_path / "two", [big], actor=ADMIN, service="mana")
     assert (two.traces, two.exceptions, two.lines, two.bad_count) == (320, 80, 640, 200)
     assert (one.traces, one.exceptions, one.lines, one.bad_count, one.bad) == (
         two.traces,
@@ -261,17 +278,19 @@ def test_properties_are_the_same_whatever_the_member_order() -> None:
     ]
 
 
-def test_a_line_that_is_not_utf8_is_skipped_with_its_own_number(tmp_path: Path) -> None:
+def test_a_line_that_is_not_utf8_is_skipped_with_its_own_number(db: Session, tmp_path: Path) -> None:
     lines = (FIXTURES / "compact.clef").read_bytes().splitlines(keepends=True)
     bad = b'{"@t":"2026-11-01T12:00:00Z","@mt":"caf\xe9 {A}","A":1}\n'  # Latin-1, as an old appender writes
     path = tmp_path / "mixed.clef"
     path.write_bytes(b"".join([lines[0], bad, *lines[1:]]))
-    report = import_files(tmp_path, [path], actor=ADMIN, service="mana")
+    report = import_files(db, tmp_path, [path], actor=ADMIN, service="mana")
     assert report.bad == [(f"{path}:2", "not UTF-8 text")]
     assert report.traces + report.exceptions == len(lines) and report.lines == len(lines) + 1
 
 
-def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(tmp_path: Path) -> None:
+def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     from tests.hostile_uploads import GB, run_cli, write_gzip
 
     first, second = (FIXTURES / "compact.clef").read_bytes().splitlines(keepends=True)[:2]
@@ -291,11 +310,11 @@ def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(tmp_pa
     assert sorted(tmp_path.rglob("*.parquet")) == stored  # nothing of the refused file
 
 
-def test_events_dated_ahead_are_stored_and_named(tmp_path: Path) -> None:
+def test_events_dated_ahead_are_stored_and_named(db: Session, tmp_path: Path) -> None:
     now = datetime.now(UTC)
     events = [now, now + timedelta(hours=20), now + timedelta(days=2), now + timedelta(days=5)]
     content = "".join(json.dumps({"@t": t.isoformat(), "@mt": "tick {N}", "N": i}) + "\n" for i, t in enumerate(events))
-    report = import_sources(tmp_path, [("ahead.clef", content.encode())], actor=ADMIN, service="mana")
+    report = import_sources(db, tmp_path, [("ahead.clef", content.encode())], actor=ADMIN, service="mana")
     assert report.traces == 4  # all stored; the two beyond a day named
     latest = events[-1]
     assert report.summary().endswith(

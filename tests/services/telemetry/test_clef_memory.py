@@ -8,13 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from services.auth import Actor
+from services.config import get_settings
+from services.db import session_scope
 from services.errors import InvalidInput
 from services.telemetry import store
 from services.telemetry.clef_import import import_files
@@ -37,11 +42,18 @@ def _repeated(path: Path, size: int) -> int:
     return copies * ((16 << 20) // len(COMPACT))
 
 
+@pytest.fixture
+def db(sqlite_engine: Engine) -> Iterator[Session]:
+    """A session on the test's migrated database: an import writes its audit record there."""
+    with session_scope(sqlite_engine) as s:
+        yield s
+
+
 def _rows(root: Path, table: str) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in table_files(root, table))
 
 
-def test_a_large_valid_file_is_imported_whole_in_bounded_memory(tmp_path: Path) -> None:
+def test_a_large_valid_file_is_imported_whole_in_bounded_memory(sqlite_engine: Engine, tmp_path: Path) -> None:
     big = tmp_path / "big.clef"
     copies = _repeated(big, 300 << 20)
     root = tmp_path / "telemetry"
@@ -64,19 +76,23 @@ def test_a_large_valid_file_is_imported_whole_in_bounded_memory(tmp_path: Path) 
     assert frame["n"].tolist() == [copies, copies]
 
 
-def test_an_import_that_fails_on_a_later_file_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_import_that_fails_on_a_later_file_leaves_no_file(
+    db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store, "ROW_GROUP_ROWS", 1)  # every batch is written to the temporaries at once
     monkeypatch.setenv("SRE_UPLOAD_MAX_DECOMPRESSED_MB", "1")
+    get_settings.cache_clear()
     bomb = tmp_path / "big.clef.gz"
     bomb.write_bytes(gzip.compress(COMPACT * 1000))  # 2.3 MB once decompressed
     with pytest.raises(InvalidInput, match="big.clef.gz: holds more than the 1 MB"):
-        import_files(tmp_path / "t", [FIXTURES / "compact.clef", bomb], actor=ADMIN, service="mana")
+        import_files(db, tmp_path / "t", [FIXTURES / "compact.clef", bomb], actor=ADMIN, service="mana")
     assert [p for p in (tmp_path / "t").rglob("*") if p.is_file()] == []  # neither files nor temporaries
 
 
-def test_a_killed_import_leaves_no_visible_file_and_the_store_answers(tmp_path: Path) -> None:
+def test_a_killed_import_leaves_no_visible_file_and_the_store_answers(db: Session, tmp_path: Path) -> None:
     root = tmp_path / "telemetry"
-    import_files(root, [FIXTURES / "compact.clef"], actor=ADMIN, service="mana")
+    import_files(db, root, [FIXTURES / "compact.clef"], actor=ADMIN, service="mana")
+    db.commit()  # the child process records its own import in the same database
     before = {t: table_files(root, t) for t in ("AppTraces", "AppExceptions")}
     big = tmp_path / "big.clef"
     _repeated(big, 100 << 20)
@@ -100,5 +116,5 @@ def test_a_killed_import_leaves_no_visible_file_and_the_store_answers(tmp_path: 
     assert {t: table_files(root, t) for t in before} == before  # the temporaries are never listed
     src = LocalTelemetrySource(root)
     assert src.query("AppTraces | count", timespan=None).frame.iloc[0, 0] == 6
-    again = import_files(root, [FIXTURES / "compact.clef"], actor=ADMIN, service="mana")
+    again = import_files(db, root, [FIXTURES / "compact.clef"], actor=ADMIN, service="mana")
     assert again.traces == 6 and src.query("AppTraces | count", timespan=None).frame.iloc[0, 0] == 12

@@ -1,0 +1,107 @@
+"""Alert queries: rules, the alerts they raised with their history, and the notification outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from services.alerts.models import Alert, AlertEvent, AlertRule, OutboxMessage
+
+
+def list_rules(session: Session) -> list[AlertRule]:
+    """Every rule, by name."""
+    return list(session.scalars(select(AlertRule).order_by(AlertRule.name)))
+
+
+def get_rule(session: Session, rule_id: int) -> AlertRule | None:
+    """One rule by id (None once deleted)."""
+    return session.get(AlertRule, rule_id)
+
+
+def rule_names(session: Session) -> set[str]:
+    """The names every rule has."""
+    return set(session.scalars(select(AlertRule.name)))
+
+
+def name_taken(session: Session, name: str, *, other_than: int | None = None) -> bool:
+    """Whether a rule (other than `other_than`) has this name."""
+    stmt = select(AlertRule.id).where(AlertRule.name == name)
+    if other_than is not None:
+        stmt = stmt.where(AlertRule.id != other_than)
+    return session.scalars(stmt).first() is not None
+
+
+def due_rules(session: Session, *, now: datetime) -> list[AlertRule]:
+    """Enabled rules whose next evaluation is due, oldest first."""
+    stmt = (
+        select(AlertRule)
+        .where(AlertRule.enabled.is_(True))
+        .where((AlertRule.next_due_at.is_(None)) | (AlertRule.next_due_at <= now))
+        .order_by(AlertRule.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def add(session: Session, row: AlertRule | Alert | AlertEvent | OutboxMessage) -> None:
+    """Add a new row and flush it for its id."""
+    session.add(row)
+    session.flush()
+
+
+def delete(session: Session, row: AlertRule) -> None:
+    """Remove a rule; its alerts and their history go with it (ON DELETE CASCADE)."""
+    session.delete(row)
+
+
+def alerts_by_dimension(session: Session, rule_id: int) -> dict[str, Alert]:
+    """A rule's alerts keyed by dimension value ('' for a rule without a dimension)."""
+    return {a.dimension_value: a for a in session.scalars(select(Alert).where(Alert.rule_id == rule_id))}
+
+
+def get_alert(session: Session, alert_id: int) -> Alert | None:
+    """One alert by id."""
+    return session.get(Alert, alert_id)
+
+
+def history(session: Session, *, limit: int) -> list[tuple[AlertEvent, Alert, AlertRule]]:
+    """Firings and resolutions with their alert and rule, newest first."""
+    stmt = (
+        select(AlertEvent, Alert, AlertRule)
+        .join(Alert, AlertEvent.alert_id == Alert.id)
+        .join(AlertRule, Alert.rule_id == AlertRule.id)
+        .order_by(AlertEvent.id.desc())
+        .limit(limit)
+    )
+    return [(e, a, r) for e, a, r in session.execute(stmt)]
+
+
+def messages(session: Session, *, limit: int) -> list[OutboxMessage]:
+    """Outbox rows, newest first."""
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def message_exists(session: Session, idempotency_key: str) -> bool:
+    """Whether a delivery with this idempotency key was enqueued already."""
+    stmt = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    return session.scalars(stmt).first() is not None
+
+
+def claimable_messages(session: Session, *, now: datetime, limit: int, stale_after: timedelta) -> list[OutboxMessage]:
+    """Due rows (pending, or left 'sending' longer than `stale_after`), locked with SKIP LOCKED on PostgreSQL."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                OutboxMessage.status == "pending",
+                (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
+            )
+        )
+        .where(OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))

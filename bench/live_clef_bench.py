@@ -6,7 +6,8 @@ usage: .venv/bin/python bench/live_clef_bench.py [--rows 10000000] [--events 500
   - live refresh:  services.monitoring.live.snapshot() as of the data set's end (all its queries, one batch)
     baseline:      plain `AppRequests | summarize count()` over the same 5 minutes through the same source
   - CLEF import:   parse (one worker process per core for a large file) and one Parquet file per table, for a
-                   generated file of realistic Serilog events
+                   generated file of realistic Serilog events; then once more by `sre-backoffice import clef` in a
+                   child process, for its peak resident memory (os.wait4: the largest of it and its workers)
     baseline:      plain json.loads over the same lines
 Reuses the data set bench/slo_bench.py seeds (and seeds it the same way when absent). Medians of --repeat runs.
 No assertion: it prints, a reader judges.
@@ -21,6 +22,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -119,6 +121,26 @@ def clef_lines(n: int) -> list[str]:
     return out
 
 
+def cli_peak_mb(clef: Path, state: Path) -> float:
+    """Peak RSS in MB of `sre-backoffice import clef` on the file, in a child process into a scratch store."""
+    out = Path(tempfile.mkdtemp(prefix="clef-bench-"))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SRE_TELEMETRY_DIR": str(out),
+        "SRE_DATABASE_URL": f"sqlite:///{state}",
+    }
+    try:
+        cmd = [sys.executable, "-m", "services.cli", "import", "clef", str(clef)]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"import clef failed on {clef}")
+        return usage.ru_maxrss / 1024
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
@@ -160,6 +182,7 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
 
     t_clef, c_clef, report = cpu_timed(one_import, max(1, args.repeat // 2))
+    peak = cli_peak_mb(clef, state)
     n = len(lines)
     s = snap  # type: ignore[assignment]
 
@@ -178,6 +201,11 @@ def main() -> None:
         f"{'CLEF import: parse (worker per core), render, one file per table':<64}{n / t_clef:>11,.0f} ev/s"
         f"   ({n / c_clef:,.0f} per CPU-second; {n:,} events in {t_clef:.2f} s: {report.traces:,} traces, "  # type: ignore[attr-defined]
         f"{report.exceptions:,} exceptions)"  # type: ignore[attr-defined]
+    )
+    size_mb = clef.stat().st_size / 2**20
+    print(
+        f"{'CLEF import peak memory (sre-backoffice import clef, own process)':<64}{peak:>11,.0f} MB"
+        f"   ({size_mb:,.0f} MB file)"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -236,7 +236,8 @@ def cmd_ui(args: argparse.Namespace) -> None:
         raise InvalidInput("The UI's app/main.py is not installed; run from the repository (`make run`).")
     extra = [a for a in args.streamlit_args if a != "--"]
     argv = [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.address", settings.bind_address]
-    argv += ["--server.port", str(args.port), *extra]
+    # the server refuses a bigger upload before it is in memory; the widgets' own limits are checked by the browser
+    argv += ["--server.port", str(args.port), "--server.maxUploadSize", str(settings.upload_max_page_mb), *extra]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     loadtest_max_upload_mb: int = 1024
     upload_max_decompressed_mb: int = 1024
     upload_max_line_kb: int = 1024
+    upload_max_page_mb: int = 64  # Streamlit holds a page upload in memory whole: 64 MB keeps the app under 600 MB
     public_url: str = "http://localhost:8501"
     bind_address: str = "127.0.0.1"
     allow_local_auth_on_network: bool = False

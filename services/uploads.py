@@ -175,6 +175,17 @@ def read_capped(path: Path, *, name: str, limit: int, refusal: InvalidInput) -> 
     return data
 
 
+def check_page_upload(name: str, size: int, *, command: str) -> None:
+    """Refuse, unread, a file over the page-upload limit: the page holds it in memory, the CLI streams it."""
+    limit = get_settings().upload_max_page_mb
+    if size > limit << 20:
+        raise InvalidInput(
+            f"{name} is {size / 2**20:,.0f} MB, over the {limit:,} MB a page upload may hold (SRE_UPLOAD_MAX_PAGE_MB); "
+            f"nothing was imported. Gzip it, or import it on the server with `{command}`, which reads files of any "
+            "size in bounded memory."
+        )
+
+
 def future_note(count: int, latest: datetime | None, *, what: str) -> str:
     """The message part naming stored items dated more than a day ahead, or '' when there are none."""
     if not count or latest is None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.resources import settings
 from app.ui.errors import shown_errors
+from services import uploads
 from services.auth import Actor
 from services.db import session_scope
 from services.telemetry import clef_import
@@ -18,12 +19,18 @@ def clef_upload(actor: Actor) -> None:
     with st.expander("Import Serilog logs (CLEF)", icon=":material/upload_file:"):
         st.caption(
             "Serilog compact JSON, one event per line (Serilog.Formatting.Compact). Events with `@x` go to "
-            "AppExceptions, the others to AppTraces, into the local telemetry store; then query them here with KQL."
+            "AppExceptions, the others to AppTraces, into the local telemetry store; then query them here with KQL. "
+            f"Up to {settings().upload_max_page_mb:,} MB per file (plain or .gz); import bigger files on the server "
+            "with `sre-backoffice import clef FILE`."
         )
         if settings().telemetry_source != "local":
             st.info(f"Imports go to the local store {settings().telemetry_dir}, not to the configured Azure source.")
         files = st.file_uploader(
-            "CLEF files", type=["clef", "json", "jsonl", "log", "txt"], accept_multiple_files=True, key="logs.clef"
+            "CLEF files",
+            type=["clef", "json", "jsonl", "log", "txt", "gz"],
+            accept_multiple_files=True,
+            key="logs.clef",
+            max_upload_size=settings().upload_max_page_mb,
         )
         service = st.text_input(
             "Service (AppRoleName for events without an Application property)",
@@ -32,6 +39,8 @@ def clef_upload(actor: Actor) -> None:
         )
         if st.button("Import", key="logs.import", disabled=not files):
             with shown_errors("importing the CLEF file"):
+                for f in files or []:
+                    uploads.check_page_upload(f.name, f.size, command="sre-backoffice import clef FILE")
                 with session_scope() as s:
                     report = clef_import.import_sources(
                         s,

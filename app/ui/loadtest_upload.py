@@ -18,6 +18,7 @@ from services.errors import InvalidInput
 from services.loadtests import figures
 from services.loadtests import service as loadtest_service
 from services.loadtests.schemas import InputFile, parse_import_options
+from services.uploads import check_page_upload
 
 CHUNK = 1 << 20
 
@@ -31,6 +32,12 @@ class Upload(Protocol):
     def seek(self, offset: int, /) -> int: ...
 
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+def page_limit_mb() -> int:
+    """The largest file this page takes: Streamlit holds an upload in memory whole before any of our code runs."""
+    cfg = settings()
+    return min(cfg.upload_max_page_mb, cfg.loadtest_max_upload_mb)
 
 
 def import_uploads(
@@ -48,6 +55,7 @@ def import_uploads(
                 f"{up.name} is {up.size / 2**20:,.0f} MB, over the {cfg.loadtest_max_upload_mb:,} MB upload limit "
                 "(SRE_LOADTEST_MAX_UPLOAD_MB); nothing was imported. Gzip it, or use `sre-backoffice loadtest import`."
             )
+        check_page_upload(up.name, up.size, command="sre-backoffice loadtest import FILE...")
     options = parse_import_options({"service": service, "label": label, "git_ref": git_ref})
     incoming = cfg.loadtest_dir / ".incoming" / uuid.uuid4().hex
     incoming.mkdir(parents=True)
@@ -77,8 +85,8 @@ def upload_form(actor: Actor) -> None:
         st.caption(
             "The files of ONE run: its `--summary-export` or handleSummary JSON, its `--out json` NDJSON or "
             "`--out csv` file (plain or .gz), or a summary and one raw-points file together. The format is read from "
-            f"the content. Raw points give per-endpoint and over-time views. Limit {cfg.loadtest_max_upload_mb:,} MB "
-            "per file."
+            "the content. Raw points give per-endpoint and over-time views. Up to "
+            f"{page_limit_mb():,} MB per file; import bigger files on the server with `sre-backoffice loadtest import`."
         )
         if not can(actor, "loadtest.import"):
             st.info(f"{actor.name} ({actor.role}) can read runs; importing needs the developer role.")
@@ -86,7 +94,7 @@ def upload_form(actor: Actor) -> None:
             "k6 files",
             accept_multiple_files=True,
             key="loadtests.upload",
-            max_upload_size=cfg.loadtest_max_upload_mb,
+            max_upload_size=page_limit_mb(),
         )
         c1, c2, c3 = st.columns(3)
         service = c1.text_input("Service", value=cfg.service_name, key="loadtests.upload.service")

@@ -1,4 +1,5 @@
-"""Importing CLEF into the local store: parsed column lists to Arrow tables, one file per table per import."""
+"""Importing CLEF into the local store: parsed a batch of lines at a time into Arrow tables, streamed into one new
+file per table per import, which appear only when the whole import succeeded."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import io
 import multiprocessing
 import os
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -25,7 +27,7 @@ from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, Refused, parse_lines
 from services.telemetry.schema import TS, table_schema
-from services.telemetry.store import write_table
+from services.telemetry.store import TableWriter, new_files
 
 
 def _times(values: list[str]) -> pa.Array:
@@ -83,35 +85,53 @@ class ImportReport:
         return text + (f"; {note}" if note else "")
 
 
-BATCH_LINES = 65_536  # lines parsed into column lists and converted to Arrow at a time
+BATCH_LINES = 16_384  # lines parsed into column lists and converted to Arrow at a time (about 5 MB of text)
 PARALLEL_MIN_BYTES = 32 << 20  # about 100,000 events: smaller files parse faster than worker processes start
+PART_BYTES = 8 << 20  # a worker's share at a time: its Arrow tables (about 16 MB) travel back whole
 MAX_WORKERS = 8
-FIRST_SHARE = 1.2  # a worker process needs about a second to start (Python, pyarrow) before it parses
 
 
 @dataclass
 class _Imported:
+    """The counts of an import; its tables go to `writer` as they come (in a worker, kept to be sent back)."""
+
+    writer: TableWriter | None = None
+    cutoff: datetime | None = None  # later events are counted as dated in the future
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     bad_count: int = 0
     bad: list[tuple[str, str]] = field(default_factory=list)
+    future: int = 0
+    future_latest: datetime | None = None
 
     def add(self, batch: ClefBatch) -> None:
         for table, data in to_tables(batch).items():
-            self.tables.setdefault(table, []).append(data)
+            self.store(table, data)
         self.lines += batch.lines
         self.refuse(batch.bad, batch.bad_count)
+
+    def store(self, table: str, data: pa.Table) -> None:
+        if self.writer is None:
+            self.tables.setdefault(table, []).append(data)
+            return
+        self.rows[table] = self.rows.get(table, 0) + data.num_rows
+        if self.cutoff is not None:
+            ahead = pc.filter(data["TimeGenerated"], pc.greater(data["TimeGenerated"], pa.scalar(self.cutoff, TS)))
+            if len(ahead):  # stored as they are; named in the message so a wrong clock is noticed
+                self.future += len(ahead)
+                latest = pc.max(ahead).as_py()
+                self.future_latest = latest if self.future_latest is None else max(self.future_latest, latest)
+        self.writer.write(table, data)
 
     def refuse(self, bad: list[tuple[str, str]], count: int) -> None:
         self.bad_count += count
         self.bad.extend(bad[: max(0, MAX_REPORTED - len(self.bad))])
 
-    def rows(self, table: str) -> int:
-        return sum(t.num_rows for t in self.tables.get(table, []))
-
     def merge(self, other: _Imported) -> None:
         for table, parts in other.tables.items():
-            self.tables.setdefault(table, []).extend(parts)
+            for data in parts:
+                self.store(table, data)
         self.lines += other.lines
         self.refuse(other.bad, other.bad_count)
 
@@ -145,7 +165,7 @@ def _parse_stream(
 
 
 def _parse_part(path: str, start: int, end: int, first_line: int, service: str) -> _Imported:
-    """Worker: parse the lines in bytes [start, end) of a file (whole lines; `first_line` numbers the first)."""
+    """Parse the lines in bytes [start, end) of a file (whole lines; `first_line` numbers the first)."""
     gc.disable()
     into = _Imported()
     with uploads.byte_range(Path(path), start, end) as data:
@@ -153,31 +173,29 @@ def _parse_part(path: str, start: int, end: int, first_line: int, service: str) 
     return into
 
 
-def _parts(path: Path, count: int) -> list[tuple[int, int, int]]:
-    """(start, end, first line) of `count` byte ranges, each starting at a line's start. The first range, which
-    this process parses while the workers start, is a little larger (FIRST_SHARE) so that all finish together."""
-    size = path.stat().st_size
-    units = FIRST_SHARE + count - 1
-    cuts = [0]
+def _parts(path: Path, size: int) -> list[tuple[int, int, int]]:
+    """(start, end, first line) of byte ranges of about `size` bytes, each ending after a newline; one pass
+    counts the newlines, read a block at a time (a line of any length never is in memory whole)."""
+    parts, start, first, newlines, pos = [], 0, 1, 0, 0
     with open(path, "rb") as fh:
-        for k in range(1, count):
-            fh.seek(max(cuts[-1], int(size * (FIRST_SHARE + k - 1) / units)))
-            fh.readline()
-            cuts.append(min(fh.tell(), size))
-        cuts.append(size)
-        fh.seek(0)
-        firsts, newlines, pos = [1], 0, 0
-        for cut in cuts[1:-1]:
-            while pos < cut:
-                block = fh.read(min(8 << 20, cut - pos))
-                newlines += block.count(b"\n")
-                pos += len(block)
-            firsts.append(newlines + 1)
-    return [(a, b, f) for a, b, f in zip(cuts[:-1], cuts[1:], firsts, strict=True) if b > a]
+        while block := fh.read(uploads.BLOCK * 8):
+            offset = 0
+            while start + size - pos < len(block):
+                nl = block.find(b"\n", max(offset, start + size - pos))
+                if nl < 0:
+                    break
+                newlines += block.count(b"\n", offset, nl + 1)
+                parts.append((start, pos + nl + 1, first))
+                start, first, offset = pos + nl + 1, newlines + 1, nl + 1
+            newlines += block.count(b"\n", offset)
+            pos += len(block)
+    if pos > start:
+        parts.append((start, pos, first))
+    return parts
 
 
 def _parse_file(path: Path, *, service: str, into: _Imported) -> None:
-    """One process for a small file; for a large one, one worker process per CPU, each on a range of lines."""
+    """One process for a small file; for a large one, worker processes too, each on ranges of lines."""
     try:
         size = path.stat().st_size
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
@@ -188,60 +206,77 @@ def _parse_file(path: Path, *, service: str, into: _Imported) -> None:
         limits = uploads.UploadLimits.from_settings()
         if size > limits.max_bytes:  # the parts are read apart: the file's own size is checked here
             raise limits.too_big(str(path))
-        parts = _parts(path, workers)
-        if len(parts) < 2:
-            with open(path, "rb") as fh:
-                _parse_stream(str(path), fh, service=service, into=into)
-            return
+        parts = _parts(path, max(1, min(PART_BYTES, size // (workers * 2))))
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    # spawn, not fork: the caller may be a multi-threaded server. This process parses the first part meanwhile.
-    with ProcessPoolExecutor(max_workers=len(parts) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_parse_part, str(path), a, b, first, service) for a, b, first in parts[1:]]
-        into.merge(_parse_part(str(path), *parts[0], service))
-        for future in futures:
-            into.merge(future.result())
+    if len(parts) < 2:
+        with open(path, "rb") as fh:
+            _parse_stream(str(path), fh, service=service, into=into)
+        return
+    # spawn, not fork: the caller may be a multi-threaded server
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _parse_parts(pool, str(path), parts, service=service, into=into, ahead=workers)
+
+
+def _parse_parts(
+    pool: ProcessPoolExecutor,
+    path: str,
+    parts: list[tuple[int, int, int]],
+    *,
+    service: str,
+    into: _Imported,
+    ahead: int,
+) -> None:
+    """Hand the parts to the workers, at most `ahead` at a time, and store the results in the file's order.
+
+    This process parses a part itself whenever the next result is not ready (while the workers start, say), so
+    memory holds at most `ahead` parts' tables plus one.
+    """
+    todo = iter(parts)
+    pending: deque[Future[_Imported] | _Imported] = deque()
+    for part in islice(todo, ahead):
+        pending.append(pool.submit(_parse_part, path, *part, service))
+    while pending:
+        head = pending[0]
+        local = any(isinstance(p, _Imported) for p in pending)
+        if isinstance(head, Future) and not head.done() and not local and (nxt := next(todo, None)) is not None:
+            pending.append(_parse_part(path, *nxt, service))
+            continue
+        pending.popleft()
+        into.merge(head.result() if isinstance(head, Future) else head)
+        if (nxt := next(todo, None)) is not None:
+            pending.append(pool.submit(_parse_part, path, *nxt, service))
 
 
 def _import(session: Session, root: Path, fill: Callable[[_Imported], None], *, actor: Actor) -> ImportReport:
     require(actor, "telemetry.import")
-    into = _Imported()
     gc_on = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic collector only slows a bulk parse down
     try:
-        fill(into)
+        with new_files(root) as writer:  # the files appear only when the whole import succeeded
+            into = _Imported(writer=writer, cutoff=datetime.now(UTC) + uploads.FUTURE_GRACE)
+            fill(into)
+            if not into.rows:
+                shown = "; ".join(f"{w}: {why}" for w, why in into.bad[:5])
+                raise InvalidInput(
+                    "Nothing was imported: no line is a Serilog compact JSON (CLEF) event such as "
+                    '{"@t":"2026-11-01T12:00:00Z","@mt":"Hello {Name}","Name":"x"}'
+                    + (f". First problems: {shown}" if shown else "; the file is empty")
+                    + "."
+                )
+            files = writer.commit()  # one file per table per import
     finally:
         if gc_on:
             gc.enable()
-    if not into.tables:
-        shown = "; ".join(f"{w}: {why}" for w, why in into.bad[:5])
-        raise InvalidInput(
-            "Nothing was imported: no line is a Serilog compact JSON (CLEF) event such as "
-            '{"@t":"2026-11-01T12:00:00Z","@mt":"Hello {Name}","Name":"x"}'
-            + (f". First problems: {shown}" if shown else "; the file is empty")
-            + "."
-        )
-    files = []
-    cutoff = pa.scalar(datetime.now(UTC) + uploads.FUTURE_GRACE, TS)
-    future, latest = 0, None
-    for table, parts in into.tables.items():  # one file per table per import, renamed into place whole
-        data = pa.concat_tables(parts)
-        ahead = data.filter(pc.greater(data["TimeGenerated"], cutoff))["TimeGenerated"]
-        if len(ahead):  # stored as they are; named in the message so a wrong clock is noticed
-            future += len(ahead)
-            latest = max(x for x in (latest, pc.max(ahead).as_py()) if x is not None)
-        written = write_table(root, table, data)
-        if written is not None:
-            files.append(written)
     report = ImportReport(
-        traces=into.rows("AppTraces"),
-        exceptions=into.rows("AppExceptions"),
+        traces=into.rows.get("AppTraces", 0),
+        exceptions=into.rows.get("AppExceptions", 0),
         lines=into.lines,
         bad_count=into.bad_count,
         bad=into.bad,
         files=files,
-        future=future,
-        future_latest=latest,
+        future=into.future,
+        future_latest=into.future_latest,
     )
     audit.record(
         session,

@@ -1,10 +1,12 @@
-"""The local telemetry store's files: <dir>/<Table>/*.parquet, written whole and renamed into place."""
+"""The local telemetry store's files: <dir>/<Table>/*.parquet, each written as a temporary and renamed into place."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -152,6 +154,19 @@ def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[A
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _new_name() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+
+
+def _temporary(d: Path, name: str) -> Path:
+    return d / f".{name}.{uuid.uuid4().hex[:6]}.tmp"  # not *.parquet: readers never list it
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def write_table(root: Path, table: str, data: pa.Table, *, name: str | None = None) -> Path | None:
     """Write one new Parquet file and rename it into place, so readers never see half a file."""
     if table not in TABLES:
@@ -161,15 +176,12 @@ def write_table(root: Path, table: str, data: pa.Table, *, name: str | None = No
     data = data.cast(table_schema(table)) if data.schema != table_schema(table) else data
     d = table_dir(root, table)
     d.mkdir(parents=True, exist_ok=True)
-    if name is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    name = name or _new_name()
     final = d / f"{name}.parquet"
-    tmp = d / f".{name}.{uuid.uuid4().hex[:6]}.tmp"
+    tmp = _temporary(d, name)
     data = data.sort_by("TimeGenerated")
     pq.write_table(data, tmp, row_group_size=256_000, compression="zstd")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+    _fsync(tmp)
     os.replace(tmp, final)
     return final
 
@@ -186,6 +198,90 @@ def in_schema(table: str, data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=table_schema(table))
 
 
+ROW_GROUP_ROWS = 131_072
+ROW_GROUP_BYTES = 32 << 20  # a row group is buffered in memory before it is written: exceptions' stacks are large
+STALE_TEMPORARY_S = 3600  # a temporary untouched this long belongs to a writer that was killed
+
+
+class TableWriter:
+    """One new file per table, written a row group at a time into temporaries that `commit` renames into place.
+
+    Rows need not arrive in time order: each row group's footer statistics hold its own min and max TimeGenerated,
+    which is what file pruning (the footer's time range) and DuckDB's row-group skipping read.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._files: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
+        self._buffers: dict[str, list[pa.Table]] = {}
+
+    def write(self, table: str, data: pa.Table) -> None:
+        """Add rows to the table's file; they are written once a row group's worth is buffered."""
+        if table not in TABLES:
+            raise ValueError(f"unknown telemetry table {table!r}")
+        if data.num_rows == 0:
+            return
+        buffer = self._buffers.setdefault(table, [])
+        buffer.append(data.cast(table_schema(table)) if data.schema != table_schema(table) else data)
+        if sum(t.num_rows for t in buffer) >= ROW_GROUP_ROWS or sum(t.nbytes for t in buffer) >= ROW_GROUP_BYTES:
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        buffer = self._buffers.pop(table, [])
+        if not buffer:
+            return
+        if table not in self._files:
+            d = table_dir(self.root, table)
+            d.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(d)
+            name = _new_name()
+            tmp = _temporary(d, name)
+            writer = pq.ParquetWriter(tmp, table_schema(table), compression="zstd")
+            self._files[table] = (writer, tmp, d / f"{name}.parquet")
+        self._files[table][0].write_table(pa.concat_tables(buffer), row_group_size=ROW_GROUP_ROWS)
+
+    def commit(self) -> list[Path]:
+        """Finish every file, then rename them into place one right after the other; the new files."""
+        for table in list(self._buffers):
+            self._flush(table)
+        for writer, tmp, _ in self._files.values():
+            writer.close()
+            _fsync(tmp)
+        out = []
+        for _, tmp, final in self._files.values():  # all complete on disk before the first becomes visible
+            os.replace(tmp, final)
+            out.append(final)
+        self._files.clear()
+        return out
+
+    def abort(self) -> None:
+        """Remove the temporaries: nothing of this import becomes visible."""
+        self._buffers.clear()
+        for writer, tmp, _ in self._files.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+            tmp.unlink(missing_ok=True)
+        self._files.clear()
+
+
+@contextlib.contextmanager
+def new_files(root: Path) -> Iterator[TableWriter]:
+    """A TableWriter whose temporaries are removed unless it was committed (an error, or nothing to keep)."""
+    writer = TableWriter(root)
+    try:
+        yield writer
+    finally:
+        writer.abort()  # after commit there is nothing left to remove
+
+
+def _remove_stale_temporaries(d: Path) -> None:
+    cutoff = time.time() - STALE_TEMPORARY_S
+    for tmp in d.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+
+
 def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | None]:
     """Merge a table's files into one: write the merged file first, then remove the parts it replaced."""
     files = list(readable_files(root, table)[0])  # a file not in the table's schema stays where it is, unmerged
@@ -193,7 +289,7 @@ def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | 
         return 0, None
     merged = pa.concat_tables([in_schema(table, pq.read_table(f)) for f in files])
     d = table_dir(root, table)
-    name = f"compacted-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+    name = f"compacted-{_new_name()}"
     # A manifest names the parts before the merged file appears, so a reader never counts a row twice.
     (d / MANIFESTS).mkdir(exist_ok=True)
     manifest = d / MANIFESTS / f"{name}.txt"

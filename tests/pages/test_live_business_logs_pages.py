@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from services import audit
 from services.auth import Actor
+from services.config import get_settings
 from services.db import session_scope
 from services.saved_queries import service as saved
 from services.telemetry.store import table_files
@@ -218,6 +219,23 @@ def test_logs_refuses_an_upload_that_is_not_clef(busy: Engine, isolated_settings
     ).run()
     viewer.button(key="logs.import").click().run()
     assert "needs the developer role" in _texts(viewer, "warning")
+    assert table_files(isolated_settings / "telemetry", "AppTraces") == []
+
+
+def test_logs_refuses_an_upload_over_the_page_limit_unread(
+    busy: Engine, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRE_UPLOAD_MAX_PAGE_MB", "1")
+    get_settings.cache_clear()
+    at = _app("logs", user="developer")
+    assert at.file_uploader(key="logs.clef").proto.max_upload_size_mb == 1  # what the browser enforces
+    big = (FIXTURES / "compact.clef").read_bytes() * 1000  # 2,319 bytes x 1000 = 2.2 MB
+    at.file_uploader(key="logs.clef").set_value(("big.clef", big, "application/octet-stream")).run()
+    at.button(key="logs.import").click().run()
+    assert not at.exception
+    error = _texts(at, "error")
+    assert "big.clef is 2 MB, over the 1 MB a page upload may hold (SRE_UPLOAD_MAX_PAGE_MB)" in error
+    assert "`sre-backoffice import clef FILE`" in error
     assert table_files(isolated_settings / "telemetry", "AppTraces") == []
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app.ui.loadtest_upload import import_uploads
+from services import cli
 from services.auth import Actor
 from services.config import get_settings
 from services.db import session_scope
@@ -109,6 +110,25 @@ def test_an_upload_over_the_limit_is_refused_unread(app_env: Engine) -> None:
     with pytest.raises(InvalidInput, match="2,048 MB, over the 1,024 MB upload limit"):
         import_uploads([_Huge()], actor=Actor("dev", "developer"), service="mana")
     assert _runs(app_env) == 0
+
+
+def test_the_page_takes_what_its_memory_budget_allows_and_names_the_cli(
+    app_env: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app("loadtests", user="developer")
+    assert at.file_uploader(key="loadtests.upload").proto.max_upload_size_mb == 64  # SRE_UPLOAD_MAX_PAGE_MB
+    huge = _Huge()
+    huge.size = 300 * 2**20  # within SRE_LOADTEST_MAX_UPLOAD_MB (1,024), over the page's 64 MB
+    with pytest.raises(InvalidInput, match=r"300 MB, over the 64 MB a page upload may hold \(SRE_UPLOAD_MAX_PAGE_MB\)"):
+        import_uploads([huge], actor=Actor("dev", "developer"), service="mana")
+    assert _runs(app_env) == 0
+    # the Streamlit server refuses a bigger upload itself, before it is in memory
+    launched: list[list[str]] = []
+    monkeypatch.setattr("os.execv", lambda _exe, argv: launched.append(argv))
+    monkeypatch.setenv("SRE_UPLOAD_MAX_PAGE_MB", "150")
+    get_settings.cache_clear()
+    assert cli.main(["ui", "--port", "8599"]) == 0
+    assert launched[0][launched[0].index("--server.maxUploadSize") + 1] == "150"
 
 
 def test_run_page_shows_thresholds_checks_endpoints_and_the_slo_verdict(app_env: Engine) -> None:

@@ -24,7 +24,7 @@ from services.errors import InvalidInput
 from services.telemetry import store
 from services.telemetry.clef_import import import_files
 from services.telemetry.local import LocalTelemetrySource
-from services.telemetry.store import file_time_range, table_files
+from services.telemetry.store import footer, table_files
 from tests.hostile_uploads import ROOT, run_cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "clef"
@@ -70,7 +70,7 @@ def test_a_large_valid_file_is_imported_whole_in_bounded_memory(sqlite_engine: E
     assert [len(table_files(root, t)) for t in ("AppTraces", "AppExceptions")] == [1, 1]  # one file per table
     assert not list(root.rglob("*.tmp"))
     first, last = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC), datetime(2026, 11, 1, 12, 0, 7, tzinfo=UTC)
-    assert file_time_range(table_files(root, "AppTraces")[0]) == (first, last)  # what file pruning reads
+    assert footer(table_files(root, "AppTraces")[0], "AppTraces").time_range == (first, last)  # what pruning reads
     src = LocalTelemetrySource(root)
     frame = src.query("AppExceptions | summarize n = count() by ExceptionType | order by n asc", timespan=None).frame
     assert frame["n"].tolist() == [copies, copies]

@@ -252,7 +252,7 @@ EXTENSIONS: tuple[str, ...] = (
     "services.api.cli",
     "services.loadtests.cli",
     "services.telemetry.clef_cli",
-    "services.audit_cli",
+    "services.audit.cli",
 )
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services import audit
-from services.audit_export import export_records, to_csv, to_json
+from services.audit.export import export_records, to_csv, to_json
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import PermissionDenied

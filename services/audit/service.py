@@ -10,40 +10,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Row, String, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
+from services.audit import repository as audit_repo
+from services.audit.models import GENESIS, AuditRecord, canonical_fields
 from services.auth import Actor, require
-from services.db import Base, UTCDateTime, utcnow
-
-GENESIS = "0" * 64  # the previous hash of the first record
-HASHED = ("id", "at", "actor", "role", "os_user", "action", "entity", "entity_id", "before", "after")
-
-
-class AuditRecord(Base):
-    """One change made through the service layer. Never updated, never deleted."""
-
-    __tablename__ = "audit_record"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
-    os_user: Mapped[str | None] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(100), index=True)
-    entity: Mapped[str] = mapped_column(String(100))
-    entity_id: Mapped[str | None] = mapped_column(String(100))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-    def as_dict(self) -> dict[str, Any]:
-        """The record as an auditor reads it, with its place in the chain."""
-        return {**canonical_fields(self), "prev_hash": self.prev_hash, "hash": self.hash}
+from services.db import utcnow
 
 
 def _plain(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -51,42 +25,10 @@ def _plain(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
-def canonical_fields(rec: AuditRecord) -> dict[str, Any]:
-    """The hashed fields of a record as plain JSON values."""
-    values = {f: getattr(rec, f) for f in HASHED}
-    values["at"] = rec.at.astimezone(UTC).isoformat(timespec="microseconds")
-    return values
-
-
 def record_hash(prev_hash: str, rec: AuditRecord) -> str:
     """SHA-256 of the previous record's hash followed by this record's canonical JSON (sorted keys, no spaces)."""
     canonical = json.dumps(canonical_fields(rec), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
-
-
-_PG_CLAIM = text("SELECT next_id, head_hash FROM audit_chain_claim()")  # the function: migration 0008
-_SQLITE_LOCK = text("UPDATE audit_record SET id = id WHERE 0")
-_SQLITE_HEAD = text("SELECT id, hash FROM audit_record ORDER BY id DESC LIMIT 1")
-
-
-def _claim_next(session: Session) -> tuple[int, str]:
-    """Take the chain for this transaction and return the new record's id and the head's hash.
-
-    PostgreSQL: `audit_chain_claim()` takes the transaction-level advisory lock, then reads the head committed before
-    it and the next id of the column's sequence, in one round trip. SQLite: a write, even of no row, takes the
-    database's write lock before the head is read.
-    """
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(_PG_CLAIM).one()
-        return int(row.next_id), row.head_hash or GENESIS
-    conn.execute(_SQLITE_LOCK)
-    head = conn.execute(_SQLITE_HEAD).first()
-    return (head[0] + 1, head[1]) if head else (1, GENESIS)
-
-
-def _head(session: Session) -> Row[int, str] | None:
-    return session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
 
 
 def record(
@@ -100,7 +42,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append one audit record, chained to the last one, to the caller's transaction."""
-    new_id, prev_hash = _claim_next(session)
+    new_id, prev_hash = audit_repo.claim_next(session)
     rec = AuditRecord(
         id=new_id,
         actor=actor.name,
@@ -123,10 +65,7 @@ def record(
 def list_records(session: Session, *, actor: Actor, entity: str | None = None, limit: int = 500) -> list[AuditRecord]:
     """The newest audit records first, optionally for one kind of entity."""
     require(actor, "audit.read")
-    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
-    if entity:
-        stmt = stmt.where(AuditRecord.entity == entity)
-    return list(session.scalars(stmt))
+    return audit_repo.newest(session, entity=entity, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -183,8 +122,8 @@ def _walk(records: Iterable[AuditRecord]) -> ChainState:
 def verify_chain(session: Session, *, actor: Actor) -> ChainState:
     """Walk every record from the first: the first one edited, deleted or inserted out of chain, if any."""
     require(actor, "audit.read")
-    state = _walk(session.scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=1000)))
-    head = _head(session)
+    state = _walk(audit_repo.in_chain_order(session))
+    head = audit_repo.head(session)
     return replace(state, head_id=head.id, head_hash=head.hash) if head else state
 
 

@@ -25,7 +25,7 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
 
 
 def _verify(args: argparse.Namespace) -> None:
-    from services.audit import verify_chain
+    from services.audit.service import verify_chain
     from services.auth import cli_actor
     from services.db import session_scope
     from services.errors import Conflict
@@ -38,7 +38,7 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from services.audit_export import export_records, to_csv, to_json
+    from services.audit.export import export_records, to_csv, to_json
     from services.auth import cli_actor
     from services.db import session_scope
     from services.errors import InvalidInput

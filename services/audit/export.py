@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.audit import HASHED, AuditRecord, ChainState, verify_chain
+from services.audit import repository as audit_repo
+from services.audit.models import HASHED
+from services.audit.service import ChainState, verify_chain
 from services.auth import Actor, require
 from services.db import utcnow
 
@@ -37,12 +38,7 @@ def export_records(
     """Records with start <= at < end, oldest first, with the chain head; leads and admins only."""
     require(actor, "audit.export")
     chain = verify_chain(session, actor=actor)
-    stmt = select(AuditRecord).order_by(AuditRecord.id)
-    if start is not None:
-        stmt = stmt.where(AuditRecord.at >= start)
-    if end is not None:
-        stmt = stmt.where(AuditRecord.at < end)
-    rows = [r.as_dict() for r in session.scalars(stmt)]
+    rows = [r.as_dict() for r in audit_repo.period(session, start=start, end=end)]
     return AuditExport(start, end, utcnow(), actor.name, chain, rows)
 
 

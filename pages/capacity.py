@@ -8,6 +8,7 @@ from app.data import now_floor, slo_definitions
 from app.loadtest_data import production_peak, run_reports, run_series
 from app.ui.errors import shown_errors
 from app.ui.loadtest_charts import throughput_latency
+from app.ui.safe import inert
 from services.errors import ServiceError
 from services.loadtests import capacity
 
@@ -38,7 +39,9 @@ with shown_errors("planning capacity"):
         min_value=1.0,
         value=default_thr,
         key="capacity.threshold",
-        help=f"From the SLO {latency[0].name!r}" if latency else "No latency SLO for this service; the team target.",
+        help=inert(f"From the SLO {latency[0].name!r}")
+        if latency
+        else "No latency SLO for this service; the team target.",
     )
     replicas_measured = c2.number_input("Replicas the run measured", min_value=1, value=1, key="capacity.replicas")
     curve = capacity.curve(run_series(run.points_file or "", int(bucket)), threshold_ms=float(threshold))
@@ -54,7 +57,7 @@ with shown_errors("planning capacity"):
     try:
         peak = production_peak(actor, actor.role, run.service, now_floor(300))
     except ServiceError as exc:
-        st.warning(f"Production peak unavailable ({exc}); enter it below.")
+        st.warning(inert(f"Production peak unavailable ({exc}); enter it below."))
     c3, c4 = st.columns(2)
     peak_rps = c3.number_input(
         "Production peak RPS (30 days)",

@@ -7,6 +7,7 @@ from app.data import service_name
 from app.ui.clef_upload import clef_upload
 from app.ui.errors import shown_errors
 from app.ui.kql_chart import MAX_CHART_ROWS, line_chart, time_shape
+from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.db import session_scope
 from services.logs import service as saved
@@ -85,7 +86,7 @@ if result is not None:
 
 flash = st.session_state.pop("logs.flash", None)
 if flash:
-    st.success(flash)
+    st.success(inert(flash))
 changed = ""
 with st.expander("Save this query", icon=":material/bookmark_add:", expanded=chosen in mine):
     name = st.text_input("Name", value=mine[chosen][1] if chosen in mine else "", key=f"logs.save.name.{chosen}")

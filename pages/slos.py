@@ -9,6 +9,7 @@ from app.auth import current_actor
 from app.data import now_floor, slo_definitions, slo_statuses
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.slo_charts import burndown_chart, sli_chart
 from app.ui.slo_form import delete_control, slo_form
 from services.slos.budget import BURN_WINDOWS
@@ -45,7 +46,7 @@ def summary_table(statuses: list[SloStatus]) -> pd.DataFrame:
 
 def detail(s: SloStatus) -> None:
     slo = s.slo
-    st.markdown(f"**SLI** = {slo.describe_sli()}, over a rolling {slo.window_days}-day window.")
+    st.markdown(f"**SLI** = {inert(slo.describe_sli())}, over a rolling {slo.window_days}-day window.")
     if s.total == 0:
         st.warning(
             "No requests in the window: the SLI is undefined and no budget is being spent. "
@@ -139,7 +140,7 @@ with shown_errors("loading SLOs"):
             st.dataframe(summary_table(statuses), hide_index=True, width="stretch")
             for s in statuses:
                 with st.expander(
-                    f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left",
+                    inert(f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left"),
                     expanded=len(statuses) <= 2,
                 ):
                     detail(s)
@@ -147,6 +148,6 @@ with shown_errors("loading SLOs"):
         st.markdown("#### New SLO")
         slo_form(actor)
         for slo in defs:
-            with st.expander(f"Edit {slo.name}"):
+            with st.expander(inert(f"Edit {slo.name}")):
                 slo_form(actor, slo, version=slo.version)
                 delete_control(actor, slo)

@@ -9,6 +9,7 @@ from app.resources import settings, telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.monitoring import gantt_chart
+from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.errors import NotFound, ServiceError
 from services.monitoring import portal, timeline, transactions
@@ -49,29 +50,29 @@ elif operation_id.strip() and not chosen:
     chosen = operation_id.strip()
 
 if chosen:
-    st.subheader(f"Transaction {chosen}", divider="gray")
+    st.subheader(inert(f"Transaction {chosen}"), divider="gray")
     try:
         tx = transactions.details(catalogue_query, actor=actor, operation_id=chosen, start=start, end=end, at=at)
     except NotFound as exc:
-        st.info(str(exc), icon=":material/search_off:")
+        st.info(inert(exc), icon=":material/search_off:")
         st.stop()
     except ServiceError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(inert(exc), icon=":material/error:")
         st.stop()
     root = tx.root
     if root is not None:
         m = st.columns(4)
-        m[0].metric("operation", str(root["name"]))
-        m[1].metric("result code", str(root["result_code"]))
+        m[0].metric("operation", inert(root["name"]))
+        m[1].metric("result code", inert(root["result_code"]))
         m[2].metric("duration", f"{fmt.num(root['duration_ms'], 1)} ms")
         m[3].metric("items", f"{len(tx.items)}")
-        st.caption(f"Started {fmt.when(root['start'])} on {root['role']}.")
+        st.caption(inert(f"Started {fmt.when(root['start'])} on {root['role']}."))
     if telemetry_source().kind == "azure":
         try:
             link = portal.for_transaction(settings().azure_resource_id, tx)
             st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
         except ServiceError as exc:
-            st.caption(str(exc))
+            st.caption(inert(exc))
     rows = timeline.gantt(tx.items)
     st.altair_chart(gantt_chart(rows), width="stretch", height=26 * len(rows) + 60)
     st.caption("Bars run from each item's start to start + duration; red = failed or an exception; ◆ = an instant.")
@@ -80,9 +81,9 @@ if chosen:
     for _, item in tx.items.iterrows():
         if not (item["message"] or item["stack"] or item["properties"]):
             continue
-        with st.expander(f"{'✖ ' if item['failed'] else ''}{item['item_type']}: {item['name']}", expanded=False):
+        with st.expander(inert(f"{'✖ ' if item['failed'] else ''}{item['item_type']}: {item['name']}"), expanded=False):
             if item["message"]:
-                st.markdown(f"**Message**: {item['message']}")
+                st.markdown(f"**Message**: {inert(item['message'])}")
             if item["stack"]:
                 st.code(item["stack"], language=None)
             if item["properties"]:

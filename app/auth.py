@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.ui.safe import inert
 from services.auth import Actor, actor_from_claims, local_actor
 from services.config import get_settings
 
@@ -62,4 +63,4 @@ def sign_in_gate() -> None:
         st.stop()
     st.sidebar.button("Sign out", on_click=st.logout, key="auth.logout")  # also for a user refused below
     actor = current_actor()
-    st.sidebar.markdown(f"Signed in as **{actor.name}** ({actor.role})")
+    st.sidebar.markdown(f"Signed in as **{inert(actor.name)}** ({actor.role})")

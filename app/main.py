@@ -8,7 +8,8 @@ from app.resources import settings, telemetry_source
 from services.errors import ServiceError
 from services.network import local_auth_refusal
 
-st.set_page_config(page_title="SRE Backoffice · mana", page_icon=":material/monitor_heart:", layout="wide")
+# an emoji favicon is drawn in the page (a data: URL); a :material/...: one is fetched from Google's font CDN
+st.set_page_config(page_title="SRE Backoffice · mana", page_icon="🩺", layout="wide")
 # a browser came over HTTP (AppTest sends no headers): a server started by hand on a network address with the
 # embedded identities serves nothing
 refusal = bool(st.context.headers) and local_auth_refusal(settings(), st.get_option("server.address"))

@@ -8,6 +8,7 @@ import streamlit as st
 from app.auth import current_actor
 from app.ui.alert_form import form_values, rule_form
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services.alerts import arm
 from services.alerts import service as alert_service
 from services.db import session_scope
@@ -63,7 +64,7 @@ with shown_errors("loading the rule"):
     base = editable.get(pick) if isinstance(pick, int) else None
     rule_form(actor, base)
     if base:
-        confirm = st.checkbox(f"I want to delete {base['name']!r}", key=f"alerts.delete.confirm.{pick}")
+        confirm = st.checkbox(inert(f"I want to delete {base['name']!r}"), key=f"alerts.delete.confirm.{pick}")
         if st.button("Delete rule", key=f"alerts.delete.{pick}", disabled=not confirm):
             with shown_errors("deleting the rule"):
                 with session_scope() as s:

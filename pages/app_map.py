@@ -6,6 +6,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.monitoring import appmap
 
@@ -30,10 +31,15 @@ with shown_errors("drawing the application map"):
     for role in callers:
         params = {"role": role}
         c1, c2 = st.columns(2)
-        c1.page_link("../pages/failures.py", label=f"Failures of {role}", icon=":material/error:", query_params=params)
+        c1.page_link(
+            "../pages/failures.py", label=inert(f"Failures of {role}"), icon=":material/error:", query_params=params
+        )
         c2.page_link(
-            "../pages/performance.py", label=f"Performance of {role}", icon=":material/timer:", query_params=params
+            "../pages/performance.py",
+            label=inert(f"Performance of {role}"),
+            icon=":material/timer:",
+            query_params=params,
         )
     if node not in amap.roles:
-        st.caption(f"{node} is a dependency target; the links open the roles that call it.")
+        st.caption(inert(f"{node} is a dependency target; the links open the roles that call it."))
         st.dataframe(amap.edges[amap.edges["Target"] == node], hide_index=True, width="stretch", column_config=pct)

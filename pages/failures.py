@@ -7,6 +7,7 @@ from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.monitoring import failures_chart, pick, samples_table
+from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.monitoring import failures
 
@@ -30,7 +31,7 @@ with shown_errors("reading failures"):
     if not ov.requests:
         st.info(
             f"No requests between {fmt.when(start)} and {fmt.when(end)}"
-            f"{' for ' + role if role else ''}; pick a wider time range or another role."
+            f"{' for ' + inert(role) if role else ''}; pick a wider time range or another role."
         )
         st.stop()
     m1, m2, m3 = st.columns(3)
@@ -49,7 +50,7 @@ with shown_errors("reading failures"):
     failing = list(ov.operations.loc[ov.operations["failed"] > 0, "Name"])
     operation = pick("Operation", failing, "failures.operation", "operation")
     bd = failures.breakdown(catalogue_query, actor=actor, start=start, end=end, role=role, operation=operation)
-    st.subheader(f"What failed requests of {operation or 'every operation'} have in common", divider="gray")
+    st.subheader(inert(f"What failed requests of {operation or 'every operation'} have in common"), divider="gray")
     share = {"share": st.column_config.NumberColumn("share", format="percent")}
     k1, k2, k3 = st.columns(3)
     k1.markdown("**Top response codes**")

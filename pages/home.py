@@ -9,6 +9,7 @@ from app.data import now_floor, service_name, slo_definitions, slo_statuses
 from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.workflow import workflow_dot
 from services.db import session_scope
 from services.incidents import service as incidents
@@ -57,8 +58,8 @@ with shown_errors("computing the practice tiles"):
             t = practice_tiles[practice]
             with col.container(border=True):
                 st.markdown(f"{ICON[t.state]} **{practice}**")
-                st.metric(t.label, t.value)
-                st.caption(t.detail or " ")
+                st.metric(inert(t.label), inert(t.value))
+                st.caption(inert(t.detail) or " ")
                 page, label = LINKS[practice]
                 st.page_link(page, label=label, icon=":material/arrow_forward:")
     st.caption(f"As of {fmt.when(at)} · service {service}")

@@ -10,6 +10,7 @@ from app.ui import format as fmt
 from app.ui import loadtest_detail as detail
 from app.ui.errors import shown_errors
 from app.ui.loadtest_upload import upload_form
+from app.ui.safe import inert
 
 actor = current_actor()
 st.title("Load tests")
@@ -53,9 +54,11 @@ with shown_errors("loading the load-test runs"):
     chosen = st.selectbox("Run", ids, key="loadtests.run", format_func=lambda i: by_id[i].title)
     run = by_id[chosen]
     st.caption(
-        f"Files: {', '.join(f['name'] + ' (' + f['format'] + ')' for f in run.files)} · imported by {run.imported_by} "
-        f"{fmt.when(run.imported_at)}"
-        + (f" · ran {fmt.when(run.started_at)} – {fmt.when(run.ended_at)}" if run.started_at else "")
+        inert(
+            f"Files: {', '.join(f['name'] + ' (' + f['format'] + ')' for f in run.files)} · imported by "
+            f"{run.imported_by} {fmt.when(run.imported_at)}"
+            + (f" · ran {fmt.when(run.started_at)} – {fmt.when(run.ended_at)}" if run.started_at else "")
+        )
     )
     detail.figures(run)
     detail.thresholds_and_checks(run)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services.db import session_scope
 from services.incidents import runbooks
 
@@ -60,4 +61,4 @@ with shown_errors("loading runbooks"):
                     signature=signature,
                 )
                 saved_as = f"{rb.key} v{rb.version}"
-            st.success(f"Saved {saved_as}.")
+            st.success(inert(f"Saved {saved_as}."))

@@ -8,6 +8,7 @@ from app.auth import current_actor
 from app.data import now_floor, slo_definitions, slo_statuses
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.slo_detail import slo_detail, summary_table
 from app.ui.slo_form import delete_control, slo_form
 
@@ -33,7 +34,7 @@ with shown_errors("loading SLOs"):
             st.dataframe(summary_table(statuses), hide_index=True, width="stretch")
             for s in statuses:
                 with st.expander(
-                    f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left",
+                    inert(f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left"),
                     expanded=len(statuses) <= 2,
                 ):
                     slo_detail(s)
@@ -41,6 +42,6 @@ with shown_errors("loading SLOs"):
         st.markdown("#### New SLO")
         slo_form(actor)
         for slo in defs:
-            with st.expander(f"Edit {slo.name}"):
+            with st.expander(inert(f"Edit {slo.name}")):
                 slo_form(actor, slo, version=slo.version)
                 delete_control(actor, slo)

@@ -7,6 +7,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.timerange import time_range
 from app.ui.transaction_detail import search_fields, transaction_detail
 from services.errors import NotFound, ServiceError
@@ -41,13 +42,13 @@ elif operation_id.strip() and not chosen:
     chosen = operation_id.strip()
 
 if chosen:
-    st.subheader(f"Transaction {chosen}", divider="gray")
+    st.subheader(inert(f"Transaction {chosen}"), divider="gray")
     try:
         tx = transactions.details(catalogue_query, actor=actor, operation_id=chosen, start=start, end=end, at=at)
     except NotFound as exc:
-        st.info(str(exc), icon=":material/search_off:")
+        st.info(inert(exc), icon=":material/search_off:")
         st.stop()
     except ServiceError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(inert(exc), icon=":material/error:")
         st.stop()
     transaction_detail(tx)

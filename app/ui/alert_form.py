@@ -12,6 +12,7 @@ import streamlit as st
 from app.resources import telemetry_source
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services.alerts import service as alert_service
 from services.alerts.models import AGGREGATIONS, OPERATORS, AlertRule
 from services.alerts.seeds import DOPA, FAILED_LOGINS
@@ -152,4 +153,4 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
                 else:
                     rule = alert_service.create_rule(s, actor=actor, data=data)
                 saved = rule.name
-            st.success(f"Rule {saved!r} saved; the worker evaluates it every {int(frequency)} min.")
+            st.success(inert(f"Rule {saved!r} saved; the worker evaluates it every {int(frequency)} min."))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.data import now_floor, slo_definitions
 from app.loadtest_data import production_peak
+from app.ui.safe import inert
 from services.auth import Actor
 from services.errors import ServiceError
 from services.loadtests import capacity
@@ -17,7 +18,9 @@ def latency_threshold(actor: Actor, run: RunReport) -> float:
     """The p95 limit a bucket must stay under: the run's service's latency SLO, or the team target of 300 ms."""
     latency = [s for s in slo_definitions(actor, actor.name) if s.service == run.service and s.kind == "latency"]
     default_thr = float(latency[0].threshold_ms or 300.0) if latency else 300.0
-    source = f"From the SLO {latency[0].name!r}" if latency else "No latency SLO for this service; the team target."
+    source = (
+        inert(f"From the SLO {latency[0].name!r}") if latency else "No latency SLO for this service; the team target."
+    )
     return float(
         st.number_input(
             "Latency SLO threshold (ms)",
@@ -35,7 +38,7 @@ def peak_and_headroom(actor: Actor, run: RunReport) -> tuple[float, float]:
     try:
         peak = production_peak(actor, actor.role, run.service, now_floor(300))
     except ServiceError as exc:
-        st.warning(f"Production peak unavailable ({exc}); enter it below.")
+        st.warning(inert(f"Production peak unavailable ({exc}); enter it below."))
     c3, c4 = st.columns(2)
     peak_rps = c3.number_input(
         "Production peak RPS (30 days)",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.resources import settings
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services import uploads
 from services.auth import Actor
 from services.db import session_scope
@@ -50,9 +51,9 @@ def clef_upload(actor: Actor) -> None:
                         service=service.strip() or settings().service_name,
                     )
                 st.cache_data.clear()  # the new rows must show in the next queries
-                st.success(report.summary().capitalize() + ".")
+                st.success(inert(report.summary().capitalize() + "."))
                 if report.bad:
-                    lines = "\n".join(f"- {where}: {why}" for where, why in report.bad[:SHOWN_BAD_LINES])
+                    lines = "\n".join(f"- {inert(where)}: {inert(why)}" for where, why in report.bad[:SHOWN_BAD_LINES])
                     more = report.bad_count - min(report.bad_count, SHOWN_BAD_LINES)
                     st.warning(
                         f"{report.bad_count:,} line(s) skipped:\n{lines}" + (f"\n- … and {more:,} more" if more else "")

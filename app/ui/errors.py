@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from app.ui.safe import inert
 from services.errors import PermissionDenied, ServiceError
 
 log = logging.getLogger("sre_backoffice.app")
@@ -19,9 +20,9 @@ def shown_errors(what: str = "") -> Iterator[None]:
     try:
         yield
     except PermissionDenied as exc:
-        st.warning(str(exc), icon=":material/lock:")
+        st.warning(inert(exc), icon=":material/lock:")
     except ServiceError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(inert(exc), icon=":material/error:")
     except Exception as exc:
         log.exception("unexpected error %s", what)
         st.error(

@@ -11,6 +11,7 @@ import streamlit as st
 from app.resources import board
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert, inert_link
 from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
@@ -46,7 +47,7 @@ def board_links(actor: Actor, incident_id: int) -> None:
     for link_id, purpose, provider, key, url, state, refreshed in found:
         c1, c2 = st.columns([4, 1])
         c1.markdown(
-            f"**Board issue** ({purpose}): [{provider} {key}]({url}) · state **{state}** · "
+            f"**Board issue** ({inert(purpose)}): {inert_link(f'{provider} {key}', url)} · state **{inert(state)}** · "
             f"checked {fmt.when(refreshed)}"
         )
         if c2.button("Refresh state", key=f"triage.board.refresh.{link_id}"):
@@ -69,12 +70,12 @@ def runbook_checklist(actor: Actor, incident_id: int) -> None:
         )
         return
     st.markdown(
-        f"**Runbook: {view.title}** (v{view.version}; matches "
-        + ", ".join(f"{k}={v}" for k, v in view.signature.items() if v)
+        f"**Runbook: {inert(view.title)}** (v{view.version}; matches "
+        + ", ".join(inert(f"{k}={v}") for k, v in view.signature.items() if v)
         + ")"
     )
     for i, (step, done) in enumerate(zip(view.steps, view.done, strict=True)):
-        ticked = st.checkbox(f"{i + 1}. {step}", value=done, key=f"triage.rb.{incident_id}.{view.id}.{i}.{done}")
+        ticked = st.checkbox(inert(f"{i + 1}. {step}"), value=done, key=f"triage.rb.{incident_id}.{view.id}.{i}.{done}")
         if ticked != done:
             _act(
                 f"{'tick' if ticked else 'untick'} step {i + 1}",
@@ -101,10 +102,12 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
     seen_key = f"triage.seen.{incident_id}"
     v = st.session_state.get(seen_key, inc["version"])
     st.session_state[seen_key] = inc["version"]
-    st.subheader(f"#{inc['id']} · {inc['severity']} · {inc['title']}")
+    st.subheader(inert(f"#{inc['id']} · {inc['severity']} · {inc['title']}"))
     st.caption(
-        f"{inc['service']} · {inc['status']} · classified {inc['classification']} · "
-        f"assignee {inc['assignee'] or 'nobody'} · source {inc['source']} · version {inc['version']}"
+        inert(
+            f"{inc['service']} · {inc['status']} · classified {inc['classification']} · "
+            f"assignee {inc['assignee'] or 'nobody'} · source {inc['source']} · version {inc['version']}"
+        )
     )
     times = {
         "detected": inc["detected_at"],
@@ -163,10 +166,10 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
                 )
     with right:
         st.markdown("**Severity scope** (the team's definitions)")
-        st.markdown("\n".join(f"- **{k}** (acknowledge within {d[1]} min): {d[0]}" for k, d in defs.items()))
+        st.markdown("\n".join(f"- **{k}** (acknowledge within {d[1]} min): {inert(d[0])}" for k, d in defs.items()))
 
     if inc["operation_ids"]:
-        st.markdown("**Operations**: " + ", ".join(f"`{o}`" for o in inc["operation_ids"]))
+        st.markdown("**Operations**: " + inert(", ".join(inc["operation_ids"])))
     if inc["evidence_kql"]:
         st.markdown("**Evidence** (run it on the Logs page):")
         st.code(inc["evidence_kql"], language="sql")

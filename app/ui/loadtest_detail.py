@@ -10,6 +10,7 @@ from app.resources import settings
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
 from app.ui.loadtest_charts import over_time
+from app.ui.safe import inert
 from services.auth import Actor, can
 from services.db import session_scope
 from services.loadtests import service as loadtest_service
@@ -125,7 +126,7 @@ def slo_verdict(r: RunReport, slos: list[SloDefinition]) -> None:
     """The run against the service's SLOs, with the numbers and formula."""
     mine = tuple(s for s in slos if s.service == r.service)
     if not mine:
-        st.info(f"No SLOs for {r.service!r}; create them on the SLO page to get a verdict.")
+        st.info(inert(f"No SLOs for {r.service!r}; create them on the SLO page to get a verdict."))
         return
     rows = []
     for v in run_verdicts(r, mine):

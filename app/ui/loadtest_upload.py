@@ -12,6 +12,7 @@ import streamlit as st
 from app.loadtest_data import clear_loadtest_caches
 from app.resources import settings
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services.auth import Actor, can
 from services.db import session_scope
 from services.errors import InvalidInput
@@ -89,7 +90,7 @@ def upload_form(actor: Actor) -> None:
             f"{page_limit_mb():,} MB per file; import bigger files on the server with `sre-backoffice loadtest import`."
         )
         if not can(actor, "loadtest.import"):
-            st.info(f"{actor.name} ({actor.role}) can read runs; importing needs the developer role.")
+            st.info(inert(f"{actor.name} ({actor.role}) can read runs; importing needs the developer role."))
         files = st.file_uploader(
             "k6 files",
             accept_multiple_files=True,
@@ -107,4 +108,4 @@ def upload_form(actor: Actor) -> None:
                 st.session_state["loadtests.run"] = run_id
                 st.success(f"Imported as run #{run_id}.")
                 for note in notes:
-                    st.warning(note, icon=":material/schedule:")
+                    st.warning(inert(note), icon=":material/schedule:")

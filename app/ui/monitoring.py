@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.ui.safe import inert
 from services.monitoring.failures import transaction_params
 
 ALL = "(all)"
@@ -97,7 +98,7 @@ def samples_table(frame: pd.DataFrame, key: str) -> None:
     at = frame.loc[frame["OperationId"] == chosen, "TimeGenerated"].iloc[0]
     st.page_link(
         "../pages/transactions.py",
-        label=f"End-to-end transaction {chosen}",
+        label=inert(f"End-to-end transaction {chosen}"),
         icon=":material/receipt_long:",
         query_params=transaction_params(str(chosen), at),
     )

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app.resources import board, telemetry_source
 from app.ui.errors import shown_errors
+from app.ui.safe import inert, inert_link
 from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
@@ -129,7 +130,7 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
     open_items = [(i, a) for i, a in enumerate(data["action_items"] or []) if not a.get("board_issue_url")]
     linked = [a for a in data["action_items"] or [] if a.get("board_issue_url")]
     for a in linked:
-        st.markdown(f"- {a['text']}: [board issue]({a['board_issue_url']})")
+        st.markdown(f"- {inert(a['text'])}: {inert_link('board issue', a['board_issue_url'])}")
     if open_items:
         c1, c2 = st.columns([3, 1])
         pick = c1.selectbox(

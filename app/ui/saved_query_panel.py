@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.ui.errors import shown_errors
 from app.ui.query_start import Mine
+from app.ui.safe import inert
 from services.auth import Actor
 from services.db import session_scope
 from services.saved_queries import service as saved
@@ -14,7 +15,7 @@ from services.saved_queries import service as saved
 def saved_query_panel(actor: Actor, *, chosen: str, mine: Mine, text: str) -> None:
     """The last change's message, then the save (and, for a saved query, rename and delete) controls."""
     if flash := st.session_state.pop("logs.flash", None):
-        st.success(flash)
+        st.success(inert(flash))
     changed = ""
     with st.expander("Save this query", icon=":material/bookmark_add:", expanded=chosen in mine):
         name = st.text_input("Name", value=mine[chosen][1] if chosen in mine else "", key=f"logs.save.name.{chosen}")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from app.ui.slo_charts import burndown_chart, sli_chart
 from services.slos.budget import BURN_WINDOWS
 from services.slos.evaluation import SloStatus, series
@@ -41,7 +42,7 @@ def slo_detail(s: SloStatus) -> None:
 
 def _budget(s: SloStatus) -> None:
     slo = s.slo
-    st.markdown(f"**SLI** = {slo.describe_sli()}, over a rolling {slo.window_days}-day window.")
+    st.markdown(f"**SLI** = {inert(slo.describe_sli())}, over a rolling {slo.window_days}-day window.")
     if s.total == 0:
         st.warning(
             "No requests in the window: the SLI is undefined and no budget is being spent. "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.data import clear_slo_caches, service_name
 from app.ui.errors import shown_errors
+from app.ui.safe import inert
 from services.auth import Actor, can
 from services.db import session_scope
 from services.slos import service as slo_service
@@ -18,7 +19,7 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
     key = f"slos.form.{existing.id if existing else 'new'}"
     permission = "slo.update" if existing else "slo.create"
     if not can(actor, permission):
-        st.info(f"{actor.name} ({actor.role}) can read SLOs; creating and editing them needs the lead role.")
+        st.info(inert(f"{actor.name} ({actor.role}) can read SLOs; creating and editing them needs the lead role."))
     with st.form(key, clear_on_submit=existing is None):
         c1, c2 = st.columns(2)
         name = c1.text_input("Name", value=existing.name if existing else "")
@@ -67,13 +68,13 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
                 else:
                     slo_service.create_slo(s, actor=actor, data=parsed)
             clear_slo_caches()
-            st.success(f"SLO {parsed.name!r} saved.")
+            st.success(inert(f"SLO {parsed.name!r} saved."))
             st.rerun()
 
 
 def delete_control(actor: Actor, slo: SloDefinition) -> None:
     """A confirm-then-delete control."""
-    confirm = st.checkbox(f"I want to delete {slo.name!r}", key=f"slos.delete.confirm.{slo.id}")
+    confirm = st.checkbox(inert(f"I want to delete {slo.name!r}"), key=f"slos.delete.confirm.{slo.id}")
     if st.button("Delete SLO", key=f"slos.delete.{slo.id}", disabled=not confirm):
         with shown_errors("deleting the SLO"):
             with session_scope() as s:

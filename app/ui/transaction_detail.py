@@ -8,6 +8,7 @@ import streamlit as st
 from app.resources import settings, telemetry_source
 from app.ui import format as fmt
 from app.ui.monitoring import gantt_chart
+from app.ui.safe import inert
 from services.errors import ServiceError
 from services.monitoring import portal, timeline, transactions
 
@@ -32,17 +33,17 @@ def transaction_detail(tx: transactions.Transaction) -> None:
     root = tx.root
     if root is not None:
         m = st.columns(4)
-        m[0].metric("operation", str(root["name"]))
-        m[1].metric("result code", str(root["result_code"]))
+        m[0].metric("operation", inert(root["name"]))
+        m[1].metric("result code", inert(root["result_code"]))
         m[2].metric("duration", f"{fmt.num(root['duration_ms'], 1)} ms")
         m[3].metric("items", f"{len(tx.items)}")
-        st.caption(f"Started {fmt.when(root['start'])} on {root['role']}.")
+        st.caption(inert(f"Started {fmt.when(root['start'])} on {root['role']}."))
     if telemetry_source().kind == "azure":
         try:
             link = portal.for_transaction(settings().azure_resource_id, tx)
             st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
         except ServiceError as exc:
-            st.caption(str(exc))
+            st.caption(inert(exc))
     rows = timeline.gantt(tx.items)
     st.altair_chart(gantt_chart(rows), width="stretch", height=26 * len(rows) + 60)
     st.caption("Bars run from each item's start to start + duration; red = failed or an exception; ◆ = an instant.")
@@ -51,9 +52,9 @@ def transaction_detail(tx: transactions.Transaction) -> None:
     for _, item in tx.items.iterrows():
         if not (item["message"] or item["stack"] or item["properties"]):
             continue
-        with st.expander(f"{'✖ ' if item['failed'] else ''}{item['item_type']}: {item['name']}", expanded=False):
+        with st.expander(inert(f"{'✖ ' if item['failed'] else ''}{item['item_type']}: {item['name']}"), expanded=False):
             if item["message"]:
-                st.markdown(f"**Message**: {item['message']}")
+                st.markdown(f"**Message**: {inert(item['message'])}")
             if item["stack"]:
                 st.code(item["stack"], language=None)
             if item["properties"]:

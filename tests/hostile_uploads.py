@@ -41,19 +41,29 @@ class Run:
     peak_mb: float
 
 
+# A small Python between the test and the command: Linux carries a process's peak RSS across fork and exec, so a
+# command started straight from a large pytest process would report pytest's own peak as its own.
+_MEASURE = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, r = os.wait4(p.pid, 0); "
+    "open(sys.argv[1], 'w').write(str(r.ru_maxrss)); sys.exit(os.waitstatus_to_exitcode(s))"
+)
+
+
 def run_cli(*args: str | Path, env: dict[str, str] | None = None) -> Run:
     """`sre-backoffice ARGS` in a child process (the test's settings plus `env`), with the child's own peak RSS.
 
-    os.wait4 reports the one child's maximum resident set (its own children's included), unlike
-    getrusage(RUSAGE_CHILDREN), which keeps the largest of every child this test process ever had.
+    The child is started by a small measuring Python (see _MEASURE), and os.wait4 reports that one child's maximum
+    resident set (its own children's included), unlike getrusage(RUSAGE_CHILDREN), which keeps the largest of every
+    child the test process ever had.
     """
     child_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        rss = Path(tmp) / "maxrss"
+        command = [sys.executable, "-m", "services.cli", *map(str, args)]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *map(str, args)], env=child_env, stdout=out, stderr=err
+            [sys.executable, "-c", _MEASURE, str(rss), *command], env=child_env, stdout=out, stderr=err
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         out.seek(0)
         err.seek(0)
-        return Run(proc.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024)
+        return Run(proc.returncode, out.read().decode(), err.read().decode(), int(rss.read_text()) / 1024)

@@ -135,6 +135,7 @@ def note_no_board(session: Session, *, actor: Actor, incident: Incident) -> None
         data={"needed": True},
     )
     session.flush()
+    audit.record(session, actor=actor, action="board_issue.needed", entity="incident", entity_id=incident.id)
 
 
 def _link(inc: Incident, purpose: str, mark: str, issue: BoardIssue) -> BoardIssueLink:

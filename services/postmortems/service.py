@@ -253,4 +253,13 @@ def link_action_item(session: Session, *, actor: Actor, postmortem: Postmortem, 
         postmortem.action_items = items
         postmortem.updated_by = actor.name
         flush_versioned(session, postmortem, stale=_stale)
+        audit.record(
+            session,
+            actor=actor,
+            action="postmortem.link_action_item",
+            entity="postmortem",
+            entity_id=postmortem.id,
+            before={"action_item": index + 1, "board_issue_url": item.get("board_issue_url")},
+            after={"action_item": index + 1, "board_issue_url": url},
+        )
     return items[index]

@@ -67,6 +67,7 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
             "incident.resolved",
             "incident.note",
             "incident.mitigating",
+            "board_issue.needed",
             "incident.classify",
             "incident.assign",
             "incident.acknowledged",

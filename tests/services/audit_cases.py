@@ -1,0 +1,305 @@
+"""The service surface, classified: how each read is called, and the audit records each change must write.
+
+Ids are those of a fresh database: the first incident, postmortem, rule … a setup makes is 1. See test_audit_coverage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.config import get_settings
+from services.incidents import runbooks, severities
+from services.incidents import service as incidents
+from services.loadtests.schemas import ImportOptions, InputFile
+from services.postmortems import service as postmortems
+from services.telemetry.local import LocalTelemetrySource
+from tests.board_fakes import FakeBoard
+from tests.services import audit_fixtures as fx
+from tests.services.audit_fixtures import ADMIN, AT, CLEF, INCIDENT, K6_SUMMARY, RULE, SLO
+
+Call = Callable[[Session, Callable[..., Any]], object]  # (session, the function found) -> whatever it returns
+Record = tuple[str, str, str | None]  # action, entity, entity_id
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A committed setup, one call of the function, and the audit records that call writes, in order."""
+
+    setup: Callable[[Session], object]
+    call: Call
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """A change nobody decides: why it is not audited, and the only tables it may touch."""
+
+    reason: str
+    setup: Callable[[Session], object]
+    call: Call
+    tables: tuple[str, ...]
+
+
+def _one(action: str, entity: str, entity_id: str | None = "1") -> tuple[Record]:
+    return ((action, entity, entity_id),)
+
+
+INC = "services.incidents.service."
+RESP = "services.incident_response."
+BOARD = "services.incidents.board_issues."
+RB = "services.incidents.runbooks."
+PM = "services.postmortems.service."
+SL = "services.slos.service."
+AL = "services.alerts.service."
+QS = "services.logs.service."
+LT = "services.loadtests.service."
+CLEF_IMPORT = "services.telemetry.clef_import."
+
+MUTATIONS: dict[str, Mutation] = {
+    INC + "create_incident": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN, data=INCIDENT), _one("incident.create", "incident")
+    ),
+    INC + "transition": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, to="mitigating"),
+        _one("incident.mitigating", "incident"),
+    ),
+    # acknowledging an incident nobody has takes it: two changes of the incident, two records
+    INC + "acknowledge": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1),
+        (("incident.acknowledged", "incident", "1"), ("incident.assign", "incident", "1")),
+    ),
+    INC + "bulk_acknowledge": Mutation(
+        fx.two_incidents,
+        lambda s, f: f(s, actor=ADMIN, incident_ids=[1, 2]),
+        tuple((action, "incident", i) for i in "12" for action in ("incident.acknowledged", "incident.assign")),
+    ),
+    INC + "assign": Mutation(
+        fx.incident, lambda s, f: f(s, actor=ADMIN, incident_id=1, assignee="olli"), _one("incident.assign", "incident")
+    ),
+    INC + "classify": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, classification="critical"),
+        _one("incident.classify", "incident"),
+    ),
+    INC + "add_note": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, text="DOPA answers again since 12:05"),
+        _one("incident.note", "incident"),
+    ),
+    # resolving a Sev2 incident opens its postmortem: the incident and the new postmortem, one record each
+    RESP + "transition": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, to="resolved"),
+        (("incident.resolved", "incident", "1"), ("postmortem.create", "postmortem", "1")),
+    ),
+    # a critical incident gets its board issue: the classification and the issue's link, both on the incident
+    RESP + "classify": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, classification="critical", board=FakeBoard()),
+        (("incident.classify", "incident", "1"), ("board_issue.open", "incident", "1")),
+    ),
+    # an action item's board task: its link on the incident, its URL on the postmortem's item
+    RESP + "open_action_item_issue": Mutation(
+        fx.postmortem,
+        lambda s, f: f(s, actor=ADMIN, postmortem_id=1, index=0, board=FakeBoard()),
+        (("board_issue.open", "incident", "1"), ("postmortem.link_action_item", "postmortem", "1")),
+    ),
+    BOARD + "open_issue": Mutation(
+        fx.incident,
+        lambda s, f: f(
+            s, actor=ADMIN, incident=incidents.get_incident(s, actor=ADMIN, incident_id=1), board=FakeBoard()
+        ),
+        _one("board_issue.open", "incident"),
+    ),
+    BOARD + "note_no_board": Mutation(
+        fx.incident,
+        lambda s, f: f(s, actor=ADMIN, incident=incidents.get_incident(s, actor=ADMIN, incident_id=1)),
+        _one("board_issue.needed", "incident"),
+    ),
+    RB + "save_runbook": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, key="dopa-timeouts", title="DOPA timeouts", steps=["Check"], signature={}),
+        _one("runbook.save", "runbook", "dopa-timeouts@1"),
+    ),
+    RB + "seed_demo_runbooks": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN),
+        tuple(("runbook.save", "runbook", f"{rb['key']}@1") for rb in runbooks.DEMO_RUNBOOKS),
+    ),
+    RB + "tick_step": Mutation(
+        fx.incident_and_runbook,
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, runbook_id=1, step=0),
+        _one("runbook.tick", "incident"),
+    ),
+    "services.incidents.severities.update_definition": Mutation(
+        lambda s: severities.definitions(s, actor=ADMIN),
+        lambda s, f: f(s, actor=ADMIN, severity="Sev2", scope="Some users fail to log in.", ack_target_minutes=45),
+        _one("severity.update", "severity", "Sev2"),
+    ),
+    PM + "ensure_postmortem": Mutation(
+        fx.incident, lambda s, f: f(s, actor=ADMIN, incident_id=1), _one("postmortem.create", "postmortem")
+    ),
+    PM + "update_postmortem": Mutation(
+        fx.postmortem,
+        lambda s, f: f(s, actor=ADMIN, postmortem_id=1, fields={"root_cause": "DOPA's TLS certificate expired"}),
+        _one("postmortem.update", "postmortem"),
+    ),
+    PM + "move_postmortem": Mutation(
+        fx.postmortem,
+        lambda s, f: f(s, actor=ADMIN, postmortem_id=1, to="in_review"),
+        _one("postmortem.in_review", "postmortem"),
+    ),
+    PM + "record_impact": Mutation(
+        fx.postmortem,
+        lambda s, f: f(s, actor=ADMIN, postmortem_id=1, source=LocalTelemetrySource(fx.store())),
+        _one("postmortem.update", "postmortem"),
+    ),
+    PM + "link_action_item": Mutation(
+        fx.postmortem,
+        lambda s, f: f(
+            s,
+            actor=ADMIN,
+            postmortem=postmortems.get_postmortem(s, actor=ADMIN, postmortem_id=1),
+            index=0,
+            url="https://board.example/issues/9",
+        ),
+        _one("postmortem.link_action_item", "postmortem"),
+    ),
+    SL + "create_slo": Mutation(fx.nothing, lambda s, f: f(s, actor=ADMIN, data=SLO), _one("slo.create", "slo")),
+    SL + "update_slo": Mutation(
+        fx.slo,
+        lambda s, f: f(s, actor=ADMIN, slo_id=1, data=SLO.model_copy(update={"objective": 99.5})),
+        _one("slo.update", "slo"),
+    ),
+    SL + "delete_slo": Mutation(fx.slo, lambda s, f: f(s, actor=ADMIN, slo_id=1), _one("slo.delete", "slo")),
+    SL + "seed_team_targets": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN), (("slo.create", "slo", "1"), ("slo.create", "slo", "2"))
+    ),
+    AL + "create_rule": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN, data=RULE), _one("alert_rule.create", "alert_rule")
+    ),
+    AL + "update_rule": Mutation(
+        fx.rule,
+        lambda s, f: f(s, actor=ADMIN, rule_id=1, data={"threshold": 8}),
+        _one("alert_rule.update", "alert_rule"),
+    ),
+    AL + "delete_rule": Mutation(
+        fx.rule, lambda s, f: f(s, actor=ADMIN, rule_id=1), _one("alert_rule.delete", "alert_rule")
+    ),
+    # without SLOs, the team's rules are the failed-login pair and the DOPA one
+    "services.alerts.seeds.seed_team_rules": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "123")
+    ),
+    QS + "save_query": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, name="errors", text="AppExceptions | take 10"),
+        _one("saved_query.create", "saved_query"),
+    ),
+    QS + "rename_query": Mutation(
+        fx.query,
+        lambda s, f: f(s, actor=ADMIN, query_id=1, name="p95 > 300"),
+        _one("saved_query.rename", "saved_query"),
+    ),
+    QS + "delete_query": Mutation(
+        fx.query, lambda s, f: f(s, actor=ADMIN, query_id=1), _one("saved_query.delete", "saved_query")
+    ),
+    LT + "import_run": Mutation(
+        fx.nothing,
+        lambda s, f: f(
+            s,
+            actor=ADMIN,
+            files=[InputFile(K6_SUMMARY, "summary.json")],
+            options=ImportOptions(service="mana"),
+            root=get_settings().loadtest_dir,
+        ),
+        _one("loadtest.import", "loadtest_run"),
+    ),
+    LT + "delete_run": Mutation(
+        fx.loadtest_run,
+        lambda s, f: f(s, actor=ADMIN, run_id=1, root=get_settings().loadtest_dir),
+        _one("loadtest.delete", "loadtest_run"),
+    ),
+    CLEF_IMPORT + "import_sources": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, fx.store(), [("compact.clef", CLEF.read_bytes())], actor=ADMIN, service="mana"),
+        _one("telemetry.import_clef", "telemetry_store", None),
+    ),
+    CLEF_IMPORT + "import_files": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, fx.store(), [CLEF], actor=ADMIN, service="mana"),
+        _one("telemetry.import_clef", "telemetry_store", None),
+    ),
+    "services.telemetry.maintenance.compact_store": Mutation(
+        fx.small_files,
+        lambda s, f: f(s, actor=ADMIN, root=fx.store()),
+        _one("telemetry.compact", "telemetry_store", None),
+    ),
+    # one record per run of `demo live`, at its start, not per tick
+    "services.demo.live.start_live": Mutation(fx.nothing, fx.live_run, _one("demo.live", "telemetry_store", None)),
+    "services.demo.seed_incidents.seed_demo_incidents": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, end=datetime(2026, 12, 1, tzinfo=UTC), days=30, service="mana"),
+        (
+            *(("runbook.save", "runbook", f"{rb['key']}@1") for rb in runbooks.DEMO_RUNBOOKS),
+            *(("incident.create", "incident", i) for i in "123"),
+        ),
+    ),
+}
+
+
+def _read(**kwargs: Any) -> Call:
+    return lambda s, f: f(s, actor=ADMIN, **kwargs)
+
+
+READS: dict[str, Call] = {
+    "services.alerts.log.history": _read(),
+    "services.alerts.log.notifications": _read(),
+    AL + "list_rules": _read(),
+    AL + "get_rule": _read(rule_id=1),
+    "services.audit.list_records": _read(),
+    "services.audit.verify_chain": _read(),
+    "services.audit_export.export_records": _read(),
+    BOARD + "links": _read(incident_id=1),
+    "services.incidents.metrics.incident_frame": _read(),
+    "services.incidents.metrics.postmortem_follow_through": _read(),
+    "services.incidents.queue.triage_queue": _read(now=AT),
+    RB + "runbook_for": _read(incident_id=1),
+    INC + "get_incident": _read(incident_id=1),
+    INC + "list_incidents": _read(),
+    INC + "timeline": _read(incident_id=1),
+    LT + "list_runs": _read(),
+    LT + "get_run": _read(run_id=1),
+    LT + "run_report": _read(run_id=1),
+    LT + "reports": _read(),
+    QS + "list_saved_queries": _read(),
+    QS + "get_saved_query": _read(query_id=1),
+    PM + "get_for_incident": _read(incident_id=1),
+    PM + "get_postmortem": _read(postmortem_id=1),
+    PM + "list_postmortems": _read(),
+    SL + "list_slos": _read(),
+    SL + "get_slo": _read(slo_id=1),
+}
+
+BOOKKEEPING: dict[str, Bookkeeping] = {
+    "services.incidents.severities.definitions": Bookkeeping(
+        "stores the default definitions (severities.DEFAULTS, in code) on first use; every edit of them is "
+        "update_definition, audited",
+        fx.nothing,
+        _read(),
+        ("severity_definition",),
+    ),
+    BOARD + "refresh": Bookkeeping(
+        "copies a board issue's state and title from the board, which keeps its own history; nobody decides the "
+        "copy (a viewer may refresh it)",
+        fx.board_link,
+        fx.refresh,
+        ("board_issue_link",),
+    ),
+}

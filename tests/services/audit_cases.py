@@ -56,7 +56,7 @@ RB = "services.incidents.runbooks."
 PM = "services.postmortems.service."
 SL = "services.slos.service."
 AL = "services.alerts.service."
-QS = "services.logs.service."
+QS = "services.saved_queries.service."
 LT = "services.loadtests.service."
 CLEF_IMPORT = "services.telemetry.clef_import."
 
@@ -263,9 +263,9 @@ READS: dict[str, Call] = {
     "services.alerts.log.notifications": _read(),
     AL + "list_rules": _read(),
     AL + "get_rule": _read(rule_id=1),
-    "services.audit.list_records": _read(),
-    "services.audit.verify_chain": _read(),
-    "services.audit_export.export_records": _read(),
+    "services.audit.service.list_records": _read(),
+    "services.audit.service.verify_chain": _read(),
+    "services.audit.export.export_records": _read(),
     BOARD + "links": _read(incident_id=1),
     "services.incidents.metrics.incident_frame": _read(),
     "services.incidents.metrics.postmortem_follow_through": _read(),

@@ -48,7 +48,7 @@ from services.migrate import upgrade
 from tests.services.audit_cases import BOOKKEEPING, MUTATIONS, READS
 from tests.services.audit_fixtures import ADMIN, world
 
-WRITE_PATH = "services.audit.record"  # the one write path every mutation calls; tests/services/test_audit.py
+WRITE_PATH = "services.audit.service.record"  # the one write path every mutation calls; tests/services/test_audit.py
 
 # which entity a changed row belongs to, as an audit record names it: (entity, how to get its id from the row)
 OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {

@@ -17,8 +17,8 @@ from services.incidents import service as incidents
 from services.incidents.schemas import IncidentInput
 from services.loadtests import service as loadtests
 from services.loadtests.schemas import ImportOptions, InputFile
-from services.saved_queries import service as saved_queries
 from services.postmortems import service as postmortems
+from services.saved_queries import service as saved_queries
 from services.slos import service as slos
 from services.slos.schemas import SloInput
 from tests.board_fakes import FakeBoard

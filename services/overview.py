@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.auth import Actor
+from services.incidents.severities import PAGING
 from services.slos.evaluation import SloStatus
 from services.telemetry import runner
 from services.telemetry.kql import KqlValue
@@ -89,7 +90,7 @@ def tiles(
             + f" · burn-rate alerts firing: {pages} page, {tickets} ticket · lowest budget left: "
             + ("—" if worst is None else f"{worst:.1%}"),
             "alert"
-            if pages or any(sev in ("Sev0", "Sev1") for sev in open_incidents or {})
+            if pages or any(sev in PAGING for sev in open_incidents or {})
             else "warn"
             if tickets or open_incidents
             else "ok",

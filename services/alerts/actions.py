@@ -17,6 +17,7 @@ from services.errors import ExternalServiceError, ServiceError
 from services.incidents import repository as incident_repo
 from services.incidents import service as incidents
 from services.incidents.schemas import IncidentInput
+from services.incidents.severities import MAJOR
 from services.notify.base import DeliveryResult, Notification
 
 log = logging.getLogger("sre_backoffice.worker")
@@ -74,7 +75,7 @@ def _board_issue(payload: dict[str, Any], board: BoardClient | None) -> Delivery
         title=payload["subject"][:250],
         description=payload["text"],
         kind="bug",
-        priority=2 if payload["severity"] in ("Sev0", "Sev1", "Sev2") else 3,
+        priority=2 if payload["severity"] in MAJOR else 3,
         severity=payload["severity"],
         tags=("alert",),
         link_url=None,

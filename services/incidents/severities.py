@@ -15,6 +15,8 @@ from services.incidents.models import SeverityDefinition
 # the one list of severities, most severe first; every form, filter, schema and mapping derives from it
 Severity = Literal["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+MAJOR: tuple[str, ...] = SEVERITIES[:3]  # Sev0–Sev2: a postmortem is required; an alert's board issue is priority 2
+PAGING: tuple[str, ...] = SEVERITIES[:2]  # Sev0–Sev1: an open one turns the Home tile red
 # a board issue's priority (1 highest) when the protocol rule does not set one
 BOARD_PRIORITY: dict[str, int] = dict(zip(SEVERITIES, (1, 1, 2, 3, 4), strict=True))
 

@@ -14,7 +14,7 @@ from services.db import utcnow
 from services.errors import Conflict, InvalidInput
 from services.incidents import repository as incident_repo
 from services.incidents.service import get_incident
-from services.incidents.severities import SEVERITIES
+from services.incidents.severities import MAJOR
 from services.postmortems import repository as repo
 from services.postmortems.impact import compute_impact, telemetry_markers
 from services.postmortems.models import Postmortem
@@ -24,7 +24,7 @@ from services.slos.evaluation import SloDefinition
 from services.telemetry.source import TelemetrySource
 
 # every Sev0–Sev2 incident gets a postmortem when it is resolved (any other one on demand)
-REQUIRED_FOR = SEVERITIES[:3]
+REQUIRED_FOR = MAJOR  # the severities whose resolution opens a postmortem
 EDITABLE = (
     "summary",
     "impact",

@@ -95,9 +95,10 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
         raise InvalidInput("--days must be between 1 and 400")
     end = parse_instant(args.end) if args.end else generator.floor_minute(datetime.now(UTC))
     with session_scope() as s:
-        for slo in slo_service.seed_team_targets(s, actor=actor):
-            print(f"created SLO {slo.name!r}")
+        slos = [slo.name for slo in slo_service.seed_team_targets(s, actor=actor)]
         rules = seed_team_rules(s, actor=actor)
+    for name in slos:  # only once committed
+        print(f"created SLO {name!r}")
     if rules:
         print(f"created {rules} alert rule(s)")
     if args.if_empty and table_files(settings.telemetry_dir, "AppRequests"):

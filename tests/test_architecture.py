@@ -79,3 +79,17 @@ def test_every_domain_folder_has_the_same_files() -> None:
     for folder in SERVICES.iterdir():
         if folder.is_dir() and (folder / "models.py").exists():
             assert (folder / "repository.py").exists() and (folder / "service.py").exists(), folder.name
+
+
+def test_the_cli_prints_only_after_the_unit_of_work_has_committed() -> None:
+    """A commit can still fail at the end of `with session_scope()`: nothing is printed inside one."""
+    inside = []
+    for path in [*SERVICES.rglob("*cli.py")]:
+        for block in ast.walk(ast.parse(path.read_text())):
+            if isinstance(block, ast.With) and any("session_scope" in ast.unparse(i.context_expr) for i in block.items):
+                inside += [
+                    f"{path.relative_to(ROOT)}:{call.lineno}"
+                    for call in ast.walk(block)
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print"
+                ]
+    assert inside == []

@@ -77,7 +77,8 @@ def _seed(args: argparse.Namespace) -> None:
     from services.db import session_scope
 
     with session_scope() as s:
-        print(f"{seed_team_rules(s, actor=_actor(args))} rule(s) created")
+        created = seed_team_rules(s, actor=_actor(args))
+    print(f"{created} rule(s) created")  # only once committed
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -112,7 +113,8 @@ def _export(args: argparse.Namespace) -> None:
     from services.db import session_scope
 
     with session_scope() as s:
-        print(json.dumps(arm.template(alert_service.list_rules(s, actor=_actor(args))), indent=2))
+        template = arm.template(alert_service.list_rules(s, actor=_actor(args)))
+    print(json.dumps(template, indent=2))
 
 
 def _backtest(args: argparse.Namespace) -> None:

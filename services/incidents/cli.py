@@ -161,4 +161,5 @@ def _export(args: argparse.Namespace) -> None:
         pm = postmortems.get_for_incident(s, actor=actor, incident_id=args.id)
         if pm is None:
             raise NotFound(f"Incident {args.id} has no postmortem yet; start one on the Postmortems page.")
-        print(postmortems.to_markdown(pm, inc.as_dict()), end="")
+        markdown = postmortems.to_markdown(pm, inc.as_dict())
+    print(markdown, end="")

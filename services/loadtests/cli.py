@@ -79,10 +79,10 @@ def _import(args: argparse.Namespace) -> None:
         )
         p95 = "—" if run.duration_p95_ms is None else f"{run.duration_p95_ms:,.1f} ms"
         fr = "—" if run.failure_rate is None else f"{run.failure_rate:.2%}"
-        print(f"imported {', '.join(f.name for f in files)}: {run.requests:,} requests, p95 {p95}, failed {fr}")
-        for note in figures.notices(run):
-            print(note)
+        lines = [f"imported {', '.join(f.name for f in files)}: {run.requests:,} requests, p95 {p95}, failed {fr}"]
+        lines += figures.notices(run)
         run_id = run.id
+    print("\n".join(lines))  # only once committed
     print(run_id)
 
 

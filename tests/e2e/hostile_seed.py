@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.alerts import rules as alert_rules
+from services.alerts import service as alert_service
 from services.auth import Actor
 from services.config import get_settings
 from services.db import session_scope
@@ -84,7 +84,7 @@ def main(base: str) -> None:
             index=1,
             url=f"https://github.com/contoso/mana/issues/1) ![y]({base}/pm-board-image.png",
         )
-        alert_rules.create_rule(
+        alert_service.create_rule(
             s,
             actor=ADMIN,
             data={
@@ -120,9 +120,10 @@ def main(base: str) -> None:
         },
     ]
     clef = "\n".join(json.dumps(e) for e in events).encode()
-    clef_import.import_sources(
-        cfg.telemetry_dir, [(f"{payload(base, 'clef-file')}.clef", clef)], actor=ADMIN, service="mana"
-    )
+    with session_scope() as s:
+        clef_import.import_sources(
+            s, cfg.telemetry_dir, [(f"{payload(base, 'clef-file')}.clef", clef)], actor=ADMIN, service="mana"
+        )
     k6 = cfg.loadtest_dir / ".seed.ndjson"
     k6.parent.mkdir(parents=True, exist_ok=True)
     k6.write_text(K6_FIXTURE.read_text().replace("GET /api/shops", json.dumps(payload(base, "k6-tag"))[1:-1]))

@@ -18,6 +18,7 @@ from services.config import get_settings
 from services.db import session_scope
 from services.saved_queries import service as saved
 from services.telemetry.store import table_files
+from tests.markdown_text import shown
 from tests.pages.conftest import ROOT
 from tests.telemetry_fixtures import write
 
@@ -235,7 +236,7 @@ def test_logs_refuses_an_upload_over_the_page_limit_unread(
     assert not at.exception
     error = _texts(at, "error")
     assert "big.clef is 2 MB, over the 1 MB a page upload may hold (SRE_UPLOAD_MAX_PAGE_MB)" in error
-    assert "`sre-backoffice import clef FILE`" in error
+    assert "import it on the server with `sre-backoffice import clef FILE`" in shown(error)  # inert: not a code span
     assert table_files(isolated_settings / "telemetry", "AppTraces") == []
 
 

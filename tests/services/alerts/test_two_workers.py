@@ -28,7 +28,7 @@ from tests.services.alerts.test_service import RULE
 from tests.services.notify.conftest import free_port
 from tests.telemetry_fixtures import write
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.heavy]
 
 ROOT = Path(__file__).resolve().parents[3]
 LEAD = Actor("lena", "lead")

@@ -17,6 +17,8 @@ from services.loadtests.models import LoadTestRun
 from tests.hostile_uploads import GB, run_cli, write_gzip
 from tests.services.loadtests.conftest import K6, stored_files
 
+pytestmark = pytest.mark.heavy  # processes and hundreds of MB: not in `make later`, which looks for dates
+
 MAX_MB = 600  # the memory an import may take, whatever the input
 POINT = (K6 / "out.ndjson").read_bytes().splitlines(keepends=True)[1]
 CSV_HEAD = b"".join((K6 / "out.csv").read_bytes().splitlines(keepends=True)[:2])

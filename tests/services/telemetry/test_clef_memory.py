@@ -27,6 +27,8 @@ from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.store import footer, table_files
 from tests.hostile_uploads import ROOT, run_cli
 
+pytestmark = pytest.mark.heavy  # processes and hundreds of MB: not in `make later`, which looks for dates
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "clef"
 ADMIN = Actor("admin", "admin")
 COMPACT = (FIXTURES / "compact.clef").read_bytes()  # 8 lines: 6 traces, 2 exceptions, 12:00:00.1234567 to 12:00:07

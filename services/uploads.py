@@ -32,7 +32,7 @@ class UploadLimits:
     def from_settings(cls) -> UploadLimits:
         """The configured limits."""
         cfg = get_settings()
-        return cls(max_bytes=cfg.upload_max_decompressed_mb << 20, max_line=cfg.upload_max_line_kb << 10)
+        return cls(max_bytes=cfg.uploads.max_decompressed_mb << 20, max_line=cfg.uploads.max_line_kb << 10)
 
     def too_big(self, name: str) -> InvalidInput:
         """The refusal of a file over the decompressed-size limit."""

@@ -20,14 +20,14 @@ def clef_upload(actor: Actor) -> None:
             "Serilog compact JSON, one event per line (Serilog.Formatting.Compact). Events with `@x` go to "
             "AppExceptions, the others to AppTraces, into the local telemetry store; then query them here with KQL."
         )
-        if settings().telemetry_source != "local":
-            st.info(f"Imports go to the local store {settings().telemetry_dir}, not to the configured Azure source.")
+        if settings().telemetry.source != "local":
+            st.info(f"Imports go to the local store {settings().telemetry.dir}, not to the configured Azure source.")
         files = st.file_uploader(
             "CLEF files", type=["clef", "json", "jsonl", "log", "txt"], accept_multiple_files=True, key="logs.clef"
         )
         service = st.text_input(
             "Service (AppRoleName for events without an Application property)",
-            value=settings().service_name,
+            value=settings().telemetry.service_name,
             key="logs.clef.service",
         )
         if st.button("Import", key="logs.import", disabled=not files):
@@ -35,10 +35,10 @@ def clef_upload(actor: Actor) -> None:
                 with session_scope() as s:
                     report = clef_import.import_sources(
                         s,
-                        settings().telemetry_dir,
+                        settings().telemetry.dir,
                         [(f.name, f) for f in files or []],  # read as a stream: no second copy of the upload
                         actor=actor,
-                        service=service.strip() or settings().service_name,
+                        service=service.strip() or settings().telemetry.service_name,
                     )
                 st.cache_data.clear()  # the new rows must show in the next queries
                 st.success(report.summary().capitalize() + ".")

@@ -39,17 +39,17 @@ def import_uploads(
     """Import the uploaded files of one run; the new run id and the import's notices. Files over the limit are
     refused unread."""
     cfg = settings()
-    limit = cfg.loadtest_max_upload_mb * 2**20
+    limit = cfg.loadtests.max_upload_mb * 2**20
     if not uploads:
         raise InvalidInput("Choose the k6 files of one run first (a summary, its NDJSON or CSV, or both).")
     for up in uploads:
         if up.size > limit:
             raise InvalidInput(
-                f"{up.name} is {up.size / 2**20:,.0f} MB, over the {cfg.loadtest_max_upload_mb:,} MB upload limit "
+                f"{up.name} is {up.size / 2**20:,.0f} MB, over the {cfg.loadtests.max_upload_mb:,} MB upload limit "
                 "(SRE_LOADTEST_MAX_UPLOAD_MB); nothing was imported. Gzip it, or use `sre-backoffice loadtest import`."
             )
     options = parse_import_options({"service": service, "label": label, "git_ref": git_ref})
-    incoming = cfg.loadtest_dir / ".incoming" / uuid.uuid4().hex
+    incoming = cfg.loadtests.dir / ".incoming" / uuid.uuid4().hex
     incoming.mkdir(parents=True)
     try:
         files = []
@@ -62,7 +62,7 @@ def import_uploads(
             files.append(InputFile(path=dest, name=up.name))
         with session_scope() as s:
             run = loadtest_service.import_run(
-                s, actor=actor, files=files, options=options, root=cfg.loadtest_dir, max_bytes=limit
+                s, actor=actor, files=files, options=options, root=cfg.loadtests.dir, max_bytes=limit
             )
             run_id, notes = run.id, figures.notices(run)
     finally:
@@ -77,7 +77,7 @@ def upload_form(actor: Actor) -> None:
         st.caption(
             "The files of ONE run: its `--summary-export` or handleSummary JSON, its `--out json` NDJSON or "
             "`--out csv` file (plain or .gz), or a summary and one raw-points file together. The format is read from "
-            f"the content. Raw points give per-endpoint and over-time views. Limit {cfg.loadtest_max_upload_mb:,} MB "
+            f"the content. Raw points give per-endpoint and over-time views. Limit {cfg.loadtests.max_upload_mb:,} MB "
             "per file."
         )
         if not can(actor, "loadtest.import"):
@@ -86,10 +86,10 @@ def upload_form(actor: Actor) -> None:
             "k6 files",
             accept_multiple_files=True,
             key="loadtests.upload",
-            max_upload_size=cfg.loadtest_max_upload_mb,
+            max_upload_size=cfg.loadtests.max_upload_mb,
         )
         c1, c2, c3 = st.columns(3)
-        service = c1.text_input("Service", value=cfg.service_name, key="loadtests.upload.service")
+        service = c1.text_input("Service", value=cfg.telemetry.service_name, key="loadtests.upload.service")
         label = c2.text_input("Label", key="loadtests.upload.label", placeholder="ramp to 200 VUs")
         git_ref = c3.text_input("Git ref", key="loadtests.upload.git_ref", placeholder="v2026.11.4 or a commit")
         if st.button("Import", type="primary", key="loadtests.import", disabled=not files):

@@ -39,7 +39,7 @@ def transaction_detail(tx: transactions.Transaction) -> None:
         st.caption(f"Started {fmt.when(root['start'])} on {root['role']}.")
     if telemetry_source().kind == "azure":
         try:
-            link = portal.for_transaction(settings().azure_resource_id, tx)
+            link = portal.for_transaction(settings().azure.resource_id, tx)
             st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
         except ServiceError as exc:
             st.caption(str(exc))

@@ -14,7 +14,7 @@ KEY = "auth.user"
 
 def entra_mode() -> bool:
     """Whether users sign in with Microsoft Entra ID."""
-    return get_settings().auth_mode == "entra"
+    return get_settings().auth.mode == "entra"
 
 
 def signed_in() -> bool:
@@ -27,9 +27,11 @@ def current_actor() -> Actor:
     if entra_mode():
         settings = get_settings()
         claims = {k: st.user.get(k) for k in ("preferred_username", "email", "name", "sub", "roles")}
-        return actor_from_claims(claims, role_map=settings.entra_roles(), default_role=settings.entra_default_role)
-    users = get_settings().local_identities()
-    name = st.session_state.get(KEY) or get_settings().default_user
+        return actor_from_claims(
+            claims, role_map=settings.auth.entra_roles(), default_role=settings.auth.entra_default_role
+        )
+    users = get_settings().auth.local_identities()
+    name = st.session_state.get(KEY) or get_settings().auth.default_user
     if name not in users:
         name = next(iter(users))
     return local_actor(name)
@@ -38,9 +40,9 @@ def current_actor() -> Actor:
 def identity_picker() -> Actor:
     """The sidebar control that picks the local identity; returns the current actor."""
     settings = get_settings()
-    users = settings.local_identities()
+    users = settings.auth.local_identities()
     names = list(users)
-    current = st.session_state.get(KEY) or settings.default_user
+    current = st.session_state.get(KEY) or settings.auth.default_user
     index = names.index(current) if current in names else 0
     st.sidebar.selectbox(
         "Signed in as (local identity)",

@@ -60,7 +60,7 @@ def clear_slo_caches() -> None:
 
 def service_name() -> str:
     """The service the backoffice watches."""
-    return settings().service_name
+    return settings().telemetry.service_name
 
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=32)

@@ -27,13 +27,13 @@ def run_reports(_actor: Actor, actor_name: str, service: str | None = None) -> l
 @st.cache_data(ttl=600, show_spinner=False, max_entries=32)
 def run_series(points_file: str, bucket_s: int) -> pd.DataFrame:
     """Per-bucket requests, RPS, p95, failures and VUs of a run's raw points."""
-    return storage.series(storage.points_path(settings().loadtest_dir, points_file), bucket_s=bucket_s)
+    return storage.series(storage.points_path(settings().loadtests.dir, points_file), bucket_s=bucket_s)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=32)
 def run_verdicts(run: RunReport, slos: tuple[SloDefinition, ...]) -> list[verdict.SloVerdict]:
     """The run judged against its service's SLOs."""
-    return verdict.verdicts(run, list(slos), root=settings().loadtest_dir)
+    return verdict.verdicts(run, list(slos), root=settings().loadtests.dir)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)

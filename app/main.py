@@ -29,5 +29,5 @@ try:
     where = telemetry_source().describe()
 except ServiceError as exc:  # a misconfigured source: say so once here; pages that need telemetry say it too
     where = f"not available ({exc})"
-st.sidebar.caption(f"Telemetry: {where}  \nTimes in {settings().display_timezone}")
+st.sidebar.caption(f"Telemetry: {where}  \nTimes in {settings().ui.display_timezone}")
 pg.run()

@@ -80,8 +80,8 @@ def local_actor(name: str | None = None) -> Actor:
     from services.config import get_settings
 
     settings = get_settings()
-    users = settings.local_identities()
-    name = name or settings.default_user
+    users = settings.auth.local_identities()
+    name = name or settings.auth.default_user
     if name not in users:
         raise InvalidInput(f"Unknown user {name!r}; configured users: {', '.join(users)} (SRE_LOCAL_USERS).")
     return Actor(name=name, role=users[name])

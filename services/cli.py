@@ -72,7 +72,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     from services.config import get_settings
     from services.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     print("database is up to date")
 
 
@@ -101,14 +101,14 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
         print(f"created SLO {name!r}")
     if rules:
         print(f"created {rules} alert rule(s)")
-    if args.if_empty and table_files(settings.telemetry_dir, "AppRequests"):
-        print(f"telemetry already present in {settings.telemetry_dir}; not seeding")
+    if args.if_empty and table_files(settings.telemetry.dir, "AppRequests"):
+        print(f"telemetry already present in {settings.telemetry.dir}; not seeding")
         return
-    counts = generator.seed(settings.telemetry_dir, days=args.days, seed=args.seed, end=end)
+    counts = generator.seed(settings.telemetry.dir, days=args.days, seed=args.seed, end=end)
     for table, n in counts.items():
         print(f"{table}: {n:,} rows")
     with session_scope() as s:
-        opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.service_name)
+        opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.telemetry.service_name)
     print(f"{opened} demo incident(s) with their runbooks in the triage queue")
 
 
@@ -120,14 +120,14 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     from services.demo.live import start_live
 
     settings = get_settings()
-    interval = args.interval or settings.demo_live_interval_s
+    interval = args.interval or settings.demo.live_interval_s
     with session_scope() as s:
-        start_live(s, actor=_actor(args.actor), root=settings.telemetry_dir, interval_s=interval)
+        start_live(s, actor=_actor(args.actor), root=settings.telemetry.dir, interval_s=interval)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"writing live demo traffic to {settings.telemetry_dir} every {interval:g}s; Ctrl+C stops", flush=True)
+    print(f"writing live demo traffic to {settings.telemetry.dir} every {interval:g}s; Ctrl+C stops", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        generator.live(settings.telemetry_dir, interval_s=interval, stop=stop)
+        generator.live(settings.telemetry.dir, interval_s=interval, stop=stop)
 
 
 def cmd_slo_seed(args: argparse.Namespace) -> None:
@@ -196,7 +196,7 @@ def cmd_telemetry_compact(args: argparse.Namespace) -> None:
     from services.telemetry.maintenance import compact_store
 
     with session_scope() as s:
-        merged = compact_store(s, actor=_actor(args.actor), root=get_settings().telemetry_dir)
+        merged = compact_store(s, actor=_actor(args.actor), root=get_settings().telemetry.dir)
     for table, n in merged.items():
         print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
 
@@ -207,7 +207,7 @@ def cmd_telemetry_check(args: argparse.Namespace) -> None:
     from services.telemetry.schema import TABLES
     from services.telemetry.store import readable_files
 
-    root = get_settings().telemetry_dir
+    root = get_settings().telemetry.dir
     left_out = 0
     for table in TABLES:
         good, bad = readable_files(root, table)
@@ -231,14 +231,14 @@ def cmd_ui(args: argparse.Namespace) -> None:
     from services.network import require_safe_bind
 
     settings = get_settings()
-    require_safe_bind(settings, settings.bind_address)
+    require_safe_bind(settings, settings.ui.bind_address)
     spec = find_spec("app.main")
     if spec is None or spec.origin is None:
         raise InvalidInput("The UI's app/main.py is not installed; run from the repository (`make run`).")
     extra = [a for a in args.streamlit_args if a != "--"]
-    argv = [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.address", settings.bind_address]
+    argv = [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.address", settings.ui.bind_address]
     # the server refuses a bigger upload before it is in memory; the widgets' own limits are checked by the browser
-    argv += ["--server.port", str(args.port), "--server.maxUploadSize", str(settings.upload_max_page_mb), *extra]
+    argv += ["--server.port", str(args.port), "--server.maxUploadSize", str(settings.uploads.max_page_mb), *extra]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
 

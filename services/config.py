@@ -1,4 +1,8 @@
-"""One Settings object (prefix SRE_), read through a cached getter that tests can override."""
+"""One Settings object in sections, each field read from its SRE_ variable, through a cached getter tests can override.
+
+Every field names its documented variable (README's Settings table) as its validation alias; a section also reads
+SRE_<SECTION>_<FIELD> (pydantic-settings reads a field by name under the section's prefix), never a bare name.
+"""
 
 from __future__ import annotations
 
@@ -6,79 +10,71 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
 
 
-class Settings(BaseSettings):
-    """Every setting of the backoffice; see README's Settings table."""
+def _section(prefix: str) -> SettingsConfigDict:
+    """The config every section shares: the environment and `.env`, constructible by field name in tests."""
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", validate_by_name=True)
 
-    model_config = SettingsConfigDict(env_prefix="SRE_", env_file=".env", extra="ignore", validate_by_name=True)
 
-    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'backoffice.db'}")
-    telemetry_source: Literal["local", "azure"] = "local"
-    telemetry_dir: Path = DATA_DIR / "telemetry"
-    azure_workspace_id: str | None = None
-    azure_resource_id: str | None = None
-    azure_logs_endpoint: str = "https://api.loganalytics.io"
-    azure_access_token: SecretStr | None = None
-    azure_server_timeout_s: int = 60
-    azure_connection_verify: str | None = None
-    query_row_cap: int = 50_000
-    service_name: str = "mana"
-    display_timezone: str = "UTC"
-    auth_mode: Literal["local", "entra"] = "local"
-    entra_role_map: str = (
-        "SRE.Admin:admin,SRE.Lead:lead,SRE.Operator:operator,SRE.Developer:developer,SRE.Viewer:viewer"
-    )
-    entra_default_role: str = ""  # no mapped app role: refused
-    local_users: str = "admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer"
-    default_user: str = "admin"
-    demo_live_interval_s: float = 5.0
-    loadtest_dir: Path = DATA_DIR / "loadtests"
-    loadtest_max_upload_mb: int = 1024
-    upload_max_decompressed_mb: int = 1024
-    upload_max_line_kb: int = 1024
-    upload_max_page_mb: int = 64  # Streamlit holds a page upload in memory whole: 64 MB keeps the app under 600 MB
-    public_url: str = "http://localhost:8501"
-    bind_address: str = "127.0.0.1"
-    allow_local_auth_on_network: bool = False
-    # the API's port; SRE_WEBHOOK_PORT is its name from when the worker served the Azure Monitor webhook
-    api_port: int = Field(default=8502, validation_alias=AliasChoices("SRE_API_PORT", "SRE_WEBHOOK_PORT"))
-    api_max_body_kb: int = 1024
-    api_max_concurrency: int = 500
-    webhook_token: SecretStr | None = None
-    worker_interval_s: float = 10.0
-    worker_lease_s: float = 60.0  # how long a claimed notification stays the sending worker's own
-    alert_email_to: str = "sre-operators@mana.example"
-    account_lock_webhook_url: str = "http://127.0.0.1:8600/account-lock"
-    board: Literal["none", "azure-devops", "github"] = "none"
-    board_timeout_s: float = 10.0
-    azure_devops_org_url: str | None = None
-    azure_devops_project: str | None = None
-    azure_devops_pat: SecretStr | None = None
-    github_repo: str | None = None
-    github_token: SecretStr | None = None
-    github_api_url: str = "https://api.github.com"
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_sender: str | None = None
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    webhook_secret: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_url: str = "https://api.telegram.org"
-    graph_api_url: str = "https://graph.microsoft.com"
-    graph_access_token: SecretStr | None = None
-    notify_timeout_s: float = 10.0
+class DatabaseSettings(BaseSettings):
+    """Where the app state lives."""
 
-    @field_validator("azure_workspace_id", "azure_resource_id", "azure_connection_verify", mode="before")
+    model_config = _section("SRE_DATABASE_")
+
+    url: str = Field(default=f"sqlite:///{DATA_DIR / 'backoffice.db'}", validation_alias="SRE_DATABASE_URL")
+
+
+class TelemetrySettings(BaseSettings):
+    """Which telemetry source the pages and rules query, and what they watch."""
+
+    model_config = _section("SRE_TELEMETRY_")
+
+    source: Literal["local", "azure"] = Field(default="local", validation_alias="SRE_TELEMETRY_SOURCE")
+    dir: Path = Field(default=DATA_DIR / "telemetry", validation_alias="SRE_TELEMETRY_DIR")
+    row_cap: int = Field(default=50_000, validation_alias="SRE_QUERY_ROW_CAP")
+    service_name: str = Field(default="mana", validation_alias="SRE_SERVICE_NAME")
+
+
+class AzureSettings(BaseSettings):
+    """The Log Analytics workspace or Application Insights resource behind the azure source."""
+
+    model_config = _section("SRE_AZURE_")
+
+    workspace_id: str | None = Field(default=None, validation_alias="SRE_AZURE_WORKSPACE_ID")
+    resource_id: str | None = Field(default=None, validation_alias="SRE_AZURE_RESOURCE_ID")
+    logs_endpoint: str = Field(default="https://api.loganalytics.io", validation_alias="SRE_AZURE_LOGS_ENDPOINT")
+    access_token: SecretStr | None = Field(default=None, validation_alias="SRE_AZURE_ACCESS_TOKEN")
+    server_timeout_s: int = Field(default=60, validation_alias="SRE_AZURE_SERVER_TIMEOUT_S")
+    connection_verify: str | None = Field(default=None, validation_alias="SRE_AZURE_CONNECTION_VERIFY")
+
+    @field_validator("workspace_id", "resource_id", "connection_verify", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v == "" else v
+
+
+class AuthSettings(BaseSettings):
+    """Who signs in and with which role."""
+
+    model_config = _section("SRE_AUTH_")
+
+    mode: Literal["local", "entra"] = Field(default="local", validation_alias="SRE_AUTH_MODE")
+    entra_role_map: str = Field(
+        default="SRE.Admin:admin,SRE.Lead:lead,SRE.Operator:operator,SRE.Developer:developer,SRE.Viewer:viewer",
+        validation_alias="SRE_ENTRA_ROLE_MAP",
+    )
+    entra_default_role: str = Field(default="", validation_alias="SRE_ENTRA_DEFAULT_ROLE")  # no app role: refused
+    local_users: str = Field(
+        default="admin:admin,lead:lead,operator:operator,developer:developer,viewer:viewer",
+        validation_alias="SRE_LOCAL_USERS",
+    )
+    default_user: str = Field(default="admin", validation_alias="SRE_DEFAULT_USER")
+    allow_local_on_network: bool = Field(default=False, validation_alias="SRE_ALLOW_LOCAL_AUTH_ON_NETWORK")
 
     def entra_roles(self) -> dict[str, str]:
         """Entra ID app role value -> backoffice role."""
@@ -97,6 +93,121 @@ class Settings(BaseSettings):
             if name:
                 out[name.strip()] = (role or "viewer").strip()
         return out
+
+
+class UiSettings(BaseSettings):
+    """Where the UI listens (the API listens on the same address), its public address and its time zone."""
+
+    model_config = _section("SRE_UI_")
+
+    public_url: str = Field(default="http://localhost:8501", validation_alias="SRE_PUBLIC_URL")
+    bind_address: str = Field(default="127.0.0.1", validation_alias="SRE_BIND_ADDRESS")
+    display_timezone: str = Field(default="UTC", validation_alias="SRE_DISPLAY_TIMEZONE")
+
+
+class ApiSettings(BaseSettings):
+    """The API process: its port, its limits and the Azure Monitor webhook's token."""
+
+    model_config = _section("SRE_API_")
+
+    # SRE_WEBHOOK_PORT is the port's name from when the worker served the Azure Monitor webhook
+    port: int = Field(default=8502, validation_alias=AliasChoices("SRE_API_PORT", "SRE_WEBHOOK_PORT"))
+    max_body_kb: int = Field(default=1024, validation_alias="SRE_API_MAX_BODY_KB")
+    max_concurrency: int = Field(default=500, validation_alias="SRE_API_MAX_CONCURRENCY")
+    webhook_token: SecretStr | None = Field(default=None, validation_alias="SRE_WEBHOOK_TOKEN")
+
+
+class WorkerSettings(BaseSettings):
+    """The worker's cycle and how long a claimed notification stays its own."""
+
+    model_config = _section("SRE_WORKER_")
+
+    interval_s: float = Field(default=10.0, validation_alias="SRE_WORKER_INTERVAL_S")
+    lease_s: float = Field(default=60.0, validation_alias="SRE_WORKER_LEASE_S")
+
+
+class BoardSettings(BaseSettings):
+    """Where incidents get board issues."""
+
+    model_config = _section("SRE_BOARD_")
+
+    kind: Literal["none", "azure-devops", "github"] = Field(default="none", validation_alias="SRE_BOARD")
+    timeout_s: float = Field(default=10.0, validation_alias="SRE_BOARD_TIMEOUT_S")
+    azure_devops_org_url: str | None = Field(default=None, validation_alias="SRE_AZURE_DEVOPS_ORG_URL")
+    azure_devops_project: str | None = Field(default=None, validation_alias="SRE_AZURE_DEVOPS_PROJECT")
+    azure_devops_pat: SecretStr | None = Field(default=None, validation_alias="SRE_AZURE_DEVOPS_PAT")
+    github_repo: str | None = Field(default=None, validation_alias="SRE_GITHUB_REPO")
+    github_token: SecretStr | None = Field(default=None, validation_alias="SRE_GITHUB_TOKEN")
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="SRE_GITHUB_API_URL")
+
+
+class NotifySettings(BaseSettings):
+    """The notification channels, and the targets of the seeded rules."""
+
+    model_config = _section("SRE_NOTIFY_")
+
+    timeout_s: float = Field(default=10.0, validation_alias="SRE_NOTIFY_TIMEOUT_S")
+    smtp_host: str | None = Field(default=None, validation_alias="SRE_SMTP_HOST")
+    smtp_port: int = Field(default=587, validation_alias="SRE_SMTP_PORT")
+    smtp_sender: str | None = Field(default=None, validation_alias="SRE_SMTP_SENDER")
+    smtp_username: str | None = Field(default=None, validation_alias="SRE_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SRE_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=True, validation_alias="SRE_SMTP_STARTTLS")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="SRE_WEBHOOK_SECRET")
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="SRE_TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="SRE_TELEGRAM_API_URL")
+    graph_api_url: str = Field(default="https://graph.microsoft.com", validation_alias="SRE_GRAPH_API_URL")
+    graph_access_token: SecretStr | None = Field(default=None, validation_alias="SRE_GRAPH_ACCESS_TOKEN")
+    alert_email_to: str = Field(default="sre-operators@mana.example", validation_alias="SRE_ALERT_EMAIL_TO")
+    account_lock_webhook_url: str = Field(
+        default="http://127.0.0.1:8600/account-lock", validation_alias="SRE_ACCOUNT_LOCK_WEBHOOK_URL"
+    )
+
+
+class UploadSettings(BaseSettings):
+    """Limits on every uploaded k6 or CLEF file."""
+
+    model_config = _section("SRE_UPLOAD_")
+
+    max_decompressed_mb: int = Field(default=1024, validation_alias="SRE_UPLOAD_MAX_DECOMPRESSED_MB")
+    max_line_kb: int = Field(default=1024, validation_alias="SRE_UPLOAD_MAX_LINE_KB")
+    # Streamlit holds a page upload in memory whole: 64 MB keeps the app process under 600 MB
+    max_page_mb: int = Field(default=64, validation_alias="SRE_UPLOAD_MAX_PAGE_MB")
+
+
+class LoadtestSettings(BaseSettings):
+    """Where load-test runs keep their raw points, and the largest k6 file accepted."""
+
+    model_config = _section("SRE_LOADTEST_")
+
+    dir: Path = Field(default=DATA_DIR / "loadtests", validation_alias="SRE_LOADTEST_DIR")
+    max_upload_mb: int = Field(default=1024, validation_alias="SRE_LOADTEST_MAX_UPLOAD_MB")
+
+
+class DemoSettings(BaseSettings):
+    """The demo traffic generator."""
+
+    model_config = _section("SRE_DEMO_")
+
+    live_interval_s: float = Field(default=5.0, validation_alias="SRE_DEMO_LIVE_INTERVAL_S")
+
+
+class Settings(BaseModel):
+    """Every setting of the backoffice, by section; see README's Settings table."""
+
+    # a plain model: the sections read the environment, so SRE_BOARD is never taken for the board section
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    board: BoardSettings = Field(default_factory=BoardSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    loadtests: LoadtestSettings = Field(default_factory=LoadtestSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
 
 
 @lru_cache(maxsize=1)

@@ -102,7 +102,7 @@ def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for the configured database (or the URL given)."""
     from services.config import get_settings
 
-    return make_engine(url or get_settings().database_url)
+    return make_engine(url or get_settings().database.url)
 
 
 def shown_url(url: str) -> str:

@@ -23,7 +23,7 @@ def is_loopback(address: str | None) -> bool:
 
 def local_auth_refusal(settings: Settings, address: str | None) -> str | None:
     """Why the UI must not serve on `address`, or None: local identities let anyone pick admin, so loopback only."""
-    if settings.auth_mode != "local" or is_loopback(address) or settings.allow_local_auth_on_network:
+    if settings.auth.mode != "local" or is_loopback(address) or settings.auth.allow_local_on_network:
         return None
     where = address or "every interface"
     return (

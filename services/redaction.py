@@ -58,12 +58,14 @@ def _mask_cut_prefix(text: str, secret: str) -> str:
 
 
 def configured_secrets(settings: Settings) -> list[str]:
-    """Every secret among the settings (SecretStr fields), for a last masking before anything is stored."""
+    """Every secret among the settings (SecretStr fields of every section), for a last masking before storing."""
     out = []
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr) and value.get_secret_value().strip():
-            out.append(value.get_secret_value().strip())
+    for section_name in type(settings).model_fields:
+        section = getattr(settings, section_name)
+        for name in type(section).model_fields:
+            value = getattr(section, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().strip():
+                out.append(value.get_secret_value().strip())
     return out
 
 

@@ -32,7 +32,7 @@ class UploadLimits:
     def from_settings(cls) -> UploadLimits:
         """The configured limits."""
         cfg = get_settings()
-        return cls(max_bytes=cfg.upload_max_decompressed_mb << 20, max_line=cfg.upload_max_line_kb << 10)
+        return cls(max_bytes=cfg.uploads.max_decompressed_mb << 20, max_line=cfg.uploads.max_line_kb << 10)
 
     def too_big(self, name: str) -> InvalidInput:
         """The refusal of a file over the decompressed-size limit."""
@@ -177,7 +177,7 @@ def read_capped(path: Path, *, name: str, limit: int, refusal: InvalidInput) -> 
 
 def check_page_upload(name: str, size: int, *, command: str) -> None:
     """Refuse, unread, a file over the page-upload limit: the page holds it in memory, the CLI streams it."""
-    limit = get_settings().upload_max_page_mb
+    limit = get_settings().uploads.max_page_mb
     if size > limit << 20:
         raise InvalidInput(
             f"{name} is {size / 2**20:,.0f} MB, over the {limit:,} MB a page upload may hold (SRE_UPLOAD_MAX_PAGE_MB); "

@@ -54,7 +54,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 @pytest.fixture
 def sqlite_engine(isolated_settings: Path) -> Engine:
     """The test's SQLite database, migrated to head."""
-    url = get_settings().database_url
+    url = get_settings().database.url
     upgrade(url)
     return get_engine()
 

@@ -21,21 +21,21 @@ def clef_upload(actor: Actor) -> None:
         st.caption(
             "Serilog compact JSON, one event per line (Serilog.Formatting.Compact). Events with `@x` go to "
             "AppExceptions, the others to AppTraces, into the local telemetry store; then query them here with KQL. "
-            f"Up to {settings().upload_max_page_mb:,} MB per file (plain or .gz); import bigger files on the server "
+            f"Up to {settings().uploads.max_page_mb:,} MB per file (plain or .gz); import bigger files on the server "
             "with `sre-backoffice import clef FILE`."
         )
-        if settings().telemetry_source != "local":
-            st.info(f"Imports go to the local store {settings().telemetry_dir}, not to the configured Azure source.")
+        if settings().telemetry.source != "local":
+            st.info(f"Imports go to the local store {settings().telemetry.dir}, not to the configured Azure source.")
         files = st.file_uploader(
             "CLEF files",
             type=["clef", "json", "jsonl", "log", "txt", "gz"],
             accept_multiple_files=True,
             key="logs.clef",
-            max_upload_size=settings().upload_max_page_mb,
+            max_upload_size=settings().uploads.max_page_mb,
         )
         service = st.text_input(
             "Service (AppRoleName for events without an Application property)",
-            value=settings().service_name,
+            value=settings().telemetry.service_name,
             key="logs.clef.service",
         )
         if st.button("Import", key="logs.import", disabled=not files):
@@ -45,10 +45,10 @@ def clef_upload(actor: Actor) -> None:
                 with session_scope() as s:
                     report = clef_import.import_sources(
                         s,
-                        settings().telemetry_dir,
+                        settings().telemetry.dir,
                         [(f.name, f) for f in files or []],  # read as a stream: no second copy of the upload
                         actor=actor,
-                        service=service.strip() or settings().service_name,
+                        service=service.strip() or settings().telemetry.service_name,
                     )
                 st.cache_data.clear()  # the new rows must show in the next queries
                 st.success(inert(report.summary().capitalize() + "."))

@@ -27,7 +27,7 @@ def when(value: datetime | None) -> str:
     """A time in the display time zone."""
     if value is None:
         return "—"
-    tz = ZoneInfo(get_settings().display_timezone)
+    tz = ZoneInfo(get_settings().ui.display_timezone)
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 

@@ -18,7 +18,7 @@ def new_incident_form(actor: Actor) -> None:
     with st.form("triage.new", clear_on_submit=True):
         title = st.text_input("Title")
         c1, c2 = st.columns(2)
-        service = c1.text_input("Service", value=get_settings().service_name)
+        service = c1.text_input("Service", value=get_settings().telemetry.service_name)
         severity = c2.selectbox("Severity", SEVERITIES, index=2)
         description = st.text_area("What is happening")
         operation_ids = st.text_input("OperationIds (comma-separated, optional)")

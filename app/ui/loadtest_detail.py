@@ -154,7 +154,7 @@ def delete_control(actor: Actor, r: RunReport) -> None:
     if st.button("Delete run", key=f"loadtests.delete.{r.id}", disabled=not confirm):
         with shown_errors("deleting the run"):
             with session_scope() as s:
-                loadtest_service.delete_run(s, actor=actor, run_id=r.id, root=settings().loadtest_dir)
+                loadtest_service.delete_run(s, actor=actor, run_id=r.id, root=settings().loadtests.dir)
             clear_loadtest_caches()
             st.session_state.pop("loadtests.run", None)
             st.rerun()

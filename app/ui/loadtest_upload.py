@@ -38,7 +38,7 @@ class Upload(Protocol):
 def page_limit_mb() -> int:
     """The largest file this page takes: Streamlit holds an upload in memory whole before any of our code runs."""
     cfg = settings()
-    return min(cfg.upload_max_page_mb, cfg.loadtest_max_upload_mb)
+    return min(cfg.uploads.max_page_mb, cfg.loadtests.max_upload_mb)
 
 
 def import_uploads(
@@ -47,18 +47,18 @@ def import_uploads(
     """Import the uploaded files of one run; the new run id and the import's notices. Files over the limit are
     refused unread."""
     cfg = settings()
-    limit = cfg.loadtest_max_upload_mb * 2**20
+    limit = cfg.loadtests.max_upload_mb * 2**20
     if not uploads:
         raise InvalidInput("Choose the k6 files of one run first (a summary, its NDJSON or CSV, or both).")
     for up in uploads:
         if up.size > limit:
             raise InvalidInput(
-                f"{up.name} is {up.size / 2**20:,.0f} MB, over the {cfg.loadtest_max_upload_mb:,} MB upload limit "
+                f"{up.name} is {up.size / 2**20:,.0f} MB, over the {cfg.loadtests.max_upload_mb:,} MB upload limit "
                 "(SRE_LOADTEST_MAX_UPLOAD_MB); nothing was imported. Gzip it, or use `sre-backoffice loadtest import`."
             )
         check_page_upload(up.name, up.size, command="sre-backoffice loadtest import FILE...")
     options = parse_import_options({"service": service, "label": label, "git_ref": git_ref})
-    incoming = cfg.loadtest_dir / ".incoming" / uuid.uuid4().hex
+    incoming = cfg.loadtests.dir / ".incoming" / uuid.uuid4().hex
     incoming.mkdir(parents=True)
     try:
         files = []
@@ -71,7 +71,7 @@ def import_uploads(
             files.append(InputFile(path=dest, name=up.name))
         with session_scope() as s:
             run = loadtest_service.import_run(
-                s, actor=actor, files=files, options=options, root=cfg.loadtest_dir, max_bytes=limit
+                s, actor=actor, files=files, options=options, root=cfg.loadtests.dir, max_bytes=limit
             )
             run_id, notes = run.id, figures.notices(run)
     finally:
@@ -98,7 +98,7 @@ def upload_form(actor: Actor) -> None:
             max_upload_size=page_limit_mb(),
         )
         c1, c2, c3 = st.columns(3)
-        service = c1.text_input("Service", value=cfg.service_name, key="loadtests.upload.service")
+        service = c1.text_input("Service", value=cfg.telemetry.service_name, key="loadtests.upload.service")
         label = c2.text_input("Label", key="loadtests.upload.label", placeholder="ramp to 200 VUs")
         git_ref = c3.text_input("Git ref", key="loadtests.upload.git_ref", placeholder="v2026.11.4 or a commit")
         if st.button("Import", type="primary", key="loadtests.import", disabled=not files):

@@ -46,7 +46,7 @@ def time_range(key: str, default: str = "Last 24 hours") -> tuple[datetime, date
     now = now_floor()
     if choice != CUSTOM:
         return preset_range(choice, now)
-    tz = get_settings().display_timezone
+    tz = get_settings().ui.display_timezone
     local_now = now.astimezone(ZoneInfo(tz))
     c1, c2, c3, c4 = st.columns(4)
     start_day = c1.date_input("From (date)", value=(local_now - timedelta(days=1)).date(), key=f"{key}.from_day")

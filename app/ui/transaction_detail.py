@@ -40,7 +40,7 @@ def transaction_detail(tx: transactions.Transaction) -> None:
         st.caption(inert(f"Started {fmt.when(root['start'])} on {root['role']}."))
     if telemetry_source().kind == "azure":
         try:
-            link = portal.for_transaction(settings().azure_resource_id, tx)
+            link = portal.for_transaction(settings().azure.resource_id, tx)
             st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
         except ServiceError as exc:
             st.caption(inert(exc))

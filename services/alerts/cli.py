@@ -62,13 +62,13 @@ def _worker(args: argparse.Namespace) -> None:
         print(json.dumps(worker.run_once(source, notifiers)))
         return
     print(
-        f"worker: rules every {settings.worker_interval_s:g}s; channels {', '.join(notifiers) or 'none'}",
+        f"worker: rules every {settings.worker.interval_s:g}s; channels {', '.join(notifiers) or 'none'}",
         flush=True,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
-        worker.run(source, notifiers, stop=stop, interval_s=settings.worker_interval_s)
+        worker.run(source, notifiers, stop=stop, interval_s=settings.worker.interval_s)
 
 
 def _seed(args: argparse.Namespace) -> None:

@@ -21,7 +21,7 @@ DOPA = 'AppDependencies\n| where Target == "api.dopa.go.th"\n| extend failed_pct
 def team_rules(slos: list[Slo]) -> list[dict[str, Any]]:
     """Rule definitions, as the rule form would submit them."""
     s = get_settings()
-    email = {"channel": "email", "target": s.alert_email_to}
+    email = {"channel": "email", "target": s.notify.alert_email_to}
     rules: list[dict[str, Any]] = []
     for slo in slos:
         for p in budget.POLICIES:
@@ -71,7 +71,7 @@ def team_rules(slos: list[Slo]) -> list[dict[str, Any]]:
             "actions": [
                 {
                     "channel": "webhook",
-                    "target": s.account_lock_webhook_url,
+                    "target": s.notify.account_lock_webhook_url,
                     "on": "fired",
                     "params": {"lock_minutes": 60},
                 }

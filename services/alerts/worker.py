@@ -70,7 +70,7 @@ def deliver(notifiers: dict[str, Any], *, now: datetime | None = None) -> list[t
         session_scope,
         lambda s, m: actions.send(s, m, notifiers, now or utcnow()),
         worker=outbox.worker_id(),
-        lease=timedelta(seconds=get_settings().worker_lease_s),
+        lease=timedelta(seconds=get_settings().worker.lease_s),
         clock=(lambda: now) if now is not None else utcnow,
     )
 
@@ -78,10 +78,10 @@ def deliver(notifiers: dict[str, Any], *, now: datetime | None = None) -> list[t
 def check_lease() -> None:
     """Refuse a lease that one delivery can outlive: a board delivery makes two calls of up to its timeout each."""
     settings = get_settings()
-    longest = 2 * max(settings.notify_timeout_s, settings.board_timeout_s)
-    if settings.worker_lease_s <= longest:
+    longest = 2 * max(settings.notify.timeout_s, settings.board.timeout_s)
+    if settings.worker.lease_s <= longest:
         raise InvalidInput(
-            f"SRE_WORKER_LEASE_S={settings.worker_lease_s:g} is too short: a delivery may take {longest:g} s "
+            f"SRE_WORKER_LEASE_S={settings.worker.lease_s:g} is too short: a delivery may take {longest:g} s "
             "(twice the longer of SRE_NOTIFY_TIMEOUT_S and SRE_BOARD_TIMEOUT_S); set it above that (default 60)."
         )
 

@@ -28,7 +28,7 @@ def require_hook_token(
     token: Annotated[str | None, Query(description="SRE_WEBHOOK_TOKEN, as in the action group's webhook URL")] = None,
 ) -> None:
     """Refuse a call without the configured token (no token configured: every call), before the body is looked at."""
-    expected = settings.webhook_token.get_secret_value() if settings.webhook_token else None
+    expected = settings.api.webhook_token.get_secret_value() if settings.api.webhook_token else None
     if not azure_monitor.token_ok(token, expected):
         raise HTTPException(401, "Wrong or missing token: the webhook URL needs ?token=<SRE_WEBHOOK_TOKEN>.")
 
@@ -43,5 +43,5 @@ def azure_monitor_hook(payload: CommonAlertPayload, settings: SettingsDep) -> Ho
     alert = azure_monitor.alert_of(payload)
     with session_scope() as s:  # a plain def: FastAPI runs it in its threadpool, so the database never blocks the loop
         begin_writing(s)
-        incident_id, what = azure_monitor.ingest(s, alert, service=settings.service_name)
+        incident_id, what = azure_monitor.ingest(s, alert, service=settings.telemetry.service_name)
     return HookAnswer(incident_id=incident_id, result=what)

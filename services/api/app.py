@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, body_timeout_s: float = BODY
         summary="Everything that arrives over HTTP: Azure Monitor webhooks; later ingestion, test runs, release gates.",
         version="1",
     )
-    max_bytes = settings.api_max_body_kb * 1024
+    max_bytes = settings.api.max_body_kb * 1024
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=max_bytes)  # the inner one: counts streamed bytes
     app.add_middleware(BodyLimits, max_bytes=max_bytes, timeout_s=body_timeout_s)
     errors.install(app)

@@ -21,7 +21,7 @@ def _api(args: argparse.Namespace) -> None:
     from services.config import get_settings
 
     settings = get_settings()
-    hook = "" if settings.webhook_token else " (refusing every webhook call: set SRE_WEBHOOK_TOKEN)"
-    where = f"http://{settings.bind_address}:{settings.api_port}"
+    hook = "" if settings.api.webhook_token else " (refusing every webhook call: set SRE_WEBHOOK_TOKEN)"
+    where = f"http://{settings.ui.bind_address}:{settings.api.port}"
     print(f"api: Azure Monitor webhook on {where}/hooks/azure-monitor{hook}; OpenAPI at {where}/docs", flush=True)
     server.serve(settings)

@@ -28,12 +28,12 @@ def config(settings: Settings, *, port: int | None = None, limits: Limits | None
     limits = limits or Limits()
     return uvicorn.Config(
         create_app(settings, body_timeout_s=limits.body_timeout_s),
-        host=settings.bind_address,
-        port=settings.api_port if port is None else port,
+        host=settings.ui.bind_address,
+        port=settings.api.port if port is None else port,
         http=head_deadline_protocol(limits.head_timeout_s),
         timeout_keep_alive=limits.keep_alive_s,
         # uvicorn answers 503 past this many open connections or running requests
-        limit_concurrency=settings.api_max_concurrency,
+        limit_concurrency=settings.api.max_concurrency,
         backlog=limits.backlog,
         lifespan="off",
         ws="none",

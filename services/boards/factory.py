@@ -17,22 +17,22 @@ if TYPE_CHECKING:
 
 def build_board(settings: Settings) -> BoardClient | None:
     """The board client SRE_BOARD names, or None for SRE_BOARD=none; raises InvalidInput on missing settings."""
-    if settings.board == "azure-devops":
-        org_url, project = settings.azure_devops_org_url or "", settings.azure_devops_project or ""
-        pat = _secret(settings.azure_devops_pat)
+    if settings.board.kind == "azure-devops":
+        org_url, project = settings.board.azure_devops_org_url or "", settings.board.azure_devops_project or ""
+        pat = _secret(settings.board.azure_devops_pat)
         _require(
             "azure-devops",
             {"SRE_AZURE_DEVOPS_ORG_URL": org_url, "SRE_AZURE_DEVOPS_PROJECT": project, "SRE_AZURE_DEVOPS_PAT": pat},
         )
-        return AzureDevOpsBoard(org_url=org_url, project=project, pat=pat, timeout_s=settings.board_timeout_s)
-    if settings.board == "github":
-        repo, token = settings.github_repo or "", _secret(settings.github_token)
+        return AzureDevOpsBoard(org_url=org_url, project=project, pat=pat, timeout_s=settings.board.timeout_s)
+    if settings.board.kind == "github":
+        repo, token = settings.board.github_repo or "", _secret(settings.board.github_token)
         _require("github", {"SRE_GITHUB_REPO": repo, "SRE_GITHUB_TOKEN": token})
         return GitHubBoard(
             repo=repo,
             token=token,
-            api_url=settings.github_api_url or DEFAULT_API_URL,
-            timeout_s=settings.board_timeout_s,
+            api_url=settings.board.github_api_url or DEFAULT_API_URL,
+            timeout_s=settings.board.timeout_s,
         )
     return None
 

@@ -30,7 +30,7 @@ def marker(incident_id: int, purpose: str) -> str:
 
 def incident_link(incident_id: int) -> str:
     """The backoffice URL of the incident, for the board issue's hyperlink."""
-    return f"{get_settings().public_url.rstrip('/')}/triage?incident={incident_id}"
+    return f"{get_settings().ui.public_url.rstrip('/')}/triage?incident={incident_id}"
 
 
 def links(session: Session, *, actor: Actor, incident_id: int) -> list[BoardIssueLink]:

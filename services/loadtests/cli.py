@@ -66,7 +66,7 @@ def _import(args: argparse.Namespace) -> None:
             raise InvalidInput(f"{name}: no such file; nothing was imported.")
         files.append(InputFile(path=path, name=path.name))
     options = parse_import_options(
-        {"service": args.service or settings.service_name, "label": args.label, "git_ref": args.git_ref}
+        {"service": args.service or settings.telemetry.service_name, "label": args.label, "git_ref": args.git_ref}
     )
     with session_scope() as s:
         run = service.import_run(
@@ -74,8 +74,8 @@ def _import(args: argparse.Namespace) -> None:
             actor=_actor(args),
             files=files,
             options=options,
-            root=settings.loadtest_dir,
-            max_bytes=settings.loadtest_max_upload_mb * 2**20,
+            root=settings.loadtests.dir,
+            max_bytes=settings.loadtests.max_upload_mb * 2**20,
         )
         p95 = "—" if run.duration_p95_ms is None else f"{run.duration_p95_ms:,.1f} ms"
         fr = "—" if run.failure_rate is None else f"{run.failure_rate:.2%}"
@@ -137,5 +137,5 @@ def _delete(args: argparse.Namespace) -> None:
     from services.loadtests import service
 
     with session_scope() as s:
-        service.delete_run(s, actor=_actor(args), run_id=args.id, root=get_settings().loadtest_dir)
+        service.delete_run(s, actor=_actor(args), run_id=args.id, root=get_settings().loadtests.dir)
     print(f"deleted load-test run {args.id}")

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 def build_notifiers(settings: Settings) -> dict[str, Notifier]:
     """Channel -> notifier: webhook always (signed when SRE_WEBHOOK_SECRET is set), email and Telegram when set up."""
-    timeout_s = settings.notify_timeout_s
-    notifiers: dict[str, Notifier] = {"webhook": WebhookNotifier(secret=settings.webhook_secret, timeout_s=timeout_s)}
-    host, sender = (settings.smtp_host or "").strip(), (settings.smtp_sender or "").strip()
+    timeout_s = settings.notify.timeout_s
+    notifiers: dict[str, Notifier] = {
+        "webhook": WebhookNotifier(secret=settings.notify.webhook_secret, timeout_s=timeout_s)
+    }
+    host, sender = (settings.notify.smtp_host or "").strip(), (settings.notify.smtp_sender or "").strip()
     if host or sender:
         missing = [name for name, value in (("SRE_SMTP_HOST", host), ("SRE_SMTP_SENDER", sender)) if not value]
         if missing:
@@ -31,27 +33,27 @@ def build_notifiers(settings: Settings) -> dict[str, Notifier]:
             )
         notifiers["email"] = SmtpEmailNotifier(
             host=host,
-            port=settings.smtp_port,
+            port=settings.notify.smtp_port,
             sender=sender,
-            username=(settings.smtp_username or "").strip() or None,
-            password=settings.smtp_password if _secret(settings.smtp_password) else None,
-            starttls=settings.smtp_starttls,
+            username=(settings.notify.smtp_username or "").strip() or None,
+            password=settings.notify.smtp_password if _secret(settings.notify.smtp_password) else None,
+            starttls=settings.notify.smtp_starttls,
             timeout_s=timeout_s,
             group_resolver=GraphGroupResolver(
-                base_url=settings.graph_api_url, token_provider=_graph_token(settings), timeout_s=timeout_s
+                base_url=settings.notify.graph_api_url, token_provider=_graph_token(settings), timeout_s=timeout_s
             ),
         )
-    if _secret(settings.telegram_bot_token):
+    if _secret(settings.notify.telegram_bot_token):
         notifiers["telegram"] = TelegramNotifier(
-            token=SecretStr(_secret(settings.telegram_bot_token)),
-            base_url=settings.telegram_api_url,
+            token=SecretStr(_secret(settings.notify.telegram_bot_token)),
+            base_url=settings.notify.telegram_api_url,
             timeout_s=timeout_s,
         )
     return notifiers
 
 
 def _graph_token(settings: Settings) -> Callable[[], str]:
-    token = settings.graph_access_token
+    token = settings.notify.graph_access_token
     if token is not None and token.get_secret_value().strip():
         return lambda: token.get_secret_value().strip()
     return credential_token_provider()

@@ -57,8 +57,8 @@ class StaticTokenCredential:
 
 def make_credential(settings: Settings) -> TokenCredential:
     """StaticTokenCredential when SRE_AZURE_ACCESS_TOKEN is set, else DefaultAzureCredential."""
-    if settings.azure_access_token is not None and settings.azure_access_token.get_secret_value():
-        return StaticTokenCredential(settings.azure_access_token.get_secret_value())
+    if settings.azure.access_token is not None and settings.azure.access_token.get_secret_value():
+        return StaticTokenCredential(settings.azure.access_token.get_secret_value())
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
@@ -71,15 +71,15 @@ def _verify_setting(value: str | None) -> str | bool | None:
 
 def build_azure_source(settings: Settings) -> AzureTelemetrySource:
     """An AzureTelemetrySource configured from the SRE_AZURE_* settings."""
-    _check_target(settings.azure_workspace_id, settings.azure_resource_id)
+    _check_target(settings.azure.workspace_id, settings.azure.resource_id)
     return AzureTelemetrySource(
-        workspace_id=settings.azure_workspace_id,
-        resource_id=settings.azure_resource_id,
-        endpoint=settings.azure_logs_endpoint,
+        workspace_id=settings.azure.workspace_id,
+        resource_id=settings.azure.resource_id,
+        endpoint=settings.azure.logs_endpoint,
         credential=make_credential(settings),
-        server_timeout_s=settings.azure_server_timeout_s,
-        row_cap=settings.query_row_cap,
-        connection_verify=_verify_setting(settings.azure_connection_verify),
+        server_timeout_s=settings.azure.server_timeout_s,
+        row_cap=settings.telemetry.row_cap,
+        connection_verify=_verify_setting(settings.azure.connection_verify),
     )
 
 

@@ -37,13 +37,13 @@ def _import_clef(args: argparse.Namespace) -> None:
     with session_scope() as s:
         report = import_files(
             s,
-            settings.telemetry_dir,
+            settings.telemetry.dir,
             args.files,
             actor=cli_actor(args.actor),
-            service=args.service or settings.service_name,
+            service=args.service or settings.telemetry.service_name,
         )
     for where, why in report.bad[:SHOWN_BAD_LINES]:
         print(f"skipped {where}: {why}", file=sys.stderr)
     if report.bad_count > SHOWN_BAD_LINES:
         print(f"… and {report.bad_count - SHOWN_BAD_LINES:,} more skipped lines", file=sys.stderr)
-    print(f"{report.summary()} into {settings.telemetry_dir}")
+    print(f"{report.summary()} into {settings.telemetry.dir}")

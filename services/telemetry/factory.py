@@ -10,8 +10,8 @@ from services.telemetry.source import TelemetrySource
 def build_source(settings: Settings | None = None) -> TelemetrySource:
     """The local store or Azure Monitor, as SRE_TELEMETRY_SOURCE says."""
     settings = settings or get_settings()
-    if settings.telemetry_source == "azure":
+    if settings.telemetry.source == "azure":
         from services.telemetry.azure import build_azure_source
 
         return build_azure_source(settings)
-    return LocalTelemetrySource(settings.telemetry_dir, row_cap=settings.query_row_cap)
+    return LocalTelemetrySource(settings.telemetry.dir, row_cap=settings.telemetry.row_cap)

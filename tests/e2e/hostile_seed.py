@@ -122,9 +122,9 @@ def main(base: str) -> None:
     clef = "\n".join(json.dumps(e) for e in events).encode()
     with session_scope() as s:
         clef_import.import_sources(
-            s, cfg.telemetry_dir, [(f"{payload(base, 'clef-file')}.clef", clef)], actor=ADMIN, service="mana"
+            s, cfg.telemetry.dir, [(f"{payload(base, 'clef-file')}.clef", clef)], actor=ADMIN, service="mana"
         )
-    k6 = cfg.loadtest_dir / ".seed.ndjson"
+    k6 = cfg.loadtests.dir / ".seed.ndjson"
     k6.parent.mkdir(parents=True, exist_ok=True)
     k6.write_text(K6_FIXTURE.read_text().replace("GET /api/shops", json.dumps(payload(base, "k6-tag"))[1:-1]))
     with session_scope() as s:
@@ -133,7 +133,7 @@ def main(base: str) -> None:
             actor=ADMIN,
             files=[InputFile(path=k6, name=payload(base, "k6-file"))],
             options=parse_import_options({"service": "mana", "label": payload(base, "k6-label")}),
-            root=cfg.loadtest_dir,
+            root=cfg.loadtests.dir,
         )
     k6.unlink()
 

@@ -68,6 +68,6 @@ def test_the_refused_role_is_refused_by_the_service_too(isolated_settings: Path)
     from services.errors import PermissionDenied
     from services.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     with session_scope() as s, pytest.raises(PermissionDenied, match="needs the operator role"):
         alert_log.notifications(s, actor=Actor("nok@contoso.com", "viewer"))

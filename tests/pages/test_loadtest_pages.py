@@ -42,7 +42,7 @@ def _store(engine: Engine, *names: str, label: str = "") -> int:
             actor=Actor("dev", "developer"),
             files=[InputFile(K6 / n, n) for n in names],
             options=ImportOptions(service="mana", label=label),
-            root=get_settings().loadtest_dir,
+            root=get_settings().loadtests.dir,
         )
         return run.id
 
@@ -82,7 +82,7 @@ def test_a_broken_upload_says_where_and_stores_nothing(app_env: Engine, tmp_path
     at.button(key="loadtests.import").click().run()
     assert any("broken at line 31: the line is cut short" in e.value for e in at.error)
     assert _runs(app_env) == 0 and not at.exception
-    root = get_settings().loadtest_dir
+    root = get_settings().loadtests.dir
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
@@ -178,7 +178,7 @@ def test_capacity_page_plans_replicas_and_an_hpa(app_env: Engine) -> None:
 
 def test_a_lead_deletes_a_run_and_its_points(app_env: Engine) -> None:
     run_id = _store(app_env, "out.ndjson")
-    root = get_settings().loadtest_dir
+    root = get_settings().loadtests.dir
     assert len(list(root.glob("*.parquet"))) == 1
     at = _app("loadtests", user="developer")
     assert not [b for b in at.button if b.key == f"loadtests.delete.{run_id}"]  # only a lead sees the control

@@ -217,13 +217,13 @@ MUTATIONS: dict[str, Mutation] = {
             actor=ADMIN,
             files=[InputFile(K6_SUMMARY, "summary.json")],
             options=ImportOptions(service="mana"),
-            root=get_settings().loadtest_dir,
+            root=get_settings().loadtests.dir,
         ),
         _one("loadtest.import", "loadtest_run"),
     ),
     LT + "delete_run": Mutation(
         fx.loadtest_run,
-        lambda s, f: f(s, actor=ADMIN, run_id=1, root=get_settings().loadtest_dir),
+        lambda s, f: f(s, actor=ADMIN, run_id=1, root=get_settings().loadtests.dir),
         _one("loadtest.delete", "loadtest_run"),
     ),
     CLEF_IMPORT + "import_sources": Mutation(

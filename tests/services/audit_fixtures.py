@@ -48,7 +48,7 @@ def nothing(_s: Session) -> None:
 
 def store() -> Path:
     """The test's telemetry folder."""
-    return get_settings().telemetry_dir
+    return get_settings().telemetry.dir
 
 
 def incident(s: Session) -> None:
@@ -113,7 +113,7 @@ def query(s: Session) -> None:
 def loadtest_run(s: Session) -> None:
     """Load-test run 1, from the committed k6 summary."""
     files = [InputFile(K6_SUMMARY, "summary.json")]
-    root = get_settings().loadtest_dir
+    root = get_settings().loadtests.dir
     loadtests.import_run(s, actor=ADMIN, files=files, options=ImportOptions(service="mana"), root=root)
 
 

@@ -115,7 +115,7 @@ def test_demo_live_is_refused_to_a_viewer_and_audited_once_per_run(
 
 
 def test_the_migration_chains_records_written_before_the_chain(isolated_settings: Path) -> None:
-    url = get_settings().database_url
+    url = get_settings().database.url
     upgrade(url, "0007")
     engine = make_engine(url)
     with engine.begin() as c:

@@ -159,7 +159,7 @@ def _observe(engine: Engine, call: Callable[[Session], object]) -> tuple[list[Au
 
 
 def _store_files() -> list[str]:
-    root = get_settings().telemetry_dir
+    root = get_settings().telemetry.dir
     return sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet")) if root.exists() else []
 
 

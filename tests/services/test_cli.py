@@ -15,7 +15,7 @@ from tests.telemetry_fixtures import AT, req, write
 
 @pytest.fixture
 def seeded(isolated_settings: Path) -> Path:
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     assert main(["slo", "seed"]) == 0
     rows = [req(m, ok=m % 20 != 0, ms=400.0 if m % 5 == 0 else 90.0) for m in range(0, 600)]
     write(isolated_settings / "telemetry", "AppRequests", rows)
@@ -77,7 +77,7 @@ def test_kql_formats(isolated_settings: Path, capsys: pytest.CaptureFixture[str]
 def test_errors_are_one_line_and_exit_non_zero(
     isolated_settings: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     capsys.readouterr()
     assert main(argv) != 0
     err = capsys.readouterr().err.strip()

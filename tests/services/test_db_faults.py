@@ -60,7 +60,7 @@ def test_the_cli_reports_success_only_after_the_commit(
 
     from services.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     assert main(["incident", "create", "--title", "DOPA slow", "--service", "mana", "--severity", "Sev2"]) == 0
     capsys.readouterr()
 

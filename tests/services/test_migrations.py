@@ -21,4 +21,4 @@ def test_one_head_and_no_branches() -> None:
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == [], get_settings().database_url
+    assert diff == [], get_settings().database.url

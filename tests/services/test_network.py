@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from services.cli import main
-from services.config import Settings
+from services.config import AuthSettings, Settings
 from services.network import is_loopback, local_auth_refusal
 from tests.e2e.streamlit_server import ROOT, free_port
 
@@ -38,12 +38,14 @@ def test_which_addresses_are_loopback(address: str | None, loopback: bool) -> No
 
 
 def test_local_identities_are_refused_on_a_network_address() -> None:
-    refusal = local_auth_refusal(Settings(auth_mode="local"), "0.0.0.0")
+    refusal = local_auth_refusal(Settings(auth=AuthSettings(mode="local")), "0.0.0.0")
     assert refusal is not None and "SRE_AUTH_MODE=entra" in refusal and "SRE_ALLOW_LOCAL_AUTH_ON_NETWORK" in refusal
-    assert local_auth_refusal(Settings(auth_mode="local"), None) is not None  # Streamlit's default: every interface
-    assert local_auth_refusal(Settings(auth_mode="local"), "127.0.0.1") is None
-    assert local_auth_refusal(Settings(auth_mode="entra"), "0.0.0.0") is None
-    assert local_auth_refusal(Settings(auth_mode="local", allow_local_auth_on_network=True), "0.0.0.0") is None
+    assert (
+        local_auth_refusal(Settings(auth=AuthSettings(mode="local")), None) is not None
+    )  # Streamlit's default: every interface
+    assert local_auth_refusal(Settings(auth=AuthSettings(mode="local")), "127.0.0.1") is None
+    assert local_auth_refusal(Settings(auth=AuthSettings(mode="entra")), "0.0.0.0") is None
+    assert local_auth_refusal(Settings(auth=AuthSettings(mode="local", allow_local_on_network=True)), "0.0.0.0") is None
 
 
 def test_the_ui_command_refuses_before_listening(

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
-from services.config import Settings
+from services.config import NotifySettings, Settings
 from services.notify.base import Notification
 from services.notify.telegram import TelegramNotifier
 from services.redaction import configured_secrets, redact, redact_configured
@@ -52,9 +52,10 @@ def test_ordinary_text_is_left_alone() -> None:
 
 
 def test_configured_secrets_are_every_secret_setting() -> None:
-    settings = Settings(
+    notify = NotifySettings(
         telegram_bot_token=SecretStr(TOKEN), smtp_password=SecretStr("pa55w0rd!"), webhook_secret=SecretStr(" ")
     )
+    settings = Settings(notify=notify)
     assert sorted(configured_secrets(settings)) == sorted([TOKEN, "pa55w0rd!"])
     assert redact_configured(f"login failed for pa55w0rd%21 and {TOKEN.lower()}", settings) == (
         "login failed for *** and ***"

@@ -59,7 +59,7 @@ def test_the_api_command_serves_on_loopback_and_keeps_the_token_out_of_its_log(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRE_")}
     env |= {
-        "SRE_DATABASE_URL": get_settings().database_url,
+        "SRE_DATABASE_URL": get_settings().database.url,
         "SRE_WEBHOOK_TOKEN": TOKEN,
         port_setting: str(port),
         "PYTHONPATH": str(ROOT),

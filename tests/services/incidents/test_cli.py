@@ -16,7 +16,7 @@ from tests.board_fakes import ISSUES, FakeGitHub
 
 @pytest.fixture
 def db(isolated_settings: Path) -> Path:
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     return isolated_settings
 
 

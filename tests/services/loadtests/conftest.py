@@ -37,7 +37,7 @@ def import_files(engine: Engine, *names: str, service_name: str = "mana", label:
             actor=DEV,
             files=[k6_file(n) for n in names],
             options=ImportOptions(service=service_name, label=label),
-            root=get_settings().loadtest_dir,
+            root=get_settings().loadtests.dir,
         )
         run_id = run.id
     with session_scope(engine) as s:
@@ -47,7 +47,7 @@ def import_files(engine: Engine, *names: str, service_name: str = "mana", label:
 @pytest.fixture
 def loadtest_dir(isolated_settings: Path) -> Path:
     """The test's SRE_LOADTEST_DIR."""
-    return get_settings().loadtest_dir
+    return get_settings().loadtests.dir
 
 
 def stored_files(root: Path) -> list[str]:

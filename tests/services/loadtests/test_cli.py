@@ -15,7 +15,7 @@ from tests.services.loadtests.conftest import K6
 
 @pytest.fixture
 def db(isolated_settings: Path) -> Path:
-    upgrade(get_settings().database_url)
+    upgrade(get_settings().database.url)
     return isolated_settings
 
 

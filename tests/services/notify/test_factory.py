@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from services.config import Settings, get_settings
+from services.config import NotifySettings, Settings, get_settings
 from services.errors import InvalidInput
 from services.notify import SmtpEmailNotifier, TelegramNotifier, WebhookNotifier, build_notifiers
 
@@ -16,13 +16,13 @@ PASSWORD = "smtp-Pa55word-DONOTLEAK"
 
 
 def _settings(**kw: Any) -> Settings:
-    return Settings(_env_file=None, **kw)  # type: ignore[call-arg]
+    return Settings(notify=NotifySettings(_env_file=None, **kw))  # type: ignore[call-arg]
 
 
 def test_only_the_webhook_without_settings() -> None:
     settings = _settings()
-    assert (settings.smtp_port, settings.smtp_starttls, settings.notify_timeout_s) == (587, True, 10)
-    assert (settings.telegram_api_url, settings.graph_api_url) == (
+    assert (settings.notify.smtp_port, settings.notify.smtp_starttls, settings.notify.timeout_s) == (587, True, 10)
+    assert (settings.notify.telegram_api_url, settings.notify.graph_api_url) == (
         "https://api.telegram.org",
         "https://graph.microsoft.com",
     )

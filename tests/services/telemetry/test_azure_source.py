@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from services.config import Settings
+from services.config import AzureSettings, Settings, TelemetrySettings
 from services.errors import InvalidInput, QueryError
 from services.telemetry.azure import (
     AzureTelemetrySource,
@@ -332,12 +332,15 @@ def test_static_token_credential() -> None:
     assert TOKEN not in repr(cred)
 
 
-def _settings(**kw: Any) -> Settings:
-    return Settings(_env_file=None, **kw)  # type: ignore[call-arg]
+def _settings(telemetry: dict[str, Any] | None = None, **azure: Any) -> Settings:
+    return Settings(
+        telemetry=TelemetrySettings(_env_file=None, **(telemetry or {})),  # type: ignore[call-arg]
+        azure=AzureSettings(_env_file=None, **azure),  # type: ignore[call-arg]
+    )
 
 
 def test_make_credential_prefers_the_configured_token() -> None:
-    assert isinstance(make_credential(_settings(azure_access_token=SecretStr(TOKEN))), StaticTokenCredential)
+    assert isinstance(make_credential(_settings(access_token=SecretStr(TOKEN))), StaticTokenCredential)
     from azure.identity import DefaultAzureCredential
 
     assert isinstance(make_credential(_settings()), DefaultAzureCredential)
@@ -348,13 +351,12 @@ def test_build_azure_source_end_to_end_with_the_static_token(
 ) -> None:
     server.expect_request(QUERY_PATH, method="POST").respond_with_handler(honest(db))
     settings = _settings(
-        telemetry_source="azure",
-        azure_workspace_id=WORKSPACE,
-        azure_logs_endpoint=f"https://localhost:{server.port}/",
-        azure_access_token=SecretStr(TOKEN),
-        azure_server_timeout_s=45,
-        azure_connection_verify=ca_pem,
-        query_row_cap=123,
+        telemetry={"source": "azure", "row_cap": 123},
+        workspace_id=WORKSPACE,
+        logs_endpoint=f"https://localhost:{server.port}/",
+        access_token=SecretStr(TOKEN),
+        server_timeout_s=45,
+        connection_verify=ca_pem,
     )
     source = build_azure_source(settings)
     assert source.kind == "azure" and source.row_cap == 123
@@ -370,4 +372,4 @@ def test_build_azure_source_end_to_end_with_the_static_token(
 
 def test_build_azure_source_requires_a_target() -> None:
     with pytest.raises(InvalidInput, match="SRE_AZURE_WORKSPACE_ID"):
-        build_azure_source(_settings(azure_access_token=SecretStr(TOKEN)))
+        build_azure_source(_settings(access_token=SecretStr(TOKEN)))

@@ -20,12 +20,11 @@ from services.loadtests.schemas import CheckResult, InputFile, ParsedSummary, Th
 CSV_HEADER = "metric_name,timestamp,metric_value"
 SUMMARY_MAX_MB = 16  # a real summary is a few hundred KB; parsed JSON takes several times its size in memory
 _HEAD_BYTES = 64 * 1024
-is_gzip = uploads.is_gzip
 
 
 def _head(f: InputFile) -> bytes:
     try:
-        if is_gzip(f.path):
+        if uploads.is_gzip(f.path):
             with gzip.open(f.path, "rb") as fh:
                 return fh.read(_HEAD_BYTES)
         with open(f.path, "rb") as fh:
@@ -54,7 +53,7 @@ def sniff(f: InputFile) -> str:
         if isinstance(obj, dict) and obj.get("type") in ("Metric", "Point") and isinstance(obj.get("data"), dict):
             return "ndjson"
         return summary_kind(f, load_json(f))
-    named_gz = f.name.lower().endswith(".gz") and not is_gzip(f.path)
+    named_gz = f.name.lower().endswith(".gz") and not uploads.is_gzip(f.path)
     raise InvalidInput(
         f"{f.name}: not k6 output"
         + (" (the name ends in .gz but the content is not gzip)" if named_gz else "")

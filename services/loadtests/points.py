@@ -21,7 +21,6 @@ from services import uploads
 from services.errors import InvalidInput
 from services.loadtests import thresholds as expr
 from services.loadtests import validate
-from services.loadtests.formats import is_gzip
 from services.loadtests.schemas import CheckResult, EndpointResult, InputFile, ParsedPoints, ThresholdResult
 
 TAGS = ("name", "method", "status", "expected_response", "scenario", "group", "check", "error_code")
@@ -74,7 +73,7 @@ def connect(tmp_dir: Path, *, memory_limit: str = "300MB", threads: int = 2) -> 
 def _source_sql(f: InputFile, kind: str, max_line: int) -> str:
     path = _q(str(f.path))
     # from the content: DuckDB's compression='auto' goes by the file name, and uploads have none
-    compression = "'gzip'" if is_gzip(f.path) else "'none'"
+    compression = "'gzip'" if uploads.is_gzip(f.path) else "'none'"
     if kind == "ndjson":
         tags = ", ".join(f'data.tags."{t}" AS "{t}"' for t in TAGS)
         return (

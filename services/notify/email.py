@@ -17,7 +17,7 @@ from services.errors import InvalidInput
 from services.http_client import short
 from services.notify.base import DeliveryError, DeliveryResult, Notification, failed, one_line, plain_text
 from services.notify.graph import GraphGroupResolver
-from services.notify.http import redact
+from services.redaction import redact
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer

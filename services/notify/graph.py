@@ -11,7 +11,8 @@ from urllib.parse import quote, urlsplit
 from services.errors import InvalidInput
 from services.http_client import short
 from services.notify.base import DeliveryError
-from services.notify.http import HttpAnswer, HttpFailure, fetch, redact, retry_after, retryable_status
+from services.notify.http import HttpAnswer, HttpFailure, fetch, retry_after, retryable_status
+from services.redaction import redact
 
 DEFAULT_API_URL = "https://graph.microsoft.com"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"

@@ -7,16 +7,15 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from services import redaction
 from services.http_client import USER_AGENT, HttpAnswer, error_body, no_redirect_opener, short
 
-__all__ = ["HttpAnswer", "HttpFailure", "display_url", "fetch", "redact", "retry_after", "retryable_status"]
+__all__ = ["HttpAnswer", "HttpFailure", "display_url", "fetch", "retry_after", "retryable_status"]
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,6 @@ def display_url(url: str) -> str:
         port = ""
     rest = "/…" if parts.path.strip("/") or parts.query else ""
     return f"{parts.scheme}://{host}{port}{rest}"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """The text with every secret masked in any spelling (see services/redaction.py), and any bearer token."""
-    return redaction.redact(text, secrets)
 
 
 def _timed_out(timeout_s: float) -> HttpFailure:

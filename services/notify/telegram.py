@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from services.errors import InvalidInput
 from services.http_client import short
 from services.notify.base import DeliveryResult, Notification, failed, one_line
-from services.notify.http import HttpAnswer, HttpFailure, fetch, redact, retry_after, retryable_status
+from services.notify.http import HttpAnswer, HttpFailure, fetch, retry_after, retryable_status
+from services.redaction import redact
 
 DEFAULT_API_URL = "https://api.telegram.org"
 MAX_TEXT = 4096  # Bot API limit, counted in UTF-16 code units

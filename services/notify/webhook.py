@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from services.errors import InvalidInput
 from services.http_client import short
 from services.notify.base import DeliveryResult, Notification, failed, one_line
-from services.notify.http import HttpFailure, display_url, fetch, redact, retry_after, retryable_status
+from services.notify.http import HttpFailure, display_url, fetch, retry_after, retryable_status
+from services.redaction import redact
 
 SIGNATURE_PREFIX = "sha256="
 

@@ -39,6 +39,14 @@ PERMISSIONS: dict[str, str] = {
     "alert.read": "viewer",
     "alert.edit": "lead",
     "notification.read": "operator",
+    "feature.read": "viewer",
+    "feature.create": "developer",
+    "feature.edit": "developer",
+    "feature.move": "developer",
+    "gate.sign_off": "developer",  # the item's phase may ask for more: services.features.phases.SIGN_OFF_ROLE
+    "gate.waive": "lead",
+    "gate.template_edit": "lead",
+    "release.read": "viewer",
 }
 
 

@@ -3,6 +3,7 @@
 from services.alerts.models import Alert, AlertEvent, AlertRule, OutboxMessage
 from services.audit import AuditRecord
 from services.db import Base
+from services.features.models import Feature, FeatureMove, GateSignOff, GateTemplate
 from services.incidents.models import BoardIssueLink, Incident, IncidentEvent, Runbook, SeverityDefinition
 from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
 from services.postmortems.models import Postmortem
@@ -16,6 +17,10 @@ __all__ = [
     "AuditRecord",
     "Base",
     "BoardIssueLink",
+    "Feature",
+    "FeatureMove",
+    "GateSignOff",
+    "GateTemplate",
     "Incident",
     "IncidentEvent",
     "LoadTestCheck",

@@ -107,7 +107,16 @@ def bucket_index(frame: pd.DataFrame, rule: RuleSpec, at: datetime) -> pd.Series
 def fetch(source: TelemetrySource, rule: RuleSpec, at: datetime, *, steps: int = 1, name: str = "rule") -> pd.DataFrame:
     """Per-bucket partials with `j` and `dimension` columns."""
     text, start = compose(rule, at, steps=steps)
-    f = source.query(text, timespan=(start, at), name=name).frame
+    return partials_of(source.query(text, timespan=(start, at), name=name).frame, rule, at)
+
+
+def backtest_steps(rule: RuleSpec, days: float) -> int:
+    """How many evaluations a backtest over the last `days` makes."""
+    return max(1, int(timedelta(days=days) / rule.frequency))
+
+
+def partials_of(f: pd.DataFrame, rule: RuleSpec, at: datetime) -> pd.DataFrame:
+    """The composed query's rows as per-bucket partials with `j` and `dimension` columns."""
     if f.empty:
         return pd.DataFrame(columns=["j", "dimension", "n", "total", "low", "high"])
     f = f.assign(j=bucket_index(f, rule, at))
@@ -171,8 +180,12 @@ class Transition:
 
 def backtest(source: TelemetrySource, rule: RuleSpec, *, end: datetime, days: float) -> list[Transition]:
     """Evaluate the rule at every frequency step over the last `days`, with one query; fired/resolved times."""
-    steps = max(1, int(timedelta(days=days) / rule.frequency))
-    partials = fetch(source, rule, end, steps=steps, name="backtest")
+    steps = backtest_steps(rule, days)
+    return transitions(fetch(source, rule, end, steps=steps, name="backtest"), rule, end=end, steps=steps)
+
+
+def transitions(partials: pd.DataFrame, rule: RuleSpec, *, end: datetime, steps: int) -> list[Transition]:
+    """Replay `steps` evaluations ending at `end` over fetched partials: when each dimension fired or resolved."""
     state: dict[str, bool] = {}
     out: list[Transition] = []
     dims = set(partials["dimension"]) if len(partials) else set()

@@ -136,3 +136,19 @@ def finish_message(session: Session, message_id: int, *, owner: str, values: dic
     )
     done = session.execute(stmt)
     return bool(getattr(done, "rowcount", 0) == 1)
+
+
+def fired_since(session: Session, rule_ids: list[int], since: datetime) -> dict[int, list[datetime]]:
+    """When each of the rules fired (any dimension) after `since`, oldest first."""
+    out: dict[int, list[datetime]] = {}
+    if not rule_ids:
+        return out
+    stmt = (
+        select(Alert.rule_id, AlertEvent.at)
+        .join(Alert, AlertEvent.alert_id == Alert.id)
+        .where(Alert.rule_id.in_(rule_ids), AlertEvent.state == "fired", AlertEvent.at > since)
+        .order_by(AlertEvent.at)
+    )
+    for rule_id, at in session.execute(stmt):
+        out.setdefault(int(rule_id), []).append(at)
+    return out

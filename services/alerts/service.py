@@ -116,6 +116,12 @@ def get_rule(session: Session, *, actor: Actor, rule_id: int) -> AlertRule:
     return get_or_raise(session, AlertRule, rule_id, missing=f"Alert rule {rule_id} does not exist.")
 
 
+def fired_since(session: Session, *, actor: Actor, rule_ids: list[int], since: datetime) -> dict[int, list[datetime]]:
+    """When each of the rules fired after `since` (the worker's own history), oldest first."""
+    require(actor, "alert.read")
+    return alert_repo.fired_since(session, rule_ids, since)
+
+
 def backtest_rule(
     source: TelemetrySource, *, actor: Actor, data: dict[str, Any], days: float, end: datetime
 ) -> list[Transition]:

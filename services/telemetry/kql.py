@@ -13,7 +13,7 @@ from services.errors import InvalidInput, QueryError
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-KqlValue = str | bool | int | float | datetime | timedelta | None
+KqlValue = str | bool | int | float | datetime | timedelta | tuple[str, ...] | None
 
 
 def string_literal(value: str) -> str:
@@ -43,7 +43,8 @@ def timespan_literal(value: timedelta) -> str:
 
 
 def literal(value: KqlValue) -> str:
-    """A KQL literal for a Python value: str, bool, int, float, aware datetime, timedelta or None."""
+    """A KQL literal for a Python value: str, bool, int, float, aware datetime, timedelta, None, or a tuple of str
+    (rendered as the comma-separated members of an `in (...)` list)."""
     if value is None:
         return "dynamic(null)"
     if isinstance(value, bool):
@@ -60,6 +61,10 @@ def literal(value: KqlValue) -> str:
         return timespan_literal(value)
     if isinstance(value, str):
         return string_literal(value)
+    if isinstance(value, tuple):  # the members of an `in (...)` list: `Name in ({operations})`
+        if not value or not all(isinstance(v, str) for v in value):
+            raise InvalidInput("A list put into a query needs at least one value, all of them text.")
+        return ", ".join(string_literal(v) for v in value)
     raise InvalidInput(f"A value of type {type(value).__name__} cannot be put into a query.")
 
 

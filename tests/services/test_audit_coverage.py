@@ -66,6 +66,10 @@ OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "loadtest_threshold": ("loadtest_run", lambda r: r.run_id),
     "loadtest_check": ("loadtest_run", lambda r: r.run_id),
     "loadtest_endpoint": ("loadtest_run", lambda r: r.run_id),
+    "feature": ("feature", lambda r: r.id),
+    "feature_move": ("feature", lambda r: r.feature_id),
+    "gate_sign_off": ("feature", lambda r: r.feature_id),
+    "gate_template": ("gate_template", lambda r: r.version),
 }
 AUDIT_TABLE = AuditRecord.__tablename__
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)

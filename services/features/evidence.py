@@ -1,0 +1,283 @@
+"""What the gates are checked against, gathered once for any number of features: the SLOs, alert rules, k6 runs,
+incidents and postmortems from the database, and every telemetry figure in one batch of queries (one round trip
+on Azure), however many features and items there are: the queries are per service, not per feature or item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from services.alerts import evaluation as alert_eval
+from services.alerts import service as alert_service
+from services.auth import Actor
+from services.features.models import Feature
+from services.incidents import service as incident_service
+from services.loadtests import service as loadtest_service
+from services.loadtests.report import RunReport
+from services.postmortems import service as postmortem_service
+from services.slos import service as slo_service
+from services.slos.evaluation import SloDefinition
+from services.telemetry import runner
+from services.telemetry.source import QuerySpec, TelemetrySource
+
+SEEN_WINDOW = timedelta(days=7)  # operations_in_telemetry looks this far back
+NEW_WINDOW = timedelta(hours=24)  # an exception type first seen this recently is new ...
+BASELINE_WINDOW = timedelta(days=7)  # ... when it was not seen in this long before
+BACKTEST_DAYS = 7
+RELEASE_WINDOW = timedelta(days=30)  # how far back a release's first request is looked for
+
+# which evidence each check needs
+NEEDS: dict[str, set[str]] = {
+    "operations_in_telemetry": {"operations"},
+    "no_new_exceptions": {"exceptions"},
+    "within_slo_since_release": {"releases", "sli"},
+    "alert_backtest_quiet": {"backtests"},
+    "load_test_meets_slos": {"runs"},
+}
+
+
+@dataclass(frozen=True)
+class FeatureView:
+    """A feature's plain values, detached from the session."""
+
+    id: int
+    title: str
+    service: str
+    operations: tuple[str, ...]
+    service_slos_cover: bool
+    release: str | None
+    commit: str | None
+    phase: str
+    entry: str
+    owner: str
+    template_version: int
+    version: int
+    work_item_url: str | None = None
+    pull_request_url: str | None = None
+    description: str = ""
+
+    @classmethod
+    def of(cls, f: Feature) -> FeatureView:
+        """Copy a stored feature."""
+        return cls(
+            f.id,
+            f.title,
+            f.service,
+            tuple(f.operations or ()),
+            bool(f.service_slos_cover),
+            f.release,
+            f.commit,
+            f.phase,
+            f.entry,
+            f.owner,
+            f.template_version,
+            f.version,
+            f.work_item_url,
+            f.pull_request_url,
+            f.description,
+        )
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """An alert rule as the gates see it."""
+
+    id: int
+    name: str
+    kind: str
+    query: str
+    slo_id: int | None
+    enabled: bool
+    spec: alert_eval.RuleSpec | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident as the gates see it."""
+
+    id: int
+    title: str
+    service: str
+    operation: str | None
+    severity: str
+    status: str
+    postmortem_id: int | None
+    postmortem_status: str | None
+
+
+@dataclass
+class Evidence:
+    """Everything the data checks read, as of `at`."""
+
+    at: datetime
+    slos: list[SloDefinition] = field(default_factory=list)
+    rules: list[RuleView] = field(default_factory=list)
+    runs: list[RunReport] = field(default_factory=list)
+    loadtest_root: Path = Path()
+    incidents: list[IncidentView] = field(default_factory=list)
+    slo_rule_firings: dict[int, list[datetime]] = field(default_factory=dict)
+    frames: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)  # telemetry, by (kind, service, ...)
+    backtests: dict[int, list[alert_eval.Transition]] = field(default_factory=dict)
+    queries: int = 0  # telemetry queries run (all in one batch)
+
+    def frame(self, *key: str) -> pd.DataFrame:
+        """One telemetry result (empty when it was not needed or found nothing)."""
+        return self.frames.get(key, pd.DataFrame())
+
+    def covering_slos(self, f: FeatureView, operation: str) -> list[SloDefinition]:
+        """The SLOs that cover one operation of the feature: its own, or the service-wide ones when declared."""
+        return [
+            s
+            for s in self.slos
+            if s.service == f.service and (s.operation == operation or (s.operation is None and f.service_slos_cover))
+        ]
+
+    def watching_rules(self, f: FeatureView) -> list[tuple[RuleView, str]]:
+        """Enabled alert rules that watch the feature, each with why: its query names an operation, or it burns an
+        SLO that covers one."""
+        slo_ids = {s.id for op in f.operations for s in self.covering_slos(f, op)}
+        out = []
+        for r in self.rules:
+            if not r.enabled:
+                continue
+            named = [op for op in f.operations if r.kind == "query" and op in r.query]
+            if named:
+                out.append((r, f"its query names {', '.join(named)}"))
+            elif r.slo_id is not None and r.slo_id in slo_ids:
+                slo = next(s.name for s in self.slos if s.id == r.slo_id)
+                out.append((r, f"it burns the SLO {slo!r}"))
+        return out
+
+
+def _rules(session: Session, actor: Actor) -> list[RuleView]:
+    out = []
+    for r in alert_service.list_rules(session, actor=actor):
+        spec = alert_service.spec_of(r) if r.kind == "query" else None
+        out.append(RuleView(r.id, r.name, r.kind, r.query or "", r.slo_id, bool(r.enabled), spec))
+    return out
+
+
+def _incidents(session: Session, actor: Actor, services: set[str]) -> list[IncidentView]:
+    postmortems = {p.incident_id: p for p in postmortem_service.list_postmortems(session, actor=actor)}
+    out = []
+    for i in incident_service.list_incidents(session, actor=actor):
+        if i.service in services:
+            pm = postmortems.get(i.id)
+            out.append(
+                IncidentView(
+                    i.id,
+                    i.title,
+                    i.service,
+                    i.operation,
+                    i.severity,
+                    i.status,
+                    pm.id if pm else None,
+                    pm.status if pm else None,
+                )
+            )
+    return out
+
+
+def _specs(ev: Evidence, features: list[FeatureView], needs: set[str]) -> list[tuple[tuple[str, ...], QuerySpec]]:
+    """The telemetry queries the checks need: one per service (and latency threshold), one per watched rule."""
+    at = ev.at
+    ops: dict[str, set[str]] = {}
+    for f in features:
+        ops.setdefault(f.service, set()).update(f.operations)
+    specs: list[tuple[tuple[str, ...], QuerySpec]] = []
+    for service, names in sorted(ops.items()):
+        if not names:
+            continue
+        operations = tuple(sorted(names))
+        if "operations" in needs:
+            q = runner.spec(
+                "feature_operations", start=at - SEEN_WINDOW, end=at, service=service, operations=operations
+            )
+            specs.append((("operations", service), q))
+        if "exceptions" in needs:
+            q = runner.spec(
+                "feature_exceptions",
+                start=at - NEW_WINDOW - BASELINE_WINDOW,
+                end=at,
+                service=service,
+                operations=operations,
+            )
+            specs.append((("exceptions", service), q))
+        if "releases" in needs:
+            q = runner.spec("releases", start=at - RELEASE_WINDOW, end=at, service=service)
+            specs.append((("releases", service), q))
+        if "sli" in needs:
+            thresholds = {s.threshold_ms for s in ev.slos if s.service == service and s.kind == "latency"} or {0.0}
+            for t in sorted(float(x or 0.0) for x in thresholds):
+                q = runner.spec(
+                    "feature_sli_hourly",
+                    start=at - RELEASE_WINDOW,
+                    end=at,
+                    service=service,
+                    operations=operations,
+                    threshold_ms=t,
+                    label=f"feature_sli_hourly[{service} < {t:g} ms]",
+                )
+                specs.append((("sli", service, f"{t:g}"), q))
+    if "backtests" in needs:
+        watched = {r.id: r for f in features for r, _ in ev.watching_rules(f) if r.spec is not None}
+        for rule in watched.values():
+            assert rule.spec is not None
+            steps = alert_eval.backtest_steps(rule.spec, BACKTEST_DAYS)
+            text, start = alert_eval.compose(rule.spec, at, steps=steps)
+            specs.append((("backtest", str(rule.id)), QuerySpec(f"backtest[{rule.name}]", text, (start, at))))
+    return specs
+
+
+def gather(
+    session: Session,
+    source: TelemetrySource,
+    features: Iterable[FeatureView],
+    *,
+    actor: Actor,
+    at: datetime,
+    checks: set[str],
+    loadtest_root: Path,
+) -> Evidence:
+    """The evidence the named checks need for these features: database reads, then one telemetry batch."""
+    features = list(features)
+    needs: set[str] = set().union(*(NEEDS.get(c, set()) for c in checks)) if checks else set()
+    services = {f.service for f in features}
+    slos = [SloDefinition.of(s) for s in slo_service.list_slos(session, actor=actor)]
+    ev = Evidence(at=at, slos=slos, loadtest_root=loadtest_root)
+    ev.rules = _rules(session, actor)
+    ev.incidents = _incidents(session, actor, services)
+    if "backtests" in needs:
+        slo_rule_ids = sorted({r.id for f in features for r, _ in ev.watching_rules(f) if r.spec is None})
+        since = at - timedelta(days=BACKTEST_DAYS)
+        ev.slo_rule_firings = alert_service.fired_since(session, actor=actor, rule_ids=slo_rule_ids, since=since)
+    if "runs" in needs:
+        releases = {f.release for f in features if f.release}
+        for service in sorted(services):
+            for run in loadtest_service.reports(session, actor=actor, service=service):
+                if run.git_ref in releases:
+                    ev.runs.append(run)
+    specs = _specs(ev, features, needs)
+    results = runner.run_batch(source, [q for _, q in specs], actor=actor)
+    ev.queries = len(specs)
+    for (key, _), res in zip(specs, results, strict=True):
+        ev.frames[key] = res.frame
+    for key, frame in list(ev.frames.items()):
+        if key[0] == "backtest":
+            rule = next(r for r in ev.rules if str(r.id) == key[1])
+            assert rule.spec is not None
+            steps = alert_eval.backtest_steps(rule.spec, BACKTEST_DAYS)
+            partials = alert_eval.partials_of(frame, rule.spec, at)
+            ev.backtests[rule.id] = alert_eval.transitions(partials, rule.spec, end=at, steps=steps)
+    return ev
+
+
+def as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts."""
+    return [] if frame.empty else [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]

@@ -77,14 +77,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> None:
-    """Seed demo telemetry, the team's SLOs and alert rules, and the demo incidents."""
+    """Seed demo telemetry, the team's SLOs and alert rules, the demo incidents and the demo features."""
     from services.alerts.seeds import seed_team_rules
     from services.auth import require
     from services.config import get_settings
     from services.db import session_scope
     from services.demo import generator
+    from services.demo.seed_features import seed_demo_features
     from services.demo.seed_incidents import seed_demo_incidents
     from services.slos import service as slo_service
+    from services.telemetry.factory import build_source
     from services.telemetry.store import table_files
     from services.timeutil import parse_instant
 
@@ -102,14 +104,26 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     if rules:
         print(f"created {rules} alert rule(s)")
     if args.if_empty and table_files(settings.telemetry.dir, "AppRequests"):
-        print(f"telemetry already present in {settings.telemetry.dir}; not seeding")
-        return
-    counts = generator.seed(settings.telemetry.dir, days=args.days, seed=args.seed, end=end)
-    for table, n in counts.items():
-        print(f"{table}: {n:,} rows")
-    with session_scope() as s:
-        opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=settings.telemetry.service_name)
-    print(f"{opened} demo incident(s) with their runbooks in the triage queue")
+        print(f"telemetry already present in {settings.telemetry.dir}; not seeding it")
+    else:
+        counts = generator.seed(settings.telemetry.dir, days=args.days, seed=args.seed, end=end)
+        for table, n in counts.items():
+            print(f"{table}: {n:,} rows")
+        with session_scope() as s:
+            service = settings.telemetry.service_name
+            opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=service)
+        print(f"{opened} demo incident(s) with their runbooks in the triage queue")
+    with session_scope() as s:  # only when there are no features yet
+        made = seed_demo_features(
+            s,
+            actor=actor,
+            source=build_source(),
+            service=settings.telemetry.service_name,
+            loadtest_root=settings.loadtests.dir,
+            at=min(end, datetime.now(UTC)),
+        )
+    if made:
+        print(f"{made} demo feature(s) across the phases; release 2026.12.1 with the sample k6 run")
 
 
 def cmd_demo_live(args: argparse.Namespace) -> None:
@@ -243,7 +257,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
     os.execv(sys.executable, argv)
 
 
-Handler = Callable[[argparse.Namespace], None]
+Handler = Callable[[argparse.Namespace], "int | None"]
 
 # Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
 # imports inside the handlers, so `sre-backoffice --help` stays fast.
@@ -254,6 +268,7 @@ EXTENSIONS: tuple[str, ...] = (
     "services.loadtests.cli",
     "services.telemetry.clef_cli",
     "services.audit.cli",
+    "services.features.cli",
 )
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {
@@ -274,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = COMMANDS[(args.group, getattr(args, "cmd", None))]
     try:
-        handler(args)
+        code = handler(args)  # a handler may answer with its own exit code (release check: 1 for no-go)
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -293,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "), file=sys.stderr
         )
         return 1
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

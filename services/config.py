@@ -106,7 +106,7 @@ class UiSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """The API process: its port, its limits and the Azure Monitor webhook's token."""
+    """The API process: its port, its limits, the Azure Monitor webhook's token and the pipelines' bearer token."""
 
     model_config = _section("SRE_API_")
 
@@ -115,6 +115,8 @@ class ApiSettings(BaseSettings):
     max_body_kb: int = Field(default=1024, validation_alias="SRE_API_MAX_BODY_KB")
     max_concurrency: int = Field(default=500, validation_alias="SRE_API_MAX_CONCURRENCY")
     webhook_token: SecretStr | None = Field(default=None, validation_alias="SRE_WEBHOOK_TOKEN")
+    # the bearer token of the pipeline-facing endpoints (GET /api/releases/{version}/gate)
+    token: SecretStr | None = Field(default=None, validation_alias="SRE_API_TOKEN")
 
 
 class WorkerSettings(BaseSettings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,8 +84,3 @@ def ingest(session: Session, alert: AzureAlert, *, service: str) -> tuple[int, s
         )
         what = "resolved"
     return inc.id, what
-
-
-def token_ok(given: str | None, expected: str | None) -> bool:
-    """Constant-time comparison of the URL token; no token configured means every request is refused."""
-    return bool(expected) and given is not None and hmac.compare_digest(given.encode(), str(expected).encode())

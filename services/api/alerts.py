@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.alerts import azure_monitor
 from services.alerts.schemas import CommonAlertPayload
+from services.api.tokens import token_ok
 from services.config import Settings, get_settings
 from services.db import begin_writing, session_scope
 
@@ -28,8 +29,7 @@ def require_hook_token(
     token: Annotated[str | None, Query(description="SRE_WEBHOOK_TOKEN, as in the action group's webhook URL")] = None,
 ) -> None:
     """Refuse a call without the configured token (no token configured: every call), before the body is looked at."""
-    expected = settings.api.webhook_token.get_secret_value() if settings.api.webhook_token else None
-    if not azure_monitor.token_ok(token, expected):
+    if not token_ok(token, settings.api.webhook_token):
         raise HTTPException(401, "Wrong or missing token: the webhook URL needs ?token=<SRE_WEBHOOK_TOKEN>.")
 
 

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from services.api import alerts, errors
+from services.api import alerts, errors, releases
 from services.api.limits import BodyLimits
 from services.config import Settings, get_settings
 from services.db import session_scope
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, body_timeout_s: float = BODY
     settings = settings or get_settings()
     app = FastAPI(
         title="SRE Backoffice API",
-        summary="Everything that arrives over HTTP: Azure Monitor webhooks; later ingestion, test runs, release gates.",
+        summary="What arrives over HTTP: Azure Monitor webhooks, release gates; later ingestion and test runs.",
         version="1",
     )
     max_bytes = settings.api.max_body_kb * 1024
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, body_timeout_s: float = BODY
     app.add_middleware(BodyLimits, max_bytes=max_bytes, timeout_s=body_timeout_s)
     errors.install(app)
     app.include_router(alerts.router)
+    app.include_router(releases.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health, tags=["health"])
     return app
 

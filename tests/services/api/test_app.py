@@ -41,9 +41,17 @@ def test_healthz_is_503_with_the_reason_when_the_database_is_not_usable(
     assert "hunter2" not in refused.text and "sre:" not in refused.text
 
 
-def test_the_openapi_document_describes_the_webhook_and_the_health_check(api: str) -> None:
+def test_the_openapi_document_describes_the_webhook_the_release_gate_and_the_health_check(api: str) -> None:
     doc = httpx.get(f"{api}/openapi.json").json()
-    assert set(doc["paths"]) == {"/hooks/azure-monitor", "/healthz"}
+    assert set(doc["paths"]) == {"/hooks/azure-monitor", "/api/releases/{version}/gate", "/healthz"}
+    gate = doc["paths"]["/api/releases/{version}/gate"]["get"]
+    assert gate["security"] == [{"HTTPBearer": []}]
+    assert doc["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "SRE_API_TOKEN",
+    }
+    assert doc["components"]["schemas"]["ReleaseGate"]["required"] == ["release", "go", "at", "features", "reasons"]
     hook = doc["paths"]["/hooks/azure-monitor"]["post"]
     assert [p["name"] for p in hook["parameters"]] == ["token"]
     body = hook["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]

@@ -1,0 +1,72 @@
+"""A release's go or no-go over HTTP, for a pipeline's gate (Azure DevOps "Invoke REST API" check, GitHub Actions).
+
+Success criterion for the Azure DevOps check: `eq(root['go'], true)`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from services.api.tokens import token_ok
+from services.auth import Actor
+from services.config import Settings, get_settings
+from services.db import session_scope
+from services.features.releases import check_release
+from services.features.schemas import RELEASE
+from services.telemetry.factory import build_source
+
+router = APIRouter(tags=["releases"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+bearer = HTTPBearer(auto_error=False, description="SRE_API_TOKEN")
+PIPELINE = Actor(name="api:release-gate", role="viewer")  # reads only; the audit log names it if it ever wrote
+
+
+class FeatureGate(BaseModel):
+    """One feature of the release."""
+
+    id: int
+    title: str
+    phase: str
+    open_items: list[str]
+
+
+class ReleaseGate(BaseModel):
+    """Go or no-go. Azure DevOps success criterion: eq(root['go'], true)."""
+
+    release: str
+    go: bool
+    at: str
+    features: list[FeatureGate]
+    reasons: list[str] = Field(description="why it is no-go; empty when go")
+
+
+def require_api_token(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    """Refuse a call without `Authorization: Bearer <SRE_API_TOKEN>` (no token configured: every call)."""
+    given = credentials.credentials if credentials else None
+    if not token_ok(given, settings.api.token):
+        detail = (
+            "SRE_API_TOKEN is not set on the API process: set it, then send Authorization: Bearer <token>."
+            if not settings.api.token
+            else "Wrong or missing token: send Authorization: Bearer <SRE_API_TOKEN>."
+        )
+        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get(
+    "/api/releases/{version}/gate",
+    dependencies=[Depends(require_api_token)],
+    responses={401: {"description": "wrong or missing bearer token"}, 404: {"description": "no feature targets it"}},
+)
+def release_gate(version: Annotated[str, Path(pattern=RELEASE.pattern, max_length=50)]) -> ReleaseGate:
+    """Go (`go: true`) or no-go with the reasons; the same answer as `sre-backoffice release check VERSION --json`.
+    The answer is 200 either way, so the pipeline's check evaluates `go`."""
+    with session_scope() as s:
+        verdict = check_release(s, actor=PIPELINE, source=build_source(), version=version)
+    body: dict[str, Any] = verdict.as_json()
+    return ReleaseGate.model_validate(body)

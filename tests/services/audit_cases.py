@@ -59,6 +59,30 @@ AL = "services.alerts.service."
 QS = "services.saved_queries.service."
 LT = "services.loadtests.service."
 CLEF_IMPORT = "services.telemetry.clef_import."
+FT = "services.features.service."
+TEMPLATE_V2 = [
+    {"key": "planning.scope", "phase": "planning", "title": "Scope agreed", "kind": "sign-off"},
+    {"key": "design.slo", "phase": "design", "title": "SLO", "kind": "data", "check": "slo_covers_operations"},
+]
+
+
+# the demo features driven through their gates on an empty store (nothing passes from data, so the seed waives it):
+# L load-test import, C create, S sign-off, W waiver, A advance, then the feature id
+DEMO_FEATURE_WALK = (
+    "L1 C1 S1 A1 S1 A1 S1 S1 W1 W1 A1 S1 S1 W1 A1 C2 S2 A2 S2 A2 S2 S2 W2 W2 A2 S2 S2 W2 A2 C3 C4 S4 A4 S4 A4 "
+    "C5 S5 A5 C6 S6 A6 S6 A6 S6 S6 W6 W6 A6 S6 S6 W6 A6 W6 S6 W6 A6 S1 S2"
+)
+WALK_ACTIONS = {"L": "loadtest.import", "C": "feature.create", "S": "feature.sign_off", "W": "feature.waive",
+                "A": "feature.advance"}  # fmt: skip
+
+
+def _walk(text: str) -> tuple[Record, ...]:
+    return tuple((WALK_ACTIONS[c[0]], "loadtest_run" if c[0] == "L" else "feature", c[1:]) for c in text.split())
+
+
+def _source() -> LocalTelemetrySource:
+    return LocalTelemetrySource(fx.store())
+
 
 MUTATIONS: dict[str, Mutation] = {
     INC + "create_incident": Mutation(
@@ -243,6 +267,51 @@ MUTATIONS: dict[str, Mutation] = {
     ),
     # one record per run of `demo live`, at its start, not per tick
     "services.demo.live.start_live": Mutation(fx.nothing, fx.live_run, _one("demo.live", "telemetry_store", None)),
+    FT + "create_feature": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN, data=fx.FEATURE), _one("feature.create", "feature")
+    ),
+    FT + "update_feature": Mutation(
+        fx.feature,
+        lambda s, f: f(s, actor=ADMIN, feature_id=1, data=fx.FEATURE.model_copy(update={"release": "2026.12.2"})),
+        _one("feature.update", "feature"),
+    ),
+    FT + "advance": Mutation(
+        fx.feature_signed,
+        lambda s, f: f(s, actor=ADMIN, source=_source(), feature_id=1),
+        _one("feature.advance", "feature"),
+    ),
+    FT + "move_back": Mutation(
+        fx.feature_in_analysis,
+        lambda s, f: f(s, actor=ADMIN, feature_id=1, reason="requirements changed"),
+        _one("feature.back", "feature"),
+    ),
+    FT + "sign_off": Mutation(
+        fx.feature,
+        lambda s, f: f(s, actor=ADMIN, feature_id=1, item_key="planning.scope"),
+        _one("feature.sign_off", "feature"),
+    ),
+    FT + "waive": Mutation(
+        fx.feature,
+        lambda s, f: f(s, actor=ADMIN, feature_id=1, item_key="design.slo", reason="covered by the service SLOs"),
+        _one("feature.waive", "feature"),
+    ),
+    FT + "save_template": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, items=TEMPLATE_V2),
+        _one("gate_template.create", "gate_template", "2"),
+    ),
+    "services.demo.seed_features.import_sample_run": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, service="mana", root=get_settings().loadtests.dir),
+        _one("loadtest.import", "loadtest_run"),
+    ),
+    "services.demo.seed_features.seed_demo_features": Mutation(
+        fx.nothing,
+        lambda s, f: f(
+            s, actor=ADMIN, source=_source(), service="mana", loadtest_root=get_settings().loadtests.dir, at=AT
+        ),
+        _walk(DEMO_FEATURE_WALK),
+    ),
     "services.demo.seed_incidents.seed_demo_incidents": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, end=datetime(2026, 12, 1, tzinfo=UTC), days=30, service="mana"),
@@ -283,6 +352,25 @@ READS: dict[str, Call] = {
     PM + "get_for_incident": _read(incident_id=1),
     PM + "get_postmortem": _read(postmortem_id=1),
     PM + "list_postmortems": _read(),
+    FT + "list_features": _read(),
+    FT + "get_feature": _read(feature_id=1),
+    FT + "history": _read(feature_id=1),
+    FT + "sign_offs": _read(feature_id=1),
+    FT + "releases": _read(),
+    FT + "current_template": _read(),
+    FT + "list_templates": _read(),
+    FT + "gates": lambda s, f: f(s, actor=ADMIN, source=_source()),
+    "services.features.releases.check_release": lambda s, f: f(s, actor=ADMIN, source=_source(), version="2026.12.1"),
+    AL + "fired_since": _read(rule_ids=[1], since=AT),
+    "services.features.evidence.gather": lambda s, f: f(
+        s,
+        _source(),
+        [],
+        actor=ADMIN,
+        at=AT,
+        checks={"alert_backtest_quiet"},
+        loadtest_root=get_settings().loadtests.dir,
+    ),
     SL + "list_slos": _read(),
     SL + "get_slo": _read(slo_id=1),
 }

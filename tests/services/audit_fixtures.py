@@ -12,6 +12,8 @@ from services.alerts import service as alerts
 from services.auth import Actor
 from services.config import get_settings
 from services.demo.live import live
+from services.features import service as features
+from services.features.schemas import parse_feature_input
 from services.incidents import board_issues, runbooks, severities
 from services.incidents import service as incidents
 from services.incidents.schemas import IncidentInput
@@ -21,6 +23,7 @@ from services.postmortems import service as postmortems
 from services.saved_queries import service as saved_queries
 from services.slos import service as slos
 from services.slos.schemas import SloInput
+from services.telemetry.local import LocalTelemetrySource
 from tests.board_fakes import FakeBoard
 from tests.telemetry_fixtures import AT, req, write
 
@@ -30,6 +33,9 @@ CLEF = FIXTURES / "clef" / "compact.clef"
 K6_SUMMARY = FIXTURES / "k6" / "summary.json"
 INCIDENT = IncidentInput(title="DOPA identity verification timing out", service="mana", severity="Sev2")
 SLO = SloInput(name="mana availability", service="mana", kind="availability", objective=99.0)
+FEATURE = parse_feature_input(
+    {"title": "Shop search filters", "service": "mana", "operations": ["GET /api/shops"], "release": "2026.12.1"}
+)
 RULE = {
     "name": "failed logins per account > 5 in 15 min",
     "query": 'AppEvents | where Name == "LoginFailed" | extend account = tostring(Properties.account)',
@@ -123,13 +129,30 @@ def small_files(_s: Session) -> None:
         write(store(), "AppRequests", [req(minutes)])
 
 
+def feature(s: Session) -> None:
+    """Feature 1, in Planning on template version 1."""
+    features.create_feature(s, actor=ADMIN, data=FEATURE)
+
+
+def feature_signed(s: Session) -> None:
+    """Feature 1 with its only required Planning item signed off, so it may advance."""
+    feature(s)
+    features.sign_off(s, actor=ADMIN, feature_id=1, item_key="planning.scope")
+
+
+def feature_in_analysis(s: Session) -> None:
+    """Feature 1, advanced to Analysis."""
+    feature_signed(s)
+    features.advance(s, actor=ADMIN, source=LocalTelemetrySource(store()), feature_id=1)
+
+
 def world(s: Session) -> None:
     """One of everything the reads read."""
     postmortem(s)
     board_issues.open_issue(
         s, actor=ADMIN, incident=incidents.get_incident(s, actor=ADMIN, incident_id=1), board=FakeBoard()
     )
-    for setup in (runbook, slo, rule, query, loadtest_run):
+    for setup in (runbook, slo, rule, query, loadtest_run, feature):
         setup(s)
     severities.definitions(s, actor=ADMIN)
 

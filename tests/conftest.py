@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,26 @@ from sqlalchemy.engine import Engine
 
 from services.config import get_settings
 from services.db import get_engine, make_engine
+from services.features.models import GateTemplate
 from services.migrate import upgrade
 
 pytest_plugins = ["tests.azure_fake"]
+
+
+def _first_template() -> dict[str, object]:
+    """Gate template version 1 as migration 0010 stores it."""
+    spec = importlib.util.spec_from_file_location(
+        "m0010", ROOT / "migrations" / "versions" / "20261202_0010_features.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {"version": 1, "items": module.FIRST_TEMPLATE, "note": "the team's process notes",
+            "created_at": datetime(2026, 12, 2, tzinfo=UTC), "created_by": "migration"}  # fmt: skip
+
+
+ROOT = Path(__file__).resolve().parents[1]
+_FIRST_TEMPLATE = _first_template()
 
 CLOCK = os.environ.get("SRE_TEST_CLOCK", "")  # run the suite as if on that day, e.g. 2027-09-15T03:00:00Z
 PG_ADMIN_URL = os.environ.get("SRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -100,6 +118,8 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with eng.begin() as c:
         c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # what the migrations store besides the schema goes back as they left it
+        c.execute(GateTemplate.__table__.insert(), [_FIRST_TEMPLATE])
     eng.dispose()
 
 

@@ -189,10 +189,10 @@ def move_back(
 
 
 def _move(session: Session, actor: Actor, f: Feature, to: str, kind: str, note: str) -> Feature:
-    before = f.phase
+    before, fid = f.phase, f.id  # f is not readable once its flush failed
     f.phase = to
     f.updated_by = actor.name
-    flush_versioned(session, f, stale=lambda who: _stale(f.id, who))
+    flush_versioned(session, f, stale=lambda who: _stale(fid, who))
     repo.add(
         session, FeatureMove(feature_id=f.id, actor=actor.name, kind=kind, from_phase=before, to_phase=to, note=note)
     )

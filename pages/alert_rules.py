@@ -8,6 +8,7 @@ import streamlit as st
 from app.auth import current_actor
 from app.ui.alert_form import form_values, rule_form
 from app.ui.errors import shown_errors
+from app.ui.linked import preselect
 from app.ui.safe import inert
 from services.alerts import arm
 from services.alerts import service as alert_service
@@ -54,6 +55,7 @@ st.subheader("New or changed rule", divider="gray")
 with shown_errors("loading the rule"):
     with session_scope() as s:
         editable = {r.id: form_values(r) for r in alert_service.list_rules(s, actor=actor) if r.kind == "query"}
+    preselect("alerts.pick", "rule", list(editable))
     pick = st.selectbox(
         "Rule",
         ["(new rule)", *editable],

@@ -9,6 +9,7 @@ from app.loadtest_data import run_reports
 from app.ui import format as fmt
 from app.ui import loadtest_detail as detail
 from app.ui.errors import shown_errors
+from app.ui.linked import preselect
 from app.ui.loadtest_upload import upload_form
 from app.ui.safe import inert
 
@@ -48,6 +49,7 @@ with shown_errors("loading the load-test runs"):
         key="loadtests.runs",
     )
     ids = [r.id for r in runs]
+    preselect("loadtests.run", "run", ids)
     if st.session_state.get("loadtests.run") not in ids:
         st.session_state["loadtests.run"] = ids[0]
     by_id = {r.id: r for r in runs}

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.ui.errors import shown_errors
+from app.ui.linked import preselect
 from app.ui.postmortem_editor import postmortem_editor
 from services.db import session_scope
 from services.incidents import service as incidents
@@ -49,6 +50,7 @@ with shown_errors("loading postmortems"):
     if all_incidents:
         with_pm = [iid for iid, *_ in pms]
         order = with_pm + [i for i in all_incidents if i not in with_pm]
+        preselect("pm.incident", "incident", order)
         chosen = st.selectbox(
             "Incident",
             order,

@@ -8,6 +8,7 @@ from app.auth import current_actor
 from app.data import now_floor, slo_definitions, slo_statuses
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.linked import linked
 from app.ui.safe import inert
 from app.ui.slo_detail import slo_detail, summary_table
 from app.ui.slo_form import delete_control, slo_form
@@ -35,7 +36,7 @@ with shown_errors("loading SLOs"):
             for s in statuses:
                 with st.expander(
                     inert(f"{s.slo.name} — SLI {fmt.pct(s.sli)}, budget {fmt.pct(s.remaining, 1)} left"),
-                    expanded=len(statuses) <= 2,
+                    expanded=len(statuses) <= 2 or str(s.slo.id) == linked("slo"),
                 ):
                     slo_detail(s)
     with tab_manage:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.linked import preselect
 from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
@@ -95,4 +96,5 @@ def bulk_acknowledge(actor: Actor, queue: list[QueueItem]) -> None:
 def pick_incident(queue: list[QueueItem]) -> int:
     """The incident to open, chosen from the queue (which must not be empty)."""
     titles = {q.incident["id"]: f"#{q.incident['id']} {q.incident['severity']} {q.incident['title']}" for q in queue}
+    preselect("triage.chosen", "incident", list(titles))
     return int(st.selectbox("Open an incident", list(titles), key="triage.chosen", format_func=titles.__getitem__))

@@ -14,7 +14,7 @@ from typing import Any
 from services.features.checks import CHECKS, CheckResult, Link
 from services.features.evidence import Evidence, FeatureView
 from services.features.models import GateSignOff
-from services.features.phases import PHASE_KEYS, PHASE_NAMES, RELEASE_READY, entry_phase
+from services.features.phases import PHASE_KEYS, PHASE_NAMES, RELEASE_READY, skipped
 
 STATES = ("passed", "open", "waived")
 
@@ -125,11 +125,9 @@ def judge(
     for w in words:
         latest[(w.item_key, w.kind)] = w  # oldest first: the last one stands
     out = FeatureGates(feature=f)
-    # work that enters later (a pull request at Implementation, a bug at Testing) skips the phases before its entry,
-    # unless it was moved back into them
-    first = min(PHASE_KEYS.index(entry_phase(f.entry)), PHASE_KEYS.index(f.phase))
     for item in items:
-        if (phases is not None and item["phase"] not in phases) or PHASE_KEYS.index(item["phase"]) < first:
+        outside = phases is not None and item["phase"] not in phases
+        if outside or skipped(item["phase"], entry=f.entry, current=f.phase):
             continue
         signed = latest.get((item["key"], "sign-off"))
         waived = latest.get((item["key"], "waiver"))

@@ -56,6 +56,17 @@ def previous_phase(phase: str) -> str | None:
     return PHASE_KEYS[i - 1] if i else None
 
 
+def sign_off_role(phase: str) -> str:
+    """The lowest role that may sign off an item of the phase."""
+    return SIGN_OFF_ROLE.get(phase, "lead")
+
+
+def skipped(phase: str, *, entry: str, current: str) -> bool:
+    """Whether the phase is before the work's journey: work that enters later (a pull request at Implementation, a
+    bug at Testing & Integration) is not judged on the phases before its entry, unless it was moved back into them."""
+    return index(phase) < min(index(entry_phase(entry)), index(current))
+
+
 def entry_phase(entry: str) -> str:
     """Where work of this entry kind starts."""
     if entry not in ENTRY_PHASE:

@@ -29,6 +29,13 @@ def list_features(session: Session, *, release: str | None = None) -> list[Featu
     return list(session.scalars(q))
 
 
+def board_version(session: Session) -> tuple[int, int, int]:
+    """(feature count, sum of feature versions, newest sign-off id): changes with every feature change."""
+    newest = select(func.coalesce(func.max(GateSignOff.id), 0)).scalar_subquery()
+    row = session.execute(select(func.count(Feature.id), func.coalesce(func.sum(Feature.version), 0), newest)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def releases(session: Session) -> list[str]:
     """Every target release some feature names, in version-text order."""
     q = select(Feature.release).where(Feature.release.is_not(None)).distinct().order_by(Feature.release)

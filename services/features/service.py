@@ -17,7 +17,7 @@ from services.features import repository as repo
 from services.features.evidence import Evidence, FeatureView, gather
 from services.features.gates import FeatureGates, checks_needed, judge, refusal
 from services.features.models import Feature, FeatureMove, GateSignOff, GateTemplate
-from services.features.phases import PHASE_NAMES, SIGN_OFF_ROLE, entry_phase, next_phase, previous_phase
+from services.features.phases import PHASE_NAMES, entry_phase, next_phase, previous_phase, sign_off_role
 from services.features.schemas import FeatureInput
 from services.features.template import validate_items
 from services.repository import check_version, flush_versioned, found_or_raise, get_or_raise
@@ -52,6 +52,13 @@ def sign_offs(session: Session, *, actor: Actor, feature_id: int) -> list[GateSi
     """The feature's sign-offs and waivers, oldest first."""
     get_feature(session, actor=actor, feature_id=feature_id)
     return repo.sign_offs(session, [feature_id]).get(feature_id, [])
+
+
+def board_version(session: Session, *, actor: Actor) -> tuple[int, int, int]:
+    """A value that changes with every change the board shows: how many features, the sum of their versions (a new
+    feature, a move, an edit) and the newest sign-off or waiver; one query, for cache keys."""
+    require(actor, "feature.read")
+    return repo.board_version(session)
 
 
 def releases(session: Session, *, actor: Actor) -> list[str]:
@@ -253,7 +260,7 @@ def sign_off(session: Session, *, actor: Actor, feature_id: int, item_key: str, 
             f"{item_key!r} is checked from data, not signed off: it passes when "
             "the data says so, or a lead waives it with a reason."
         )
-    needed = SIGN_OFF_ROLE.get(item["phase"], "lead")
+    needed = sign_off_role(item["phase"])
     if role_rank(actor.role) < role_rank(needed):
         raise PermissionDenied(
             f"{actor.name} ({actor.role}) may not sign off a {PHASE_NAMES[item['phase']]} item: "

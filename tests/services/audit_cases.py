@@ -357,6 +357,7 @@ READS: dict[str, Call] = {
     FT + "history": _read(feature_id=1),
     FT + "sign_offs": _read(feature_id=1),
     FT + "releases": _read(),
+    FT + "board_version": _read(),
     FT + "current_template": _read(),
     FT + "list_templates": _read(),
     FT + "gates": lambda s, f: f(s, actor=ADMIN, source=_source()),

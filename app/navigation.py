@@ -23,6 +23,8 @@ class NavPage(NamedTuple):
 PAGES: dict[str, list[NavPage]] = {
     "Overview": [
         NavPage("../pages/home.py", "SDLC workflow", ":material/account_tree:", "home", "slo.read"),
+        NavPage("../pages/feature.py", "Feature", ":material/task_alt:", "feature", "feature.read"),
+        NavPage("../pages/gate_template.py", "Gate template", ":material/fact_check:", "gate_template", "feature.read"),
     ],
     "Monitoring": [
         NavPage("../pages/slos.py", "SLOs & error budgets", ":material/speed:", "slos", "slo.read"),

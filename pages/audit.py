@@ -26,6 +26,8 @@ ENTITIES = [
     "loadtest_run",
     "saved_query",
     "telemetry_store",
+    "feature",
+    "gate_template",
 ]
 entity = st.selectbox("Entity", ["(all)", *ENTITIES], key="audit.entity")
 with shown_errors("reading the audit log"):

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from services.errors import InvalidInput
@@ -185,14 +186,69 @@ def backtest(source: TelemetrySource, rule: RuleSpec, *, end: datetime, days: fl
 
 
 def transitions(partials: pd.DataFrame, rule: RuleSpec, *, end: datetime, steps: int) -> list[Transition]:
-    """Replay `steps` evaluations ending at `end` over fetched partials: when each dimension fired or resolved."""
-    state: dict[str, bool] = {}
-    out: list[Transition] = []
-    dims = set(partials["dimension"]) if len(partials) else set()
-    for step in range(steps - 1, -1, -1):
-        at = end - rule.frequency * step
-        for dim, v in verdicts(partials, rule, step=step, dimensions=dims).items():
-            if v.firing != state.get(dim, False):
-                state[dim] = v.firing
-                out.append(Transition(at, dim, "fired" if v.firing else "resolved", v.value))
-    return out
+    """Replay `steps` evaluations ending at `end` over fetched partials: when each dimension fired or resolved.
+
+    The same verdicts as `verdicts(partials, rule, step=s)` for each step s, computed for all steps at once: the
+    value of a window starting at bucket i is the aggregate of buckets i … i+w−1 (rolling sums, minima, maxima).
+    """
+    w = rule.window_min // rule.frequency_min
+    periods = rule.evaluation_periods
+    starts = steps + periods - 1  # window starts 0 … steps+periods−2
+    size = starts + w - 1
+    if rule.dimension:
+        dims = sorted(set(partials["dimension"])) if len(partials) else []
+    else:
+        dims = [""]
+    out: list[tuple[int, Transition]] = []
+    for dim in dims:
+        mine = partials[partials["dimension"] == dim] if rule.dimension and len(partials) else partials
+        values = _window_values(mine, rule.aggregation, size=size, w=w, starts=starts)
+        cond = np.zeros(starts, dtype=bool)
+        known = ~np.isnan(values)
+        cond[known] = OPS[rule.operator](values[known], rule.threshold)
+        failing = sum(cond[p : p + steps] for p in range(periods))  # failing[s]: periods of step s that fail
+        firing = failing >= rule.failing_periods
+        state = False
+        for step in range(steps - 1, -1, -1):
+            if bool(firing[step]) != state:
+                state = bool(firing[step])
+                v = None if np.isnan(values[step]) else float(values[step])
+                out.append(
+                    (
+                        steps - 1 - step,
+                        Transition(end - rule.frequency * step, dim, "fired" if state else "resolved", v),
+                    )
+                )
+    out.sort(key=lambda x: x[0])  # time order, dimensions interleaved as the step-by-step replay emits them
+    return [t for _, t in out]
+
+
+def _window_values(rows: pd.DataFrame, aggregation: str, *, size: int, w: int, starts: int) -> np.ndarray:
+    """The aggregate of each window of `w` buckets starting at 0 … starts−1 (NaN where `_value` gives None)."""
+    n = np.zeros(size)
+    total = np.zeros(size)
+    low = np.full(size, np.inf)
+    high = np.full(size, -np.inf)
+    if len(rows):
+        j = rows["j"].to_numpy(dtype=int)
+        keep = (j >= 0) & (j < size)
+        j = j[keep]
+        np.add.at(n, j, rows["n"].to_numpy(dtype=float)[keep])
+        np.add.at(total, j, rows["total"].to_numpy(dtype=float)[keep])
+        np.minimum.at(low, j, rows["low"].to_numpy(dtype=float)[keep])
+        np.maximum.at(high, j, rows["high"].to_numpy(dtype=float)[keep])
+
+    def rolling_sum(a: np.ndarray) -> np.ndarray:  # summed window by window: no cancellation of a running total
+        return np.lib.stride_tricks.sliding_window_view(a, w)[:starts].sum(axis=1)
+
+    count = rolling_sum(n)
+    if aggregation == "Count":
+        return count
+    if aggregation == "Total":
+        return rolling_sum(total)
+    if aggregation == "Average":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, rolling_sum(total) / np.where(count > 0, count, 1.0), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(low if aggregation == "Minimum" else high, w)[:starts]
+    picked = windows.min(axis=1) if aggregation == "Minimum" else windows.max(axis=1)
+    return np.where(np.isfinite(picked), picked, np.nan)

@@ -22,7 +22,7 @@ from services.loadtests import service as loadtest_service
 from services.loadtests.report import RunReport
 from services.postmortems import service as postmortem_service
 from services.slos import service as slo_service
-from services.slos.evaluation import SloDefinition
+from services.slos.evaluation import EPOCH, HOUR, US, SloDefinition, hours_ago
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 
@@ -34,9 +34,9 @@ RELEASE_WINDOW = timedelta(days=30)  # how far back a release's first request is
 
 # which evidence each check needs
 NEEDS: dict[str, set[str]] = {
-    "operations_in_telemetry": {"operations"},
+    "operations_in_telemetry": {"requests"},
     "no_new_exceptions": {"exceptions"},
-    "within_slo_since_release": {"releases", "sli"},
+    "within_slo_since_release": {"requests", "sli"},
     "alert_backtest_quiet": {"backtests"},
     "load_test_meets_slos": {"runs"},
 }
@@ -125,10 +125,60 @@ class Evidence:
     frames: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)  # telemetry, by (kind, service, ...)
     backtests: dict[int, list[alert_eval.Transition]] = field(default_factory=dict)
     queries: int = 0  # telemetry queries run (all in one batch)
+    truncated: set[tuple[str, ...]] = field(default_factory=set)  # results the row cap cut
+    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def frame(self, *key: str) -> pd.DataFrame:
         """One telemetry result (empty when it was not needed or found nothing)."""
         return self.frames.get(key, pd.DataFrame())
+
+    def requests_key(self, service: str, threshold_ms: float | None = None) -> tuple[str, ...]:
+        """The key of the service's hourly request scan for a latency threshold (any of them when None)."""
+        if threshold_ms is not None:
+            return ("requests", service, f"{float(threshold_ms):g}")
+        return next((k for k in self.frames if k[:2] == ("requests", service)), ("requests", service, "0"))
+
+    def seen(self, service: str) -> dict[str, tuple[int, datetime]]:
+        """Each operation's requests and last request over the last 7 days (the newest 168 hour buckets)."""
+        key = ("seen", service)
+        if key not in self._memo:
+            f = self.frame(*self.requests_key(service))
+            recent = f[f["hours_ago"] < SEEN_WINDOW / timedelta(hours=1)] if not f.empty else f
+            out: dict[str, tuple[int, datetime]] = {}
+            if not recent.empty:
+                g = recent.groupby("Name").agg(requests=("total", "sum"), last_seen=("last_seen", "max"))
+                out = {str(n): (round(float(r.requests)), r.last_seen) for n, r in g.iterrows() if r.requests > 0}
+            self._memo[key] = out
+        return self._memo[key]
+
+    def first_seen(self, service: str, release: str) -> tuple[datetime, int] | None:
+        """When the release first served one of the named operations in the last 30 days, and that bucket's
+        hours_ago; None when it did not."""
+        f = self.frame(*self.requests_key(service))
+        mine = f[f["AppVersion"] == release] if not f.empty else f
+        if mine.empty:
+            return None
+        row = mine.sort_values("first_seen").iloc[0]
+        return row["first_seen"], int(row["hours_ago"])
+
+    def sli_counts(
+        self, service: str, threshold_ms: float | None, operation: str, upto_hours_ago: int
+    ) -> tuple[int, ...]:
+        """(total, good for availability, good for latency under `threshold_ms`; any scan's when None) of one
+        operation over the buckets from `upto_hours_ago` to now, every version together."""
+        scan = self.requests_key(service, threshold_ms)
+        key = ("sli", *scan)
+        if key not in self._memo:
+            f = self.frame(*scan)
+            cols = ["total", "good_availability", "good_latency"]
+            self._memo[key] = (
+                {} if f.empty else {str(n): g.groupby("hours_ago")[cols].sum() for n, g in f.groupby("Name")}
+            )
+        per_op = self._memo[key].get(operation)
+        if per_op is None:
+            return (0, 0, 0)
+        part = per_op[per_op.index <= upto_hours_ago]
+        return tuple(round(float(part[c].sum())) for c in ("total", "good_availability", "good_latency"))
 
     def covering_slos(self, f: FeatureView, operation: str) -> list[SloDefinition]:
         """The SLOs that cover one operation of the feature: its own, or the service-wide ones when declared."""
@@ -184,49 +234,58 @@ def _incidents(session: Session, actor: Actor, services: set[str]) -> list[Incid
     return out
 
 
-def _specs(ev: Evidence, features: list[FeatureView], needs: set[str]) -> list[tuple[tuple[str, ...], QuerySpec]]:
-    """The telemetry queries the checks need: one per service (and latency threshold), one per watched rule."""
+def _needs(checks: set[str]) -> set[str]:
+    return set().union(*(NEEDS.get(c, set()) for c in checks)) if checks else set()
+
+
+def _wanting(features: list[FeatureView], needs: dict[int, set[str]], kind: str) -> tuple[str, ...]:
+    """The operations of the features whose checks need `kind` of evidence."""
+    return tuple(sorted({op for f in features if kind in needs[f.id] for op in f.operations}))
+
+
+def _specs(
+    ev: Evidence, features: list[FeatureView], needs: dict[int, set[str]]
+) -> list[tuple[tuple[str, ...], QuerySpec]]:
+    """The telemetry queries the checks need: one per service (and latency threshold) over the operations of the
+    features that need it, one per watched rule."""
     at = ev.at
-    ops: dict[str, set[str]] = {}
-    for f in features:
-        ops.setdefault(f.service, set()).update(f.operations)
     specs: list[tuple[tuple[str, ...], QuerySpec]] = []
-    for service, names in sorted(ops.items()):
-        if not names:
-            continue
-        operations = tuple(sorted(names))
-        if "operations" in needs:
-            q = runner.spec(
-                "feature_operations", start=at - SEEN_WINDOW, end=at, service=service, operations=operations
-            )
-            specs.append((("operations", service), q))
-        if "exceptions" in needs:
+    for service in sorted({f.service for f in features}):
+        mine = [f for f in features if f.service == service]
+        operations, sli = _wanting(mine, needs, "requests"), bool(_wanting(mine, needs, "sli"))
+        if operations:
+            # one scan serves every request check; 30 days when a check looks back to a release, else 7
+            window = RELEASE_WINDOW if sli else SEEN_WINDOW
+            latency = {float(s.threshold_ms or 0.0) for s in ev.slos if s.service == service and s.kind == "latency"}
+            for t in sorted(latency if sli and latency else {0.0}):
+                q = runner.spec(
+                    "feature_requests_hourly",
+                    start=at - window,
+                    end=at,
+                    service=service,
+                    operations=operations,
+                    threshold_ms=t,
+                    offset=(at - EPOCH) % HOUR + US,
+                    label=f"feature_requests_hourly[{service} < {t:g} ms]",
+                )
+                specs.append((("requests", service, f"{t:g}"), q))
+        if _wanting(mine, needs, "exceptions"):
             q = runner.spec(
                 "feature_exceptions",
                 start=at - NEW_WINDOW - BASELINE_WINDOW,
                 end=at,
                 service=service,
-                operations=operations,
+                operations=_wanting(mine, needs, "exceptions"),
             )
             specs.append((("exceptions", service), q))
-        if "releases" in needs:
-            q = runner.spec("releases", start=at - RELEASE_WINDOW, end=at, service=service)
-            specs.append((("releases", service), q))
-        if "sli" in needs:
-            thresholds = {s.threshold_ms for s in ev.slos if s.service == service and s.kind == "latency"} or {0.0}
-            for t in sorted(float(x or 0.0) for x in thresholds):
-                q = runner.spec(
-                    "feature_sli_hourly",
-                    start=at - RELEASE_WINDOW,
-                    end=at,
-                    service=service,
-                    operations=operations,
-                    threshold_ms=t,
-                    label=f"feature_sli_hourly[{service} < {t:g} ms]",
-                )
-                specs.append((("sli", service, f"{t:g}"), q))
-    if "backtests" in needs:
-        watched = {r.id: r for f in features for r, _ in ev.watching_rules(f) if r.spec is not None}
+    if any("backtests" in n for n in needs.values()):
+        watched = {
+            r.id: r
+            for f in features
+            if "backtests" in needs[f.id]
+            for r, _ in ev.watching_rules(f)
+            if r.spec is not None
+        }
         for rule in watched.values():
             assert rule.spec is not None
             steps = alert_eval.backtest_steps(rule.spec, BACKTEST_DAYS)
@@ -242,32 +301,40 @@ def gather(
     *,
     actor: Actor,
     at: datetime,
-    checks: set[str],
+    checks: dict[int, set[str]],
     loadtest_root: Path,
 ) -> Evidence:
-    """The evidence the named checks need for these features: database reads, then one telemetry batch."""
+    """The evidence the named checks (per feature id) need for these features: database reads, then one telemetry
+    batch."""
     features = list(features)
-    needs: set[str] = set().union(*(NEEDS.get(c, set()) for c in checks)) if checks else set()
+    per_feature = {f.id: _needs(checks.get(f.id, set())) for f in features}
+    needs: set[str] = set().union(*per_feature.values()) if per_feature else set()
     services = {f.service for f in features}
     slos = [SloDefinition.of(s) for s in slo_service.list_slos(session, actor=actor)]
     ev = Evidence(at=at, slos=slos, loadtest_root=loadtest_root)
     ev.rules = _rules(session, actor)
     ev.incidents = _incidents(session, actor, services)
     if "backtests" in needs:
-        slo_rule_ids = sorted({r.id for f in features for r, _ in ev.watching_rules(f) if r.spec is None})
+        backtested = [f for f in features if "backtests" in per_feature[f.id]]
+        slo_rule_ids = sorted({r.id for f in backtested for r, _ in ev.watching_rules(f) if r.spec is None})
         since = at - timedelta(days=BACKTEST_DAYS)
         ev.slo_rule_firings = alert_service.fired_since(session, actor=actor, rule_ids=slo_rule_ids, since=since)
     if "runs" in needs:
-        releases = {f.release for f in features if f.release}
+        releases = {f.release for f in features if f.release and "runs" in per_feature[f.id]}
         for service in sorted(services):
             for run in loadtest_service.reports(session, actor=actor, service=service):
                 if run.git_ref in releases:
                     ev.runs.append(run)
-    specs = _specs(ev, features, needs)
+    specs = _specs(ev, features, per_feature)
     results = runner.run_batch(source, [q for _, q in specs], actor=actor)
     ev.queries = len(specs)
     for (key, _), res in zip(specs, results, strict=True):
-        ev.frames[key] = res.frame
+        frame = res.frame
+        if key[0] == "requests" and not frame.empty:
+            frame = frame.assign(hours_ago=hours_ago(frame, at))
+        ev.frames[key] = frame
+        if res.truncated:
+            ev.truncated.add(key)
     for key, frame in list(ev.frames.items()):
         if key[0] == "backtest":
             rule = next(r for r in ev.rules if str(r.id) == key[1])

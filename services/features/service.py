@@ -149,9 +149,7 @@ def gates(
     views = [FeatureView.of(f) for f in rows]
     templates = repo.templates(session, {v.template_version for v in views})
     scope = {v.id: ({v.phase} if current_phase_only else phases) for v in views}
-    needed: set[str] = set()
-    for v in views:
-        needed |= checks_needed(templates[v.template_version].items, scope[v.id])
+    needed = {v.id: checks_needed(templates[v.template_version].items, scope[v.id]) for v in views}
     ev = gather(session, source, views, actor=actor, at=at, checks=needed, loadtest_root=get_settings().loadtests.dir)
     words = repo.sign_offs(session, [v.id for v in views])
     judged = [judge(v, templates[v.template_version].items, words.get(v.id, []), ev, phases=scope[v.id]) for v in views]

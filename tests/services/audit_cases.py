@@ -369,7 +369,7 @@ READS: dict[str, Call] = {
         [],
         actor=ADMIN,
         at=AT,
-        checks={"alert_backtest_quiet"},
+        checks={},
         loadtest_root=get_settings().loadtests.dir,
     ),
     SL + "list_slos": _read(),

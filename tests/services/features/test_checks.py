@@ -189,11 +189,11 @@ def test_within_slo_since_the_hour_the_release_was_first_seen(db: Engine) -> Non
     got = item(db, fid, "maintenance.slo")
     assert got.state == "open"
     assert got.detail == (
-        "Since 2026-11-01 09:00 UTC (the hour 2026.12.1 was first seen): GET /api/shops mana availability: "
+        "Since 2026-11-01 09:00 UTC (the hour in which 2026.12.1 first served them): GET /api/shops mana availability: "
         "90 / 100 = 90.000 % vs 99 %; GET /api/shops mana latency: 100 / 100 = 100.000 % vs 99 %."
     )
     assert item(db, gone, "maintenance.slo").detail == (
-        "Release 2026.10.1 served no request of mana in the last 30 days of telemetry."
+        "Release 2026.10.1 served no request of GET /api/shops in the last 30 days of telemetry."
     )
 
 

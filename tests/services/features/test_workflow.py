@@ -234,6 +234,6 @@ def test_one_feature_every_item_takes_one_batched_telemetry_round(db: Engine) ->
         fid = create(s, release="2026.12.1", service_slos_cover=True)
         counting = CountingSource(get_settings().telemetry.dir)
         judged, ev = service.gates(s, actor=VIEWER, source=counting, feature_ids=[fid], at=AT)
-    # operations, exceptions, releases, one SLI scan per latency threshold, one backtest per watching query rule
-    assert (CountingSource.batches, CountingSource.singles, ev.queries) == (1, 0, 5)
+    # one request scan per latency threshold, the exceptions, one backtest per watching query rule
+    assert (CountingSource.batches, CountingSource.singles, ev.queries) == (1, 0, 3)
     assert len(judged[0].items) == len(DEFAULT_ITEMS)

@@ -195,10 +195,8 @@ def transitions(partials: pd.DataFrame, rule: RuleSpec, *, end: datetime, steps:
     periods = rule.evaluation_periods
     starts = steps + periods - 1  # window starts 0 … steps+periods−2
     size = starts + w - 1
-    if rule.dimension:
-        dims = sorted(set(partials["dimension"])) if len(partials) else []
-    else:
-        dims = [""]
+    present = sorted(set(partials["dimension"])) if len(partials) else []
+    dims = present if rule.dimension else [""]
     out: list[tuple[int, Transition]] = []
     for dim in dims:
         mine = partials[partials["dimension"] == dim] if rule.dimension and len(partials) else partials
@@ -206,7 +204,9 @@ def transitions(partials: pd.DataFrame, rule: RuleSpec, *, end: datetime, steps:
         cond = np.zeros(starts, dtype=bool)
         known = ~np.isnan(values)
         cond[known] = OPS[rule.operator](values[known], rule.threshold)
-        failing = sum(cond[p : p + steps] for p in range(periods))  # failing[s]: periods of step s that fail
+        failing = np.zeros(steps, dtype=int)  # failing[s]: the evaluation periods of step s that fail
+        for p in range(periods):
+            failing += cond[p : p + steps]
         firing = failing >= rule.failing_periods
         state = False
         for step in range(steps - 1, -1, -1):

@@ -11,6 +11,7 @@ from services.auth import Actor
 from services.db import session_scope
 from services.monitoring import live
 from services.monitoring.live import LiveSnapshot
+from services.overview import Tile, tiles
 from services.slos import service as slo_service
 from services.slos.evaluation import SloDefinition, SloStatus, evaluate
 from services.telemetry import runner
@@ -33,6 +34,17 @@ def slo_definitions(_actor: Actor, actor_name: str) -> list[SloDefinition]:
 
 # Telemetry readers are keyed by role, not by user: what telemetry a user may read depends on the role only, so
 # every user of one role shares the cached results.
+@st.cache_data(ttl=60, show_spinner=False, max_entries=16)
+def practice_tile_values(
+    _actor: Actor, role: str, service: str, at: datetime, open_incidents: tuple[tuple[str, int], ...]
+) -> list[Tile]:
+    """The Home page's practice tiles as of `at` (keyed by the open incidents too, read fresh by the caller)."""
+    statuses = slo_statuses(_actor, role, tuple(slo_definitions(_actor, _actor.name)), at)
+    return tiles(
+        telemetry_source(), statuses, actor=_actor, service=service, at=at, open_incidents=dict(open_incidents)
+    )
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)
 def slo_statuses(_actor: Actor, role: str, defs: tuple[SloDefinition, ...], at: datetime) -> list[SloStatus]:
     """Every SLO evaluated as of `at`."""

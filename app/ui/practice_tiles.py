@@ -7,8 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app.data import slo_definitions, slo_statuses
-from app.resources import telemetry_source
+from app.data import practice_tile_values
 from app.ui import format as fmt
 from app.ui.safe import inert
 from app.ui.workflow import workflow_dot
@@ -16,7 +15,7 @@ from services.auth import Actor
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.workflow import OPEN_STATUSES
-from services.overview import PRACTICES, tiles
+from services.overview import PRACTICES
 
 LINKS = {
     "Monitoring": ("../pages/failures.py", "Failures"),
@@ -37,13 +36,10 @@ ICON = {
 
 def practice_tiles(actor: Actor, service: str, at: datetime) -> None:
     """The SDLC picture and the live tile of each practice as of `at`."""
-    statuses = slo_statuses(actor, actor.role, tuple(slo_definitions(actor, actor.name)), at)
     with session_scope() as s:
         open_now = Counter(i.severity for i in incidents.list_incidents(s, actor=actor, statuses=list(OPEN_STATUSES)))
-    by_practice = {
-        t.practice: t
-        for t in tiles(telemetry_source(), statuses, actor=actor, service=service, at=at, open_incidents=dict(open_now))
-    }
+    values = practice_tile_values(actor, actor.role, service, at, tuple(sorted(open_now.items())))
+    by_practice = {t.practice: t for t in values}
     st.subheader("Practices", divider="gray")
     st.graphviz_chart(workflow_dot({p: t.state for p, t in by_practice.items()}), width="stretch")
     st.caption("Green: healthy · amber: needs a look · red: act now · grey: no data yet.")

@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/live_clef_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/workflow_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, str] = {
     "gate.waive": "lead",
     "gate.template_edit": "lead",
     "release.read": "viewer",
+    "testrun.read": "viewer",
+    "testrun.import": "developer",
+    "testrun.delete": "lead",
 }
 
 

@@ -269,6 +269,7 @@ EXTENSIONS: tuple[str, ...] = (
     "services.telemetry.clef_cli",
     "services.audit.cli",
     "services.features.cli",
+    "services.testruns.cli",
 )
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {

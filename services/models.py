@@ -9,6 +9,7 @@ from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestR
 from services.postmortems.models import Postmortem
 from services.saved_queries.models import SavedQuery
 from services.slos.models import Slo
+from services.testruns.models import TestResult, TestRun
 
 __all__ = [
     "Alert",
@@ -33,4 +34,6 @@ __all__ = [
     "SavedQuery",
     "SeverityDefinition",
     "Slo",
+    "TestResult",
+    "TestRun",
 ]

@@ -279,7 +279,7 @@ def upgrade() -> None:
                 "created_at": datetime(2026, 12, 2, tzinfo=UTC),
                 "created_by": "migration",
             }
-        ],  # fmt: skip
+        ],
     )
 
 

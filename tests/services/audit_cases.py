@@ -18,6 +18,7 @@ from services.incidents import service as incidents
 from services.loadtests.schemas import ImportOptions, InputFile
 from services.postmortems import service as postmortems
 from services.telemetry.local import LocalTelemetrySource
+from services.testruns.schemas import parse_run_options
 from tests.board_fakes import FakeBoard
 from tests.services import audit_fixtures as fx
 from tests.services.audit_fixtures import ADMIN, AT, CLEF, INCIDENT, K6_SUMMARY, RULE, SLO
@@ -60,6 +61,7 @@ QS = "services.saved_queries.service."
 LT = "services.loadtests.service."
 CLEF_IMPORT = "services.telemetry.clef_import."
 FT = "services.features.service."
+TR = "services.testruns.service."
 TEMPLATE_V2 = [
     {"key": "planning.scope", "phase": "planning", "title": "Scope agreed", "kind": "sign-off"},
     {"key": "design.slo", "phase": "design", "title": "SLO", "kind": "data", "check": "slo_covers_operations"},
@@ -67,17 +69,18 @@ TEMPLATE_V2 = [
 
 
 # the demo features driven through their gates on an empty store (nothing passes from data, so the seed waives it):
-# L load-test import, C create, S sign-off, W waiver, A advance, then the feature id
+# L load-test import, T test-run import, C create, S sign-off, W waiver, A advance, then the run or feature id
 DEMO_FEATURE_WALK = (
-    "L1 C1 S1 A1 S1 A1 S1 S1 W1 W1 A1 S1 S1 W1 A1 C2 S2 A2 S2 A2 S2 S2 W2 W2 A2 S2 S2 W2 A2 C3 C4 S4 A4 S4 A4 "
-    "C5 S5 A5 C6 S6 A6 S6 A6 S6 S6 W6 W6 A6 S6 S6 W6 A6 W6 S6 W6 A6 S1 S2"
+    "L1 T1 T2 T3 T4 T5 T6 C1 S1 A1 S1 A1 S1 S1 W1 W1 A1 W1 A1 C2 S2 A2 S2 A2 S2 S2 W2 W2 A2 W2 A2 C3 C4 S4 A4 S4 A4 "
+    "C5 S5 A5 C6 S6 A6 S6 A6 S6 S6 W6 W6 A6 W6 A6 W6 S6 W6 A6 S1 S2"
 )
-WALK_ACTIONS = {"L": "loadtest.import", "C": "feature.create", "S": "feature.sign_off", "W": "feature.waive",
-                "A": "feature.advance"}  # fmt: skip
+WALK_ACTIONS = {"L": "loadtest.import", "T": "testrun.import", "C": "feature.create", "S": "feature.sign_off",
+                "W": "feature.waive", "A": "feature.advance"}  # fmt: skip
+WALK_ENTITIES = {"L": "loadtest_run", "T": "test_run"}  # the rest: feature
 
 
 def _walk(text: str) -> tuple[Record, ...]:
-    return tuple((WALK_ACTIONS[c[0]], "loadtest_run" if c[0] == "L" else "feature", c[1:]) for c in text.split())
+    return tuple((WALK_ACTIONS[c[0]], WALK_ENTITIES.get(c[0], "feature"), c[1:]) for c in text.split())
 
 
 def _source() -> LocalTelemetrySource:
@@ -267,6 +270,25 @@ MUTATIONS: dict[str, Mutation] = {
     ),
     # one record per run of `demo live`, at its start, not per tick
     "services.demo.live.start_live": Mutation(fx.nothing, fx.live_run, _one("demo.live", "telemetry_store", None)),
+    TR + "import_run": Mutation(
+        fx.nothing,
+        lambda s, f: f(
+            s,
+            actor=ADMIN,
+            files=[("unit.xml", fx.TEST_REPORT)],
+            options=parse_run_options({"service": "mana", "kind": "unit"}),
+            max_bytes=1 << 20,
+        ),
+        _one("testrun.import", "test_run"),
+    ),
+    TR + "delete_run": Mutation(
+        fx.test_run, lambda s, f: f(s, actor=ADMIN, run_id=1), _one("testrun.delete", "test_run")
+    ),
+    "services.demo.seed_features.import_test_runs": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, service="mana"),
+        tuple(("testrun.import", "test_run", str(i)) for i in range(1, 7)),
+    ),
     FT + "create_feature": Mutation(
         fx.nothing, lambda s, f: f(s, actor=ADMIN, data=fx.FEATURE), _one("feature.create", "feature")
     ),
@@ -298,7 +320,7 @@ MUTATIONS: dict[str, Mutation] = {
     FT + "save_template": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, items=TEMPLATE_V2),
-        _one("gate_template.create", "gate_template", "2"),
+        _one("gate_template.create", "gate_template", "3"),
     ),
     "services.demo.seed_features.import_sample_run": Mutation(
         fx.nothing,
@@ -352,6 +374,11 @@ READS: dict[str, Call] = {
     PM + "get_for_incident": _read(incident_id=1),
     PM + "get_postmortem": _read(postmortem_id=1),
     PM + "list_postmortems": _read(),
+    TR + "list_runs": _read(),
+    TR + "get_run": _read(run_id=1),
+    TR + "results": _read(run_id=1),
+    TR + "runs_for": _read(services=["mana"], releases=["2026.12.1"], commits=[]),
+    TR + "history": _read(service="mana", kind="unit"),
     FT + "list_features": _read(),
     FT + "get_feature": _read(feature_id=1),
     FT + "history": _read(feature_id=1),

@@ -24,6 +24,8 @@ from services.saved_queries import service as saved_queries
 from services.slos import service as slos
 from services.slos.schemas import SloInput
 from services.telemetry.local import LocalTelemetrySource
+from services.testruns import service as testruns
+from services.testruns.schemas import parse_run_options
 from tests.board_fakes import FakeBoard
 from tests.telemetry_fixtures import AT, req, write
 
@@ -146,13 +148,22 @@ def feature_in_analysis(s: Session) -> None:
     features.advance(s, actor=ADMIN, source=LocalTelemetrySource(store()), feature_id=1)
 
 
+TEST_REPORT = Path(__file__).resolve().parents[2] / "services" / "demo" / "testruns" / "unit-2026.12.1-a.xml"
+
+
+def test_run(s: Session) -> None:
+    """Test run 1: five unit tests of mana 2026.12.1, one failed."""
+    options = parse_run_options({"service": "mana", "kind": "unit", "release": "2026.12.1"})
+    testruns.import_run(s, actor=ADMIN, files=[("unit.xml", TEST_REPORT)], options=options, max_bytes=1 << 20)
+
+
 def world(s: Session) -> None:
     """One of everything the reads read."""
     postmortem(s)
     board_issues.open_issue(
         s, actor=ADMIN, incident=incidents.get_incident(s, actor=ADMIN, incident_id=1), board=FakeBoard()
     )
-    for setup in (runbook, slo, rule, query, loadtest_run, feature):
+    for setup in (runbook, slo, rule, query, loadtest_run, feature, test_run):
         setup(s)
     severities.definitions(s, actor=ADMIN)
 

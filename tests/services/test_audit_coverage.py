@@ -70,6 +70,8 @@ OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "feature_move": ("feature", lambda r: r.feature_id),
     "gate_sign_off": ("feature", lambda r: r.feature_id),
     "gate_template": ("gate_template", lambda r: r.version),
+    "test_run": ("test_run", lambda r: r.id),
+    "test_result": ("test_run", lambda r: r.run_id),
 }
 AUDIT_TABLE = AuditRecord.__tablename__
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)

@@ -1,0 +1,120 @@
+"""What a test report holds once read (formats.py), and what an import is told about the run."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from services.errors import InvalidInput
+from services.features.schemas import RELEASE
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+KINDS = ("unit", "integration", "system", "acceptance")
+
+
+@dataclass(frozen=True)
+class ParsedCase:
+    """One test case of a report."""
+
+    suite: str  # the testsuite name (JUnit) or the TestDefinitions className's namespace part (TRX); "" if none
+    classname: str  # JUnit classname / TRX TestMethod className ("" if none)
+    name: str
+    outcome: Outcome
+    duration_s: float | None
+    message: str = ""  # failure/error message, or the skip reason
+    stack: str = ""  # failure/error text or stack trace
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    """One file's test cases, with what its own summary says."""
+
+    file: str  # the name the user knows the file by (inside a zip: "archive.zip/inner/path.xml")
+    format: Literal["junit", "trx"]
+    cases: list[ParsedCase] = field(default_factory=list)
+    started_at: datetime | None = None  # aware UTC, from the report when it says (testsuite timestamp, TRX Times)
+    finished_at: datetime | None = None
+    # TRX: ResultSummary outcome and Counters as written; aborted when the summary says Failed with 0 failed tests
+    # (or Aborted / Timeout), so such a run is never reported as passed
+    summary_outcome: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    aborted: bool = False
+
+
+class RunOptions(BaseModel):
+    """What an import is told about the run: whose tests, which kind, for which release or commit, from where."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    service: str
+    kind: str
+    release: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    pipeline_url: str | None = None
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, v: str) -> str:
+        if not v or len(v) > 200:
+            raise ValueError("must be the service's AppRoleName (1 to 200 characters), e.g. mana")
+        return v
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in KINDS:
+            raise ValueError(f"must be one of {', '.join(KINDS)}")
+        return v
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not RELEASE.match(v):
+            raise ValueError("must be a version such as 2026.12.1 (letters, digits, . _ + -)")
+        return v
+
+    @field_validator("commit")
+    @classmethod
+    def _commit(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not re.match(r"^[0-9a-fA-F]{7,64}$", v):
+            raise ValueError("must be a commit hash (7 to 64 hex digits)")
+        return v.lower()
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if len(v) > 200 or any(ord(ch) < 32 for ch in v):
+            raise ValueError("must be a branch name of at most 200 printable characters")
+        return v
+
+    @field_validator("pipeline_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not re.match(r"^https?://\S+$", v) or len(v) > 500:
+            raise ValueError("must be an http(s) link of at most 500 characters")
+        return v
+
+
+def parse_run_options(data: dict[str, object]) -> RunOptions:
+    """Validate form, command-line or query-string values into one InvalidInput naming each bad field."""
+    try:
+        return RunOptions.model_validate(data)
+    except ValidationError as exc:
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        raise InvalidInput("The test run was not imported. " + "; ".join(parts) + ".") from None

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from services.api import alerts, errors, releases
-from services.api.limits import BodyLimits
+from services.api import alerts, errors, releases, testruns
+from services.api.limits import BodyLimits, PathBodyLimit
 from services.config import Settings, get_settings
 from services.db import session_scope
 from services.errors import DatabaseError
@@ -29,15 +28,17 @@ def create_app(settings: Settings | None = None, *, body_timeout_s: float = BODY
     settings = settings or get_settings()
     app = FastAPI(
         title="SRE Backoffice API",
-        summary="What arrives over HTTP: Azure Monitor webhooks, release gates; later ingestion and test runs.",
+        summary="What arrives over HTTP: Azure Monitor webhooks, test runs and release gates; later ingestion.",
         version="1",
     )
     max_bytes = settings.api.max_body_kb * 1024
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=max_bytes)  # the inner one: counts streamed bytes
-    app.add_middleware(BodyLimits, max_bytes=max_bytes, timeout_s=body_timeout_s)
+    files = {"/api/test-runs": settings.uploads.max_decompressed_mb << 20}  # the paths that take files
+    app.add_middleware(PathBodyLimit, max_bytes=max_bytes, overrides=files)  # the inner one: counts streamed bytes
+    app.add_middleware(BodyLimits, max_bytes=max_bytes, timeout_s=body_timeout_s, overrides=files)
     errors.install(app)
     app.include_router(alerts.router)
     app.include_router(releases.router)
+    app.include_router(testruns.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health, tags=["health"])
     return app
 

@@ -27,9 +27,20 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def too_large(max_bytes: int) -> JSONResponse:
+# paths that take files, with the setting that bounds their bodies (every other path: SRE_API_MAX_BODY_KB)
+FILE_PATHS = {"/api/test-runs": "SRE_UPLOAD_MAX_DECOMPRESSED_MB"}
+
+
+def setting_for(path: str) -> str:
+    """The setting that bounds a body sent to `path`."""
+    return next((s for p, s in FILE_PATHS.items() if path.startswith(p)), "SRE_API_MAX_BODY_KB")
+
+
+def too_large(max_bytes: int, path: str = "") -> JSONResponse:
     """The answer to a body over the limit."""
-    message = f"The body is larger than the API accepts ({max_bytes // 1024} KB, SRE_API_MAX_BODY_KB)."
+    setting = setting_for(path)
+    size = f"{max_bytes >> 20} MB" if setting.endswith("_MB") else f"{max_bytes // 1024} KB"  # in the setting's unit
+    message = f"The body is larger than the API accepts ({size}, {setting})."
     return error(413, message, headers={"Connection": "close"})  # the rest of the body is not read
 
 
@@ -59,7 +70,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(cause, UnicodeDecodeError):
         return error(400, "The body is not JSON: it is not valid UTF-8.")
     if exc.status_code == 413 and MAX_BODY_SIZE_SCOPE_KEY in request.scope:  # Starlette counted past the limit
-        return too_large(request.scope[MAX_BODY_SIZE_SCOPE_KEY])
+        return too_large(request.scope[MAX_BODY_SIZE_SCOPE_KEY], request.url.path)
     return error(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 

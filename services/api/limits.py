@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 
 import anyio
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -22,18 +24,26 @@ class BodyLimits:
     fully arrived `timeout_s` after the request's head 408. Starlette's RequestBodyLimitMiddleware, inside this one,
     counts the bytes of a body sent without a length (chunked)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, timeout_s: float, overrides: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        self.overrides = dict(overrides or {})
+
+    def limit_for(self, path: str) -> int:
+        """The most bytes a body sent to `path` may have (a path that takes files may have its own)."""
+        return next((n for p, n in self.overrides.items() if path.startswith(p)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await too_large(self.max_bytes)(scope, receive, send)
+        limit = self.limit_for(scope.get("path", ""))
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(limit, scope.get("path", ""))(scope, receive, send)
             return
         deadline = anyio.current_time() + self.timeout_s
         complete = False
@@ -52,6 +62,20 @@ class BodyLimits:
             return message
 
         await self.app(scope, timed_receive, send)
+
+
+class PathBodyLimit:
+    """Starlette's RequestBodyLimitMiddleware (which counts a body sent without a length), with its own limit for the
+    paths that take files."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, overrides: Mapping[str, int] | None = None) -> None:
+        self.default = RequestBodyLimitMiddleware(app, max_bytes)
+        self.by_path = {p: RequestBodyLimitMiddleware(app, n) for p, n in (overrides or {}).items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        target = next((m for p, m in self.by_path.items() if path.startswith(p)), self.default)
+        await target(scope, receive, send)
 
 
 def head_deadline_protocol(timeout_s: float) -> type[HttpToolsProtocol]:

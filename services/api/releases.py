@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from services.api.tokens import token_ok
+from services.api.tokens import require_api_token
 from services.auth import Actor
 from services.config import Settings, get_settings
 from services.db import session_scope
@@ -21,7 +20,6 @@ from services.telemetry.factory import build_source
 
 router = APIRouter(tags=["releases"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-bearer = HTTPBearer(auto_error=False, description="SRE_API_TOKEN")
 PIPELINE = Actor(name="api:release-gate", role="viewer")  # reads only; the audit log names it if it ever wrote
 
 
@@ -42,20 +40,6 @@ class ReleaseGate(BaseModel):
     at: str
     features: list[FeatureGate]
     reasons: list[str] = Field(description="why it is no-go; empty when go")
-
-
-def require_api_token(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    """Refuse a call without `Authorization: Bearer <SRE_API_TOKEN>` (no token configured: every call)."""
-    given = credentials.credentials if credentials else None
-    if not token_ok(given, settings.api.token):
-        detail = (
-            "SRE_API_TOKEN is not set on the API process: set it, then send Authorization: Bearer <token>."
-            if not settings.api.token
-            else "Wrong or missing token: send Authorization: Bearer <SRE_API_TOKEN>."
-        )
-        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 @router.get(

@@ -41,9 +41,13 @@ def test_healthz_is_503_with_the_reason_when_the_database_is_not_usable(
     assert "hunter2" not in refused.text and "sre:" not in refused.text
 
 
-def test_the_openapi_document_describes_the_webhook_the_release_gate_and_the_health_check(api: str) -> None:
+def test_the_openapi_document_describes_every_route(api: str) -> None:
     doc = httpx.get(f"{api}/openapi.json").json()
-    assert set(doc["paths"]) == {"/hooks/azure-monitor", "/api/releases/{version}/gate", "/healthz"}
+    assert set(doc["paths"]) == {"/hooks/azure-monitor", "/api/releases/{version}/gate", "/api/test-runs", "/healthz"}
+    upload = doc["paths"]["/api/test-runs"]["post"]
+    assert [p["name"] for p in upload["parameters"] if p["in"] == "query"] == [
+        "service", "kind", "release", "commit", "branch", "pipeline_url"
+    ]  # fmt: skip
     gate = doc["paths"]["/api/releases/{version}/gate"]["get"]
     assert gate["security"] == [{"HTTPBearer": []}]
     assert doc["components"]["securitySchemes"]["HTTPBearer"] == {

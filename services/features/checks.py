@@ -268,6 +268,51 @@ def postmortems_linked(ev: Evidence, f: FeatureView) -> CheckResult:
     return CheckResult(True, f"Postmortems: {listed}.", links)
 
 
+def _tests_passed(ev: Evidence, f: FeatureView, kind: str) -> CheckResult:
+    """The newest run of `kind` of the feature's service for its commit (first) or release passed."""
+    if not f.commit and not f.release:
+        return CheckResult(False, f"The feature has no commit or release, so no {kind}-test run can be matched to it.")
+    mine = [r for r in ev.test_runs if r.service == f.service and r.kind == kind]
+    run = next((r for r in mine if f.commit and r.commit == f.commit), None) or next(
+        (r for r in mine if f.release and r.release == f.release), None
+    )
+    of = f"commit {f.commit[:12]}" if f.commit else f"release {f.release}"
+    if run is None:
+        how = f"--commit {f.commit}" if f.commit else f"--release {f.release}"
+        return CheckResult(
+            False,
+            f"No {kind}-test run of {f.service} for {of}: import one with `sre-backoffice "
+            f"testrun import FILE... --service {f.service} --kind {kind} {how}`.",
+        )
+    link = (_link(f"{kind.capitalize()}-test run #{run.id}", "testing", run=run.id),)
+    ran = run.tests - run.skipped
+    rate = f"{run.passed:,} of {ran:,} passed" + (f", {run.skipped:,} skipped" if run.skipped else "")
+    if run.outcome == "passed":
+        return CheckResult(True, f"{kind.capitalize()}-test run #{run.id}: {rate}.", link)
+    if run.outcome == "aborted":
+        return CheckResult(
+            False,
+            f"{kind.capitalize()}-test run #{run.id} was aborted (its summary says Failed "
+            f"with no failed test): {rate}; run the tests again.",
+            link,
+        )
+    return CheckResult(
+        False,
+        f"{kind.capitalize()}-test run #{run.id} failed: {run.failed:,} failed, {run.errors:,} errors; {rate}.",
+        link,
+    )
+
+
+def unit_tests_passed(ev: Evidence, f: FeatureView) -> CheckResult:
+    """The newest unit-test run for the feature's commit or release passed."""
+    return _tests_passed(ev, f, "unit")
+
+
+def integration_tests_passed(ev: Evidence, f: FeatureView) -> CheckResult:
+    """The newest integration-test run for the feature's commit or release passed."""
+    return _tests_passed(ev, f, "integration")
+
+
 CHECKS: dict[str, Callable[[Evidence, FeatureView], CheckResult]] = {
     "slo_covers_operations": slo_covers_operations,
     "alert_watches": alert_watches,
@@ -278,4 +323,6 @@ CHECKS: dict[str, Callable[[Evidence, FeatureView], CheckResult]] = {
     "within_slo_since_release": within_slo_since_release,
     "no_open_incidents": no_open_incidents,
     "postmortems_linked": postmortems_linked,
+    "unit_tests_passed": unit_tests_passed,
+    "integration_tests_passed": integration_tests_passed,
 }

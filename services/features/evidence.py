@@ -25,6 +25,7 @@ from services.slos import service as slo_service
 from services.slos.evaluation import EPOCH, HOUR, US, SloDefinition, hours_ago
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
+from services.testruns import service as testrun_service
 
 SEEN_WINDOW = timedelta(days=7)  # operations_in_telemetry looks this far back
 NEW_WINDOW = timedelta(hours=24)  # an exception type first seen this recently is new ...
@@ -39,6 +40,8 @@ NEEDS: dict[str, set[str]] = {
     "within_slo_since_release": {"requests", "sli"},
     "alert_backtest_quiet": {"backtests"},
     "load_test_meets_slos": {"runs"},
+    "unit_tests_passed": {"testruns"},
+    "integration_tests_passed": {"testruns"},
 }
 
 
@@ -111,6 +114,25 @@ class IncidentView:
     postmortem_status: str | None
 
 
+@dataclass(frozen=True)
+class TestRunView:
+    """A test run as the gates see it."""
+
+    __test__ = False  # not a pytest test class
+
+    id: int
+    service: str
+    kind: str
+    release: str | None
+    commit: str | None
+    outcome: str
+    tests: int
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+
+
 @dataclass
 class Evidence:
     """Everything the data checks read, as of `at`."""
@@ -120,6 +142,7 @@ class Evidence:
     rules: list[RuleView] = field(default_factory=list)
     runs: list[RunReport] = field(default_factory=list)
     loadtest_root: Path = Path()
+    test_runs: list[TestRunView] = field(default_factory=list)  # newest first
     incidents: list[IncidentView] = field(default_factory=list)
     slo_rule_firings: dict[int, list[datetime]] = field(default_factory=dict)
     frames: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)  # telemetry, by (kind, service, ...)
@@ -325,6 +348,31 @@ def gather(
             for run in loadtest_service.reports(session, actor=actor, service=service):
                 if run.git_ref in releases:
                     ev.runs.append(run)
+    wanting = [f for f in features if "testruns" in per_feature[f.id]]
+    if wanting:
+        runs = testrun_service.runs_for(
+            session,
+            actor=actor,
+            services=sorted({f.service for f in wanting}),
+            releases=sorted({f.release for f in wanting if f.release}),
+            commits=sorted({f.commit for f in wanting if f.commit}),
+        )
+        ev.test_runs = [
+            TestRunView(
+                r.id,
+                r.service,
+                r.kind,
+                r.release,
+                r.commit,
+                r.outcome,
+                r.tests,
+                r.passed,
+                r.failed,
+                r.errors,
+                r.skipped,
+            )
+            for r in runs
+        ]
     specs = _specs(ev, features, per_feature)
     results = runner.run_batch(source, [q for _, q in specs], actor=actor)
     ev.queries = len(specs)

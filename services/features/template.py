@@ -21,6 +21,9 @@ DATA_CHECKS: dict[str, str] = {
     "alert_backtest_quiet": "the alert rules watching the feature did not fire over the last 7 days",
     "within_slo_since_release": "the feature's operations met every covering SLO since the release was first seen",
     "no_open_incidents": "no open incident touches the feature's operations",
+    "unit_tests_passed": "the newest unit-test run of the feature's service for its commit or release passed",
+    "integration_tests_passed": "the newest integration-test run of the feature's service for its commit or release "
+    "passed",
     "postmortems_linked": "every resolved Sev0–Sev2 incident touching the feature's operations has a postmortem",
 }
 

@@ -59,7 +59,7 @@ def test_the_board_shows_each_feature_in_its_phase_column_with_its_gate_counts(a
         "Maintenance (0)",
     ]
     # Planning asks one sign-off (open). Implementation: the two data items pass on the fixture's 200 requests of
-    # GET /api/shops and no exception; unit and integration tests wait for a sign-off; the pilot is waived.
+    # GET /api/shops and no exception; unit and integration tests wait for their test runs; the pilot is waived.
     # Testing: no k6 run, no security sign-off, no alert rule to backtest: 3 open.
     assert _texts(board[0])[1:] == [
         f"#{planned} Shop search",
@@ -121,7 +121,10 @@ def test_a_feature_shows_its_telemetry_numbers_and_a_refused_advance_names_the_o
     at.button(key=f"feature.advance.{fid}").click().run()
     refusal = shown(at.error[0].value)
     assert refusal.startswith(f"Feature #{fid} cannot leave Implementation: 2 required item(s) open.")
-    assert "- implementation.unit_tests (Unit tests passed): Waiting for a sign-off" in refusal
+    assert (
+        "- implementation.unit_tests (Unit tests passed): The feature has no commit or release, so no unit-test run "
+        "can be matched to it."
+    ) in refusal
     assert "- implementation.integration_tests (Integration tests passed)" in refusal
     with session_scope() as s:
         assert features.get_feature(s, actor=LEAD, feature_id=fid).phase == "implementation"
@@ -130,10 +133,10 @@ def test_a_feature_shows_its_telemetry_numbers_and_a_refused_advance_names_the_o
 def test_a_developer_signs_off_an_item_with_its_evidence(app_env: Engine) -> None:
     fid = _feature("Shop list cache", "pull-request")
     at = _page("feature", user="developer", feature=fid)
-    at.selectbox(key=f"feature.sign.item.{fid}").set_value("implementation.unit_tests")
+    at.selectbox(key=f"feature.sign.item.{fid}").set_value("implementation.pilot")
     at.text_area(key=f"feature.sign.text.{fid}").input("pipeline run 4711: 212 tests passed")
     at.button(key=f"feature.sign.{fid}").click().run()
-    assert [shown(x.value) for x in at.success] == ["Done: sign off implementation.unit_tests."]
+    assert [shown(x.value) for x in at.success] == ["Done: sign off implementation.pilot."]
     assert any(
         t.startswith("Signed off by developer (developer) at ")
         and t.endswith(" UTC: pipeline run 4711: 212 tests passed")
@@ -153,7 +156,7 @@ def test_a_viewer_reads_the_checklist_and_the_template_but_changes_nothing(app_e
     assert not [b for b in at.button if b.label.startswith("Save")]
 
 
-def test_a_leads_template_save_is_version_2_and_older_features_keep_version_1(
+def test_a_leads_template_save_is_a_new_version_and_older_features_keep_theirs(
     app_env: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fid = _feature("Shop list cache", "pull-request")
@@ -166,16 +169,16 @@ def test_a_leads_template_save_is_version_2_and_older_features_keep_version_1(
 
     monkeypatch.setattr(st, "data_editor", edited)
     at = _page("gate_template")
-    at.text_input(key="gate_template.note.1").input("UI demo is required from now on")
-    at.button(key="gate_template.save.1").click().run()
-    assert [x.value for x in at.success] == ["Version 2 saved; features on older versions keep theirs."]
+    at.text_input(key="gate_template.note.2").input("UI demo is required from now on")
+    at.button(key="gate_template.save.2").click().run()
+    assert [x.value for x in at.success] == ["Version 3 saved; features on older versions keep theirs."]
     versions = at.dataframe[1].value  # [0] is the editor
-    assert list(zip(versions["version"], versions["features"], strict=True)) == [(2, 0), (1, 1)]
+    assert list(zip(versions["version"], versions["features"], strict=True)) == [(3, 0), (2, 1), (1, 0)]
     with session_scope() as s:
-        assert features.get_feature(s, actor=LEAD, feature_id=fid).template_version == 1
-        v2 = features.current_template(s, actor=LEAD)
-        assert v2.version == 2 and next(i for i in v2.items if i["key"] == "design.ui")["required"] is True
-    assert _template_of(_feature("Shop search", "feature")) == 2
+        assert features.get_feature(s, actor=LEAD, feature_id=fid).template_version == 2
+        v3 = features.current_template(s, actor=LEAD)
+        assert v3.version == 3 and next(i for i in v3.items if i["key"] == "design.ui")["required"] is True
+    assert _template_of(_feature("Shop search", "feature")) == 3
 
 
 def _template_of(feature_id: int) -> int:

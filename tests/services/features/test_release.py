@@ -110,7 +110,7 @@ def test_feature_commands_create_show_advance_refused_and_waive(db: Engine, caps
     )
     unit = next(i for i in shown["items"] if i["key"] == "implementation.unit_tests")
     assert {k: unit[k] for k in ("phase", "title", "required", "kind", "state")} == {
-        "phase": "implementation", "title": "Unit tests passed", "required": True, "kind": "sign-off", "state": "open"
+        "phase": "implementation", "title": "Unit tests passed", "required": True, "kind": "data", "state": "open"
     }  # fmt: skip
     code, _, err = run_cli(capsys, "feature", "advance", str(fid))
     assert code == 2
@@ -119,10 +119,10 @@ def test_feature_commands_create_show_advance_refused_and_waive(db: Engine, caps
         "- implementation.telemetry (Operations seen in telemetry): POST /api/cart, GET /api/cart served no request"
         in err
     )
-    code, _, err = run_cli(capsys, "feature", "sign-off", str(fid), "implementation.unit_tests")
+    code, _, err = run_cli(capsys, "feature", "sign-off", str(fid), "testing.security")
     assert (code, err) == (
         2,
-        "error: 'implementation.unit_tests' needs evidence: give a link (pipeline run, report) or a note.\n",
+        "error: 'testing.security' needs evidence: give a link (pipeline run, report) or a note.\n",
     )
     code, out, _ = run_cli(capsys, "feature", "waive", str(fid), "implementation.telemetry", "--reason", "not deployed")
     assert (code, out) == (0, f"waived implementation.telemetry of feature #{fid}\n")

@@ -29,10 +29,17 @@ def sign(engine: Engine, feature_id: int, key: str, *, actor=LEAD, evidence: str
         service.sign_off(s, actor=actor, feature_id=feature_id, item_key=key, evidence=evidence)
 
 
-def test_the_migration_stores_the_team_checklist_as_template_version_1(db: Engine) -> None:
+def test_the_migrations_store_the_team_checklist_then_test_items_checked_from_test_runs(db: Engine) -> None:
     with session_scope(db) as s:
-        t = service.current_template(s, actor=VIEWER)
-        assert (t.version, t.items) == (1, validate_items(DEFAULT_ITEMS))
+        versions = {t.version: t.items for t, _ in service.list_templates(s, actor=VIEWER)}
+        current = service.current_template(s, actor=VIEWER)
+    assert versions[1] == validate_items(DEFAULT_ITEMS)
+    assert current.version == 2
+    changed = [(a["key"], b["kind"], b["check"]) for a, b in zip(versions[1], versions[2], strict=True) if a != b]
+    assert changed == [
+        ("implementation.unit_tests", "data", "unit_tests_passed"),
+        ("implementation.integration_tests", "data", "integration_tests_passed"),
+    ]
 
 
 def test_advance_is_refused_with_each_open_item_and_why_then_allowed_once_signed_off(db: Engine) -> None:
@@ -98,24 +105,24 @@ def test_a_lead_waives_an_item_with_a_reason_that_stays_on_the_feature_and_an_op
 def test_sign_offs_by_role_and_evidence_where_the_template_asks(db: Engine) -> None:
     with session_scope(db) as s:
         fid = create(s, entry="pull-request")
-    with session_scope(db) as s, pytest.raises(InvalidInput, match="needs evidence: give a link"):
-        service.sign_off(s, actor=DEV, feature_id=fid, item_key="implementation.unit_tests", evidence=" ")
-    sign(db, fid, "implementation.unit_tests", actor=DEV)
+    sign(db, fid, "implementation.pilot", actor=DEV)
     with session_scope(db) as s, pytest.raises(PermissionDenied, match="may not sign off a Testing & Integration"):
         service.sign_off(s, actor=DEV, feature_id=fid, item_key="testing.security", evidence="pentest report")
+    with session_scope(db) as s, pytest.raises(InvalidInput, match="needs evidence: give a link"):
+        service.sign_off(s, actor=OPS, feature_id=fid, item_key="testing.security", evidence=" ")
     sign(db, fid, "testing.security", actor=OPS, evidence="pentest report")
     with session_scope(db) as s, pytest.raises(PermissionDenied, match="it needs the lead role"):
         service.sign_off(s, actor=OPS, feature_id=fid, item_key="design.interfaces", evidence="doc")
     with session_scope(db) as s, pytest.raises(InvalidInput, match="is checked from data, not signed off"):
-        service.sign_off(s, actor=LEAD, feature_id=fid, item_key="implementation.telemetry")
+        service.sign_off(s, actor=LEAD, feature_id=fid, item_key="implementation.unit_tests")
     with session_scope(db) as s, pytest.raises(NotFound, match="has no item 'testing.chaos'"):
         service.sign_off(s, actor=LEAD, feature_id=fid, item_key="testing.chaos")
     with session_scope(db) as s, pytest.raises(Conflict, match="was signed off by dana already"):
-        service.sign_off(s, actor=LEAD, feature_id=fid, item_key="implementation.unit_tests", evidence="again")
+        service.sign_off(s, actor=LEAD, feature_id=fid, item_key="implementation.pilot", evidence="again")
     with session_scope(db) as s, pytest.raises(PermissionDenied, match="vic \\(viewer\\) may not feature create"):
         service.create_feature(s, actor=VIEWER, data=parse_feature_input({"title": "x", "service": "mana"}))
     got = {i.key: i for i in judge(db, fid).items}
-    assert got["implementation.unit_tests"].detail == "Signed off by dana (developer): https://ci/run/1"
+    assert got["implementation.pilot"].detail == "Signed off by dana (developer): https://ci/run/1"
     assert got["testing.security"].sign_off is not None and got["testing.security"].sign_off.role == "operator"
 
 
@@ -142,11 +149,11 @@ def test_a_template_edit_is_a_new_version_and_features_keep_theirs(db: Engine) -
     with session_scope(db) as s, pytest.raises(PermissionDenied):
         service.save_template(s, actor=OPS, items=items)
     with session_scope(db) as s:
-        v2 = service.save_template(s, actor=LEAD, items=items, note="scope is agreed on the board", expected_version=1)
-        assert v2.version == 2
+        v3 = service.save_template(s, actor=LEAD, items=items, note="scope is agreed on the board", expected_version=2)
+        assert v3.version == 3
         after = create(s)
-    with session_scope(db) as s, pytest.raises(Conflict, match="at version 2 now"):
-        service.save_template(s, actor=LEAD, items=DEFAULT_ITEMS, expected_version=1)
+    with session_scope(db) as s, pytest.raises(Conflict, match="at version 3 now"):
+        service.save_template(s, actor=LEAD, items=DEFAULT_ITEMS, expected_version=2)
     assert "planning.scope" in {i.key for i in judge(db, before).items}  # it still waits on the removed item
     assert [i.key for i in judge(db, after).items if i.phase == "planning"] == ["planning.budget"]
     assert advance(db, after) == "analysis"  # the only Planning item is optional now
@@ -154,7 +161,7 @@ def test_a_template_edit_is_a_new_version_and_features_keep_theirs(db: Engine) -
         advance(db, before)
     with session_scope(db) as s:
         used = {t.version: n for t, n in service.list_templates(s, actor=VIEWER)}
-    assert used == {2: 1, 1: 1}
+    assert used == {3: 1, 2: 1, 1: 0}
 
 
 @pytest.mark.parametrize(

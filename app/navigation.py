@@ -65,6 +65,7 @@ PAGES: dict[str, list[NavPage]] = {
         NavPage("../pages/business.py", "Business metrics", ":material/storefront:", "business", "telemetry.query"),
     ],
     "Testing & Capacity Planning": [
+        NavPage("../pages/testing.py", "Test runs", ":material/science:", "testing", "testrun.read"),
         NavPage("../pages/loadtests.py", "Load tests", ":material/bolt:", "loadtests", "loadtest.read"),
         NavPage(
             "../pages/loadtest_compare.py",

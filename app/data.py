@@ -17,6 +17,7 @@ from services.slos.evaluation import SloDefinition, SloStatus, evaluate
 from services.telemetry import runner
 from services.telemetry.kql import KqlValue
 from services.telemetry.source import QueryResult
+from services.testruns.service import Summary as TestSummary
 
 
 def now_floor(seconds: int = 30) -> datetime:
@@ -36,12 +37,19 @@ def slo_definitions(_actor: Actor, actor_name: str) -> list[SloDefinition]:
 # every user of one role shares the cached results.
 @st.cache_data(ttl=60, show_spinner=False, max_entries=16)
 def practice_tile_values(
-    _actor: Actor, role: str, service: str, at: datetime, open_incidents: tuple[tuple[str, int], ...]
+    _actor: Actor,
+    role: str,
+    service: str,
+    at: datetime,
+    open_incidents: tuple[tuple[str, int], ...],
+    tests: TestSummary | None = None,
 ) -> list[Tile]:
-    """The Home page's practice tiles as of `at` (keyed by the open incidents too, read fresh by the caller)."""
+    """The Home page's practice tiles as of `at` (keyed by the open incidents and the test runs too, both read fresh
+    by the caller)."""
     statuses = slo_statuses(_actor, role, tuple(slo_definitions(_actor, _actor.name)), at)
+    source = telemetry_source()
     return tiles(
-        telemetry_source(), statuses, actor=_actor, service=service, at=at, open_incidents=dict(open_incidents)
+        source, statuses, actor=_actor, service=service, at=at, open_incidents=dict(open_incidents), tests=tests
     )
 
 

@@ -13,6 +13,7 @@ from services.slos.evaluation import SloStatus
 from services.telemetry import runner
 from services.telemetry.kql import KqlValue
 from services.telemetry.source import TelemetrySource
+from services.testruns.service import Summary as TestSummary
 
 PHASES: list[tuple[str, list[str]]] = [
     ("Planning", ["Product"]),
@@ -50,6 +51,23 @@ def _first(frame: pd.DataFrame, col: str, default: float = 0.0) -> float:
     return float(frame[col].iloc[0])
 
 
+def _testing_tile(tests: TestSummary | None) -> Tile | None:
+    """The newest test run of each kind: its pass rate (passed / (tests − skipped)), and the flaky tests."""
+    if tests is None or not tests.latest:
+        return None
+    rate = lambda r: "—" if r is None else f"{r:.0%}"  # noqa: E731
+    value = " · ".join(f"{kind} {rate(r)}" for kind, _, _, r in tests.latest[:2])
+    failing = [f"{kind} #{run_id} {outcome}" for kind, run_id, outcome, _ in tests.latest if outcome != "passed"]
+    detail = f"{tests.flaky} flaky test(s) in the last 50 runs" + (f" · {', '.join(failing)}" if failing else "")
+    return Tile(
+        "Testing",
+        "pass rate of the newest runs",
+        value,
+        detail,
+        "alert" if failing else "warn" if tests.flaky else "ok",
+    )
+
+
 def tiles(
     source: TelemetrySource,
     statuses: list[SloStatus],
@@ -58,8 +76,10 @@ def tiles(
     service: str,
     at: datetime,
     open_incidents: dict[str, int] | None = None,
+    tests: TestSummary | None = None,
 ) -> list[Tile]:
-    """Every practice's tile as of `at`; `open_incidents` counts open incidents per severity."""
+    """Every practice's tile as of `at`; `open_incidents` counts open incidents per severity, `tests` sums up the
+    service's newest test runs (the Testing tile shows the latest release when there are none)."""
 
     def _q(name: str, start: datetime, **params: KqlValue) -> pd.DataFrame:
         return runner.run(source, name, actor=actor, start=start, end=at, **params).frame
@@ -113,12 +133,13 @@ def tiles(
 
     rel = _q("releases", at - timedelta(days=30), service=service)
     if rel.empty:
-        out.append(Tile("Testing", "latest release", "—", "no requests in 30 days", "none"))
+        out.append(_testing_tile(tests) or Tile("Testing", "latest release", "—", "no requests in 30 days", "none"))
         out.append(Tile("Development", "releases in 30 days", "0", "", "none"))
     else:
         last = rel.iloc[-1]
         out.append(
-            Tile(
+            _testing_tile(tests)
+            or Tile(
                 "Testing",
                 "latest release in production",
                 str(last["AppVersion"]),

@@ -11,17 +11,18 @@ from app.data import practice_tile_values
 from app.ui import format as fmt
 from app.ui.safe import inert
 from app.ui.workflow import workflow_dot
-from services.auth import Actor
+from services.auth import Actor, can
 from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.workflow import OPEN_STATUSES
 from services.overview import PRACTICES
+from services.testruns import service as testruns
 
 LINKS = {
     "Monitoring": ("../pages/failures.py", "Failures"),
     "Incident Response": ("../pages/triage.py", "Triage queue"),
     "Postmortem & RCA": ("../pages/postmortems.py", "Postmortems"),
-    "Testing": ("../pages/loadtests.py", "Load tests"),
+    "Testing": ("../pages/testing.py", "Test runs"),
     "Capacity Planning": ("../pages/capacity.py", "Capacity plan"),
     "Development": ("../pages/performance.py", "Performance by release"),
     "Product": ("../pages/business.py", "Business metrics"),
@@ -38,7 +39,8 @@ def practice_tiles(actor: Actor, service: str, at: datetime) -> None:
     """The SDLC picture and the live tile of each practice as of `at`."""
     with session_scope() as s:
         open_now = Counter(i.severity for i in incidents.list_incidents(s, actor=actor, statuses=list(OPEN_STATUSES)))
-    values = practice_tile_values(actor, actor.role, service, at, tuple(sorted(open_now.items())))
+        tests = testruns.summary(s, actor=actor, service=service) if can(actor, "testrun.read") else None
+    values = practice_tile_values(actor, actor.role, service, at, tuple(sorted(open_now.items())), tests)
     by_practice = {t.practice: t for t in values}
     st.subheader("Practices", divider="gray")
     st.graphviz_chart(workflow_dot({p: t.state for p, t in by_practice.items()}), width="stretch")

@@ -15,7 +15,7 @@ from services.repository import get_or_raise
 from services.testruns import analysis, formats
 from services.testruns import repository as repo
 from services.testruns.models import TestResult, TestRun
-from services.testruns.schemas import ParsedReport, RunOptions
+from services.testruns.schemas import KINDS, ParsedReport, RunOptions
 
 MAX_TEXT = 20_000  # a failure's message or stack kept per test (the rest is cut, saying so)
 
@@ -143,6 +143,29 @@ def history(session: Session, *, actor: Actor, service: str, kind: str, limit: i
         durations.append((key, duration))
     rows = [analysis.RunRow(r.id, r.commit, per_run[r.id]) for r in runs]
     return History(runs, rows, durations)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The Home tile's figures: each kind's newest run (id, outcome, pass rate) and the flaky tests of its history."""
+
+    latest: tuple[tuple[str, int, str, float | None], ...]  # (kind, run id, outcome, pass rate), unit first
+    flaky: int
+
+
+def summary(session: Session, *, actor: Actor, service: str, runs: int = 50) -> Summary:
+    """The newest run of each kind of the service, and how many tests were flaky over each kind's last `runs`."""
+    require(actor, "testrun.read")
+    latest = []
+    flaky = 0
+    for kind in KINDS:
+        newest = repo.list_runs(session, service=service, kind=kind, limit=1)
+        if not newest:
+            continue
+        r = newest[0]
+        latest.append((kind, r.id, r.outcome, analysis.pass_rate(r.passed, r.tests, r.skipped)))
+        flaky += len(analysis.flaky_tests(history(session, actor=actor, service=service, kind=kind, limit=runs).rows))
+    return Summary(tuple(latest), flaky)
 
 
 def delete_run(session: Session, *, actor: Actor, run_id: int) -> None:

@@ -118,3 +118,22 @@ def test_the_implementation_gate_reads_the_newest_run_of_the_features_commit_or_
         "No unit-test run of mana for release 2026.12.3: import one with `sre-backoffice testrun import FILE... "
         "--service mana --kind unit --release 2026.12.3`.",
     )
+
+
+def test_the_home_tile_shows_the_newest_pass_rates_and_the_flaky_count(sqlite_engine: Engine) -> None:
+    from services.overview import _testing_tile
+
+    for name in ("unit-2026.11.5.xml", "unit-2026.12.1-a.xml", "unit-2026.12.1-b.xml"):
+        imported(sqlite_engine, name, release="2026.12.1", commit="9c3d2a1")
+    failing = imported(sqlite_engine, "integration-2026.12.2.xml", kind="integration", release="2026.12.2")
+    with session_scope(sqlite_engine) as s:
+        summary = service.summary(s, actor=DEV, service="mana")
+    assert summary.flaky == 1
+    assert [(k, o, r) for k, _, o, r in summary.latest] == [("unit", "passed", 1.0), ("integration", "failed", 2 / 3)]
+    tile = _testing_tile(summary)
+    assert tile is not None
+    assert (tile.value, tile.detail, tile.state) == (
+        "unit 100% · integration 67%",
+        f"1 flaky test(s) in the last 50 runs · integration #{failing} failed",
+        "alert",
+    )

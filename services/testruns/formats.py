@@ -1,49 +1,39 @@
 """Reading test reports: JUnit XML (pytest, Maven Surefire, JunitXml.TestLogger) and TRX (`dotnet test --logger trx`),
 plain, gzip or zipped, in memory bounded by the decompressed-size limit. Content decides the format, never the name;
-any bad file refuses the whole call with one InvalidInput naming the file, what is wrong and what to do."""
+any bad file refuses the whole call with one InvalidInput naming the file, what is wrong and what to do.
+Here: the containers and the streaming parser; junit.py and trx.py read the elements of their format."""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import io
-import math
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
-from junitparser import Error, Failure, Skipped, TestCase
 
 from services.errors import InvalidInput
-from services.testruns.schemas import Outcome, ParsedCase, ParsedReport
+from services.testruns.junit import JUnitReader
+from services.testruns.schemas import ParsedReport
+from services.testruns.trx import TRX, TrxReader
 from services.uploads import corrupt
 
 BLOCK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with entries, an empty archive
-TRX = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
 LIMIT = "SRE_UPLOAD_MAX_DECOMPRESSED_MB"
 UPLOAD_HINT = (
     "Upload the report the test run wrote (pytest --junitxml, Maven's target/surefire-reports/TEST-*.xml, "
     "dotnet test --logger trx or junit), or a zip or gzip of such files."
 )
-TRX_OUTCOMES: dict[str, Outcome] = {
-    "passed": "passed", "passedbutrunaborted": "passed", "completed": "passed", "warning": "passed",
-    "failed": "failed",
-    "error": "error", "timeout": "error", "aborted": "error", "disconnected": "error",
-    "notexecuted": "skipped", "inconclusive": "skipped", "notrunnable": "skipped", "pending": "skipped",
-    "inprogress": "skipped",
-}  # fmt: skip
-RESULT_KINDS: tuple[tuple[type, Outcome], ...] = ((Failure, "failed"), (Error, "error"), (Skipped, "skipped"))
 NO_ELEMENTS = 3  # expat's XML_ERROR_NO_ELEMENTS: the document ended before (or inside) its first element
-_DURATION = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")  # .NET TimeSpan: [d.]hh:mm:ss[.fffffff]
 
 
 def parse_files(files: Sequence[tuple[str, bytes | Path]], *, max_bytes: int) -> list[ParsedReport]:
@@ -229,7 +219,7 @@ class _Target:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.reader: _JUnit | _Trx | None = None
+        self.reader: JUnitReader | TrxReader | None = None
         self._builder = TreeBuilder()
         self._open: list[Element] = []
 
@@ -237,9 +227,9 @@ class _Target:
         element = self._builder.start(tag, attrib)
         if self.reader is None:  # the root decides the format; anything else stops here, unread
             if tag in ("testsuites", "testsuite"):
-                self.reader = _JUnit(self.name)
+                self.reader = JUnitReader(self.name)
             elif tag == f"{TRX}TestRun":
-                self.reader = _Trx(self.name)
+                self.reader = TrxReader(self.name)
             else:
                 raise _NotReport(tag)
         self._open.append(element)
@@ -259,186 +249,6 @@ class _Target:
 
     def close(self) -> Element:
         return self._builder.close()
-
-
-class _JUnit:
-    """Test cases of a JUnit report: `testsuites` or a `testsuite` root, suites nested as Surefire and others write."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.cases: list[ParsedCase] = []
-        self.starts: list[datetime] = []
-        self.ends: list[datetime] = []
-
-    def started(self, element: Element) -> None:
-        if element.tag == "testsuite" and (start := _timestamp(element.get("timestamp"))):
-            self.starts.append(start)
-            took = _seconds(self.name, element.get("time"), f"suite {element.get('name', '')}")
-            if took is not None:
-                self.ends.append(start + timedelta(seconds=took))
-
-    def ended(self, element: Element, ancestors: list[Element]) -> bool:
-        if element.tag != "testcase":
-            return False
-        suite = next((el.get("name", "") for el in reversed(ancestors) if el.tag == "testsuite"), "")
-        self.cases.append(self._case(element, suite))
-        return True
-
-    def _case(self, element: Element, suite: str) -> ParsedCase:
-        case = TestCase.fromelem(element)
-        name, classname = case.name or "", case.classname or ""
-        try:
-            duration = case.time  # junitparser drops thousands separators ("1,234.5"), as old Surefire wrote them
-        except ValueError:
-            duration = math.nan
-        if duration is not None and not math.isfinite(duration):
-            raise _bad_duration(self.name, f"test {classname}.{name}", "time", element.get("time"))
-        outcome: Outcome = "passed"
-        found: Any = None
-        results = case.result  # Failure, Error and Skipped children, in document order
-        for kind, outcome_of_kind in RESULT_KINDS:  # a failure wins over an error written beside it, then a skip
-            found = next((result for result in results if isinstance(result, kind)), None)
-            if found is not None:
-                outcome = outcome_of_kind
-                break
-        message = _text(found.message) if found is not None else ""
-        stack = _text(found.text, keep_indent=True) if found is not None else ""
-        return ParsedCase(suite=suite, classname=classname, name=name, outcome=outcome, duration_s=duration,
-                          message=message or stack.partition("\n")[0].strip(), stack=stack)  # fmt: skip
-
-    def report(self) -> ParsedReport:
-        return ParsedReport(
-            file=self.name, format="junit", cases=self.cases, started_at=min(self.starts, default=None),
-            finished_at=max(self.ends, default=None),
-        )  # fmt: skip
-
-
-class _Trx:
-    """Test results of a TRX file, joined to their TestDefinitions for the class; data-driven rows replace their
-    parent result, whether nested in InnerResults or written beside it with parentExecutionId."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.results: list[tuple[str, str, str, dict[str, Any]]] = []  # executionId, testId, testName, case fields
-        self.classes: dict[str, str] = {}
-        self.parents: set[int] = set()
-        self.parent_ids: set[str] = set()
-        self.times: dict[str, datetime | None] = {}
-        self.summary: str | None = None
-        self.counters: dict[str, int] = {}
-
-    def started(self, element: Element) -> None:
-        return None
-
-    def ended(self, element: Element, ancestors: list[Element]) -> bool:
-        tag = element.tag
-        if tag == f"{TRX}UnitTestResult":
-            if len(ancestors) >= 2 and ancestors[-1].tag == f"{TRX}InnerResults":
-                self.parents.add(id(ancestors[-2]))
-            if parent := element.get("parentExecutionId"):
-                self.parent_ids.add(parent)
-            if id(element) in self.parents:  # its rows were read; forget the id before the object can be reused
-                self.parents.discard(id(element))
-            else:
-                self._result(element)
-            return True
-        if tag == f"{TRX}UnitTest":
-            method = element.find(f"{TRX}TestMethod")
-            if method is not None:
-                # "Ns.Class, Assembly, Version=1.0.0.0" in older files: the version would split a test's history
-                self.classes[element.get("id", "")] = method.get("className", "").split(",")[0].strip()
-            return True
-        if tag == f"{TRX}Times":
-            self.times = {key: _timestamp(element.get(key)) for key in ("start", "finish")}
-        elif tag == f"{TRX}ResultSummary":
-            self.summary = element.get("outcome")
-            counters = element.find(f"{TRX}Counters")
-            for key, value in (counters.attrib if counters is not None else {}).items():
-                if not value.isdigit():
-                    raise InvalidInput(
-                        f'{self.name}: its ResultSummary counter {key}="{value}" is not a whole number; nothing was '
-                        "imported. Check the tool that wrote the report."
-                    )
-                self.counters[key] = int(value)
-        return False
-
-    def _result(self, element: Element) -> None:
-        test = element.get("testName", "")
-        written = element.get("outcome", "")
-        outcome = TRX_OUTCOMES.get(written.lower())
-        if outcome is None:
-            raise InvalidInput(
-                f'{self.name}: test {test} has outcome "{written}", which TRX does not define (Passed, Failed, '
-                "NotExecuted, Error, Timeout, Aborted, Inconclusive...); nothing was imported. Check the tool that "
-                "wrote the report."
-            )
-        info = element.find(f"{TRX}Output/{TRX}ErrorInfo")
-        message = _text(info.findtext(f"{TRX}Message")) if info is not None else ""
-        stack = _text(info.findtext(f"{TRX}StackTrace"), keep_indent=True) if info is not None else ""
-        if outcome == "skipped" and not message:  # xUnit writes the skip reason as the output of a test that never ran
-            message = _text(element.findtext(f"{TRX}Output/{TRX}StdOut")).partition("\n")[0]
-        fields = {"outcome": outcome, "duration_s": self._duration(test, element.get("duration")), "stack": stack,
-                  "message": message or stack.partition("\n")[0].strip()}  # fmt: skip
-        self.results.append((element.get("executionId", ""), element.get("testId", ""), test, fields))
-
-    def _duration(self, test: str, value: str | None) -> float | None:
-        if not value:
-            return None
-        match = _DURATION.fullmatch(value.strip())
-        if match is None:
-            raise _bad_duration(self.name, f"test {test}", "duration", value)
-        days, hours, minutes, seconds = match.groups()
-        return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-    def report(self) -> ParsedReport:
-        cases = []
-        for execution, test_id, test, fields in self.results:
-            if execution and execution in self.parent_ids:
-                continue
-            classname = self.classes.get(test_id, "")
-            cases.append(ParsedCase(suite=classname.rpartition(".")[0], classname=classname, name=test, **fields))
-        summary = self.summary or ""
-        failed = self.counters.get("failed", 0) + self.counters.get("error", 0)
-        aborted = summary.lower() in ("aborted", "timeout") or (summary.lower() == "failed" and failed == 0)
-        return ParsedReport(
-            file=self.name, format="trx", cases=cases, started_at=self.times.get("start"),
-            finished_at=self.times.get("finish"), summary_outcome=self.summary, counters=self.counters,
-            aborted=aborted,
-        )  # fmt: skip
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    """An ISO 8601 time as aware UTC; a time without an offset is taken as UTC. A time the reader cannot read is
-    left out rather than refusing the report: writers vary (JunitXml.TestLogger 1.x wrote '2019-09-01T 23:56:54Z')."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("T ", "T"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _seconds(name: str, value: str | None, what: str) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value.replace(",", ""))
-    except ValueError:
-        raise _bad_duration(name, what, "time", value) from None
-    return seconds if math.isfinite(seconds) else None
-
-
-def _bad_duration(name: str, test: str, attribute: str, value: str | None) -> InvalidInput:
-    return InvalidInput(
-        f'{name}: {test} has a {attribute}="{value}" that is not a duration; nothing was imported. Check the tool '
-        "that wrote the report."
-    )
-
-
-def _text(value: str | None, *, keep_indent: bool = False) -> str:
-    text = (value or "").replace("\r\n", "\n")
-    return text.strip("\n").rstrip() if keep_indent else text.strip()
 
 
 def _amount(size: int) -> str:

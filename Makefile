@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/workflow_bench.py
+	$(BIN)/python bench/testrun_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

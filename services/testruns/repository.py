@@ -15,8 +15,8 @@ def add_run(session: Session, run: TestRun, results: Sequence[dict[str, Any]]) -
     """Store a run and its results (one bulk insert) and flush for the run's id."""
     session.add(run)
     session.flush()
-    if results:
-        session.execute(insert(TestResult), [{**r, "run_id": run.id} for r in results])
+    if results:  # a Core insert of the table (executemany, no ORM bookkeeping): a run can hold 100,000 results
+        session.execute(insert(TestResult.__table__), [{**r, "run_id": run.id} for r in results])
     return run
 
 

@@ -379,6 +379,7 @@ READS: dict[str, Call] = {
     TR + "results": _read(run_id=1),
     TR + "runs_for": _read(services=["mana"], releases=["2026.12.1"], commits=[]),
     TR + "history": _read(service="mana", kind="unit"),
+    TR + "summary": _read(service="mana"),
     FT + "list_features": _read(),
     FT + "get_feature": _read(feature_id=1),
     FT + "history": _read(feature_id=1),

@@ -7,21 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from services import validation
 from services.errors import InvalidInput
 from services.features.phases import ENTRY_PHASE, PHASE_KEYS
 
-RELEASE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,49}$")
+RELEASE = validation.RELEASE
 ITEM_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 MAX_OPERATIONS = 50
 MAX_ITEMS = 100
-
-
-def _url(v: str | None) -> str | None:
-    if not v:
-        return None
-    if not re.match(r"^https?://\S+$", v) or len(v) > 500:
-        raise ValueError("must be an http(s) link of at most 500 characters")
-    return v
 
 
 class FeatureInput(BaseModel):
@@ -61,28 +54,9 @@ class FeatureInput(BaseModel):
             raise ValueError("an operation name is at most 400 characters (a request name such as POST /api/orders)")
         return names
 
-    @field_validator("release")
-    @classmethod
-    def _release(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        if not RELEASE.match(v):
-            raise ValueError("must be a version such as 2026.12.1 (letters, digits, . _ + -)")
-        return v
-
-    @field_validator("commit")
-    @classmethod
-    def _commit(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        if not re.match(r"^[0-9a-fA-F]{7,64}$", v):
-            raise ValueError("must be a commit hash (7 to 64 hex digits)")
-        return v.lower()
-
-    @field_validator("work_item_url", "pull_request_url")
-    @classmethod
-    def _links(cls, v: str | None) -> str | None:
-        return _url(v)
+    _release = field_validator("release")(validation.release)
+    _commit = field_validator("commit")(validation.commit)
+    _links = field_validator("work_item_url", "pull_request_url")(validation.link)
 
     @field_validator("entry")
     @classmethod
@@ -127,20 +101,12 @@ class TemplateItem(BaseModel):
         return v
 
 
-def _messages(exc: ValidationError, what: str) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "form"
-        parts.append(f"{field}: {str(err['msg']).removeprefix('Value error, ')}")
-    return f"The {what} was not saved. " + "; ".join(parts) + "."
-
-
 def parse_feature_input(data: dict[str, object]) -> FeatureInput:
     """Validate form or command-line data into one InvalidInput that names each bad field."""
     try:
         return FeatureInput.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(_messages(exc, "feature")) from None
+        raise InvalidInput(validation.refusal(exc, "feature")) from None
 
 
 def parse_template_items(items: list[dict[str, object]]) -> list[TemplateItem]:
@@ -152,4 +118,4 @@ def parse_template_items(items: list[dict[str, object]]) -> list[TemplateItem]:
     try:
         return [TemplateItem.model_validate(i) for i in items]
     except ValidationError as exc:
-        raise InvalidInput(_messages(exc, "gate template")) from None
+        raise InvalidInput(validation.refusal(exc, "gate template")) from None

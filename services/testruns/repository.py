@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Table, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from services.testruns.models import TestResult, TestRun
@@ -16,7 +16,8 @@ def add_run(session: Session, run: TestRun, results: Sequence[dict[str, Any]]) -
     session.add(run)
     session.flush()
     if results:  # a Core insert of the table (executemany, no ORM bookkeeping): a run can hold 100,000 results
-        session.execute(insert(TestResult.__table__), [{**r, "run_id": run.id} for r in results])
+        table = cast(Table, TestResult.__table__)
+        session.execute(insert(table), [{**r, "run_id": run.id} for r in results])
     return run
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from services import validation
 from services.errors import InvalidInput
-from services.features.schemas import RELEASE
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 KINDS = ("unit", "integration", "system", "acceptance")
@@ -71,23 +70,9 @@ class RunOptions(BaseModel):
             raise ValueError(f"must be one of {', '.join(KINDS)}")
         return v
 
-    @field_validator("release")
-    @classmethod
-    def _release(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        if not RELEASE.match(v):
-            raise ValueError("must be a version such as 2026.12.1 (letters, digits, . _ + -)")
-        return v
-
-    @field_validator("commit")
-    @classmethod
-    def _commit(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        if not re.match(r"^[0-9a-fA-F]{7,64}$", v):
-            raise ValueError("must be a commit hash (7 to 64 hex digits)")
-        return v.lower()
+    _release = field_validator("release")(validation.release)
+    _commit = field_validator("commit")(validation.commit)
+    _url = field_validator("pipeline_url")(validation.link)
 
     @field_validator("branch")
     @classmethod
@@ -98,23 +83,10 @@ class RunOptions(BaseModel):
             raise ValueError("must be a branch name of at most 200 printable characters")
         return v
 
-    @field_validator("pipeline_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        if not re.match(r"^https?://\S+$", v) or len(v) > 500:
-            raise ValueError("must be an http(s) link of at most 500 characters")
-        return v
-
 
 def parse_run_options(data: dict[str, object]) -> RunOptions:
     """Validate form, command-line or query-string values into one InvalidInput naming each bad field."""
     try:
         return RunOptions.model_validate(data)
     except ValidationError as exc:
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {str(e['msg']).removeprefix('Value error, ')}"
-            for e in exc.errors()
-        ]
-        raise InvalidInput("The test run was not imported. " + "; ".join(parts) + ".") from None
+        raise InvalidInput(validation.refusal(exc, "test run", "imported")) from None

@@ -56,12 +56,13 @@ def _testing_tile(tests: TestSummary | None) -> Tile | None:
     if tests is None or not tests.latest:
         return None
     rate = lambda r: "—" if r is None else f"{r:.0%}"  # noqa: E731
-    value = " · ".join(f"{kind} {rate(r)}" for kind, _, _, r in tests.latest[:2])
+    shown = tests.latest[:2]  # unit and integration first
+    value = " · ".join(rate(r) for _, _, _, r in shown)
     failing = [f"{kind} #{run_id} {outcome}" for kind, run_id, outcome, _ in tests.latest if outcome != "passed"]
     detail = f"{tests.flaky} flaky test(s) in the last 50 runs" + (f" · {', '.join(failing)}" if failing else "")
     return Tile(
         "Testing",
-        "pass rate of the newest runs",
+        "pass rate of the newest " + " · ".join(kind for kind, _, _, _ in shown) + " run",
         value,
         detail,
         "alert" if failing else "warn" if tests.flaky else "ok",

@@ -61,7 +61,7 @@ def runs_table(shown: Sequence[RunView]) -> None:
                     "errors": r.errors,
                     "skipped": r.skipped,
                     "pass rate": fmt.pct(r.pass_rate, 1),
-                    "duration (s)": None if r.duration_s is None else round(r.duration_s, 2),
+                    "duration (s)": None if r.duration_s is None else round(r.duration_s, 3),
                 }
                 for r in shown
             ]

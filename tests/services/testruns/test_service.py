@@ -132,8 +132,9 @@ def test_the_home_tile_shows_the_newest_pass_rates_and_the_flaky_count(sqlite_en
     assert [(k, o, r) for k, _, o, r in summary.latest] == [("unit", "passed", 1.0), ("integration", "failed", 2 / 3)]
     tile = _testing_tile(summary)
     assert tile is not None
-    assert (tile.value, tile.detail, tile.state) == (
-        "unit 100% · integration 67%",
+    assert (tile.label, tile.value, tile.detail, tile.state) == (
+        "pass rate of the newest unit · integration run",
+        "100% · 67%",
         f"1 flaky test(s) in the last 50 runs · integration #{failing} failed",
         "alert",
     )

@@ -87,6 +87,14 @@ def newest_run_id(actor: Actor) -> int | None:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=16)
+def summary(_actor: Actor, role: str, newest: int | None, service: str) -> testrun_service.Summary:
+    """The Home Testing tile's figures (each kind's newest run, the flaky tests of the last 50 runs), recomputed
+    only when a run is imported."""
+    with session_scope() as s:
+        return testrun_service.summary(s, actor=_actor, service=service)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=16)
 def runs(_actor: Actor, role: str, newest: int | None) -> list[RunView]:
     """Every run (up to 1,000), newest first."""
     with session_scope() as s:

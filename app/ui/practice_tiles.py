@@ -7,6 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from app import testrun_data
 from app.data import practice_tile_values
 from app.ui import format as fmt
 from app.ui.safe import inert
@@ -16,7 +17,6 @@ from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.workflow import OPEN_STATUSES
 from services.overview import PRACTICES
-from services.testruns import service as testruns
 
 LINKS = {
     "Monitoring": ("../pages/failures.py", "Failures"),
@@ -39,7 +39,8 @@ def practice_tiles(actor: Actor, service: str, at: datetime) -> None:
     """The SDLC picture and the live tile of each practice as of `at`."""
     with session_scope() as s:
         open_now = Counter(i.severity for i in incidents.list_incidents(s, actor=actor, statuses=list(OPEN_STATUSES)))
-        tests = testruns.summary(s, actor=actor, service=service) if can(actor, "testrun.read") else None
+    readable = can(actor, "testrun.read")
+    tests = testrun_data.summary(actor, actor.role, testrun_data.newest_run_id(actor), service) if readable else None
     values = practice_tile_values(actor, actor.role, service, at, tuple(sorted(open_now.items())), tests)
     by_practice = {t.practice: t for t in values}
     st.subheader("Practices", divider="gray")

@@ -5,6 +5,7 @@ import streamlit as st
 from app import navigation
 from app.auth import current_actor, entra_mode, identity_picker, sign_in_gate
 from app.resources import settings, telemetry_source
+from app.ui.zone import zone_picker
 from services.errors import ServiceError
 from services.network import local_auth_refusal
 
@@ -29,5 +30,6 @@ try:
     where = telemetry_source().describe()
 except ServiceError as exc:  # a misconfigured source: say so once here; pages that need telemetry say it too
     where = f"not available ({exc})"
-st.sidebar.caption(f"Telemetry: {where}  \nTimes in {settings().ui.display_timezone}")
+zone_picker()
+st.sidebar.caption(f"Telemetry: {where}")
 pg.run()

@@ -39,7 +39,7 @@ with shown_errors("computing incident metrics"):
                 alt.Chart(long)
                 .mark_bar()
                 .encode(
-                    x=alt.X("month:N"),
+                    x=alt.X("month:N", title="month detected (UTC)"),
                     xOffset="severity:N",
                     y=alt.Y("minutes:Q"),
                     color="severity:N",

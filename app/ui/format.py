@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from services.config import get_settings
+from app.ui.zone import zone
 
 
 def pct(value: float | None, digits: int = 3) -> str:
@@ -24,11 +23,10 @@ def rate(value: float | None) -> str:
 
 
 def when(value: datetime | None) -> str:
-    """A time in the display time zone."""
+    """A time in the display time zone (the user's pick, else SRE_DISPLAY_TIMEZONE), 24-hour."""
     if value is None:
         return "—"
-    tz = ZoneInfo(get_settings().ui.display_timezone)
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return value.astimezone(zone()).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def span(value: timedelta) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from app.ui.time_axis import zoned_time
+
 MAX_CHART_ROWS = 5_000  # Altair refuses more rows than this by default; the table still shows them
 MAX_SERIES = 20
 
@@ -32,15 +34,15 @@ def line_chart(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart | None:
     long = frame[keep].melt(id_vars=[time_col, *([series] if series else [])], var_name="measure", value_name="value")
     if series:
         long["measure"] = long[series].astype(str) + (" · " + long["measure"] if len(numbers) > 1 else "")
-    long = long.sort_values(time_col)
+    t = zoned_time(long.sort_values(time_col), time_col, title=time_col)
     return (
-        alt.Chart(long)
+        alt.Chart(t.data)
         .mark_line(point=len(frame) <= 60)
         .encode(
-            x=alt.X(f"{time_col}:T", title=time_col),
+            x=t.x,
             y=alt.Y("value:Q", title=None),
             color=alt.Color("measure:N", title=None),
-            tooltip=[alt.Tooltip(f"{time_col}:T"), "measure", alt.Tooltip("value:Q", format=",.3~f")],
+            tooltip=[t.tooltip, "measure", alt.Tooltip("value:Q", format=",.3~f")],
         )
         .properties(height=height)
     )
@@ -57,14 +59,15 @@ def share_chart(
     counts = frame[[time_col, series, "verifications"]] if "verifications" in frame else None
     if counts is not None:
         full = full.merge(counts, on=[time_col, series], how="left").fillna({"verifications": 0})
+    t = zoned_time(full, time_col)  # after the pivot: two instants never merge on one wall-clock time
     return (
-        alt.Chart(full)
+        alt.Chart(t.data)
         .mark_area()
         .encode(
-            x=alt.X(f"{time_col}:T", title=None),
+            x=t.x,
             y=alt.Y("share:Q", stack="normalize", axis=alt.Axis(format="%"), title="share"),
             color=alt.Color(f"{series}:N", title=None, scale=scale),
-            tooltip=[alt.Tooltip(f"{time_col}:T"), series, alt.Tooltip("share:Q", format=".1%"), "verifications"],
+            tooltip=[t.tooltip, series, alt.Tooltip("share:Q", format=".1%"), "verifications"],
         )
         .properties(height=height)
     )
@@ -72,13 +75,14 @@ def share_chart(
 
 def count_bars(frame: pd.DataFrame, *, time_col: str, value_col: str, height: int = 240) -> alt.Chart:
     """Counts per time bucket as bars (a quiet bucket is a gap, not a line across it); every column in the tooltip."""
+    t = zoned_time(frame, time_col)
     return (
-        alt.Chart(frame)
+        alt.Chart(t.data)
         .mark_bar()
         .encode(
-            x=alt.X(f"{time_col}:T", title=None),
+            x=t.x,
             y=alt.Y(f"{value_col}:Q", title=value_col.replace("_", " ")),
-            tooltip=[alt.Tooltip(f"{time_col}:T"), *(c for c in frame.columns if c != time_col)],
+            tooltip=[t.tooltip, *(c for c in frame.columns if c != time_col)],
         )
         .properties(height=height)
     )

@@ -5,40 +5,51 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from app.ui.time_axis import elapsed_text, elapsed_x, zoned_time
+
 SERIES = {
     "vus": "VUs",
     "rps": "requests / s",
     "p95_ms": "p95 (ms)",
     "failures": "failed requests",
 }
+COUNTS = {"vus", "failures", "requests"}
+
+
+def value_axis(field: str) -> alt.Axis:
+    """Whole numbers for counts, no trailing zeros for rates and latencies, a percent for failure rates."""
+    if field in COUNTS:
+        return alt.Axis(format=",d", tickMinStep=1)
+    return alt.Axis(format=".2~%" if field == "failure_rate" else ",~r")
 
 
 def over_time(frame: pd.DataFrame, field: str, *, color: str | None = None, height: int = 160) -> alt.Chart:
-    """One figure per bucket against the bucket's time."""
-    data = frame[["bucket", field]].dropna()
+    """One figure per bucket against the bucket's start on the display clock."""
+    t = zoned_time(frame[["bucket", field]].dropna(), "bucket", tooltip_title="bucket start")
     return (
-        alt.Chart(data)
+        alt.Chart(t.data)
         .mark_line(point=True, color=color or "#1f77b4")
         .encode(
-            x=alt.X("bucket:T", title=None),
-            y=alt.Y(f"{field}:Q", title=SERIES.get(field, field)),
-            tooltip=[alt.Tooltip("bucket:T", title="bucket start"), alt.Tooltip(f"{field}:Q", format=",.2f")],
+            x=t.x,
+            y=alt.Y(f"{field}:Q", title=SERIES.get(field, field), axis=value_axis(field)),
+            tooltip=[t.tooltip, alt.Tooltip(f"{field}:Q", format=",.2f")],
         )
         .properties(height=height)
     )
 
 
 def overlaid(frames: dict[str, pd.DataFrame], field: str, *, height: int = 200) -> alt.Chart:
-    """Several runs' figure against seconds since each run's start."""
+    """Several runs' figure against the time since each run's start (mm:ss)."""
     data = pd.concat([f[["elapsed_s", field]].assign(run=name) for name, f in frames.items()], ignore_index=True)
+    data = data.dropna().assign(elapsed=lambda d: elapsed_text(d["elapsed_s"]))
     return (
-        alt.Chart(data.dropna())
+        alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("elapsed_s:Q", title="seconds since the run started"),
-            y=alt.Y(f"{field}:Q", title=SERIES.get(field, field)),
+            x=elapsed_x("elapsed_s", data["elapsed_s"].max() if len(data) else 0),
+            y=alt.Y(f"{field}:Q", title=SERIES.get(field, field), axis=value_axis(field)),
             color=alt.Color("run:N", title=None),
-            tooltip=["run:N", alt.Tooltip("elapsed_s:Q", title="s"), alt.Tooltip(f"{field}:Q", format=",.2f")],
+            tooltip=["run:N", alt.Tooltip("elapsed:N", title="elapsed"), alt.Tooltip(f"{field}:Q", format=",.2f")],
         )
         .properties(height=height)
     )
@@ -46,18 +57,19 @@ def overlaid(frames: dict[str, pd.DataFrame], field: str, *, height: int = 200) 
 
 def throughput_latency(curve: pd.DataFrame, threshold_ms: float) -> alt.LayerChart:
     """RPS against p95 per bucket; sustained buckets highlighted; the SLO threshold as a rule."""
-    data = curve.dropna(subset=["p95_ms"]).assign(
+    t = zoned_time(curve.dropna(subset=["p95_ms"]), "bucket", tooltip_title="bucket start")
+    data = t.data.assign(
         kind=lambda f: f["sustained"].map({True: "sustained (whole bucket, p95 within SLO)", False: "other"})
     )
     points = (
         alt.Chart(data)
         .mark_circle(size=70)
         .encode(
-            x=alt.X("rps:Q", title="requests / s (per bucket)"),
-            y=alt.Y("p95_ms:Q", title="p95 (ms)"),
+            x=alt.X("rps:Q", title="requests / s (per bucket)", axis=value_axis("rps")),
+            y=alt.Y("p95_ms:Q", title="p95 (ms)", axis=value_axis("p95_ms")),
             color=alt.Color("kind:N", title=None, scale=alt.Scale(range=["#2ca02c", "#999999"])),
             tooltip=[
-                alt.Tooltip("bucket:T", title="bucket start"),
+                t.tooltip,
                 alt.Tooltip("rps:Q", format=",.2f"),
                 alt.Tooltip("p95_ms:Q", format=",.1f"),
                 alt.Tooltip("vus:Q", title="VUs"),
@@ -68,18 +80,19 @@ def throughput_latency(curve: pd.DataFrame, threshold_ms: float) -> alt.LayerCha
     return (points + rule).properties(height=300)
 
 
-def trend(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
-    """A figure across runs, regressions in red."""
-    data = frame.dropna(subset=[field]).assign(run_label=lambda f: "#" + f["run"].astype(str))
-    return (
+def trend(frame: pd.DataFrame, field: str, title: str) -> alt.LayerChart:
+    """A figure across runs against their import time on the display clock, regressions in red."""
+    t = zoned_time(frame.dropna(subset=[field]), "imported_at", title="imported")
+    data = t.data.assign(run_label=lambda f: "#" + f["run"].astype(str))
+    y = alt.Y(f"{field}:Q", title=title, axis=value_axis(field))
+    line = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=60))
         .encode(
-            x=alt.X("imported_at:T", title=None),
-            y=alt.Y(f"{field}:Q", title=title),
-            tooltip=["run_label:N", "title:N", alt.Tooltip(f"{field}:Q", format=",.4f"), "regression:N"],
+            x=t.x,
+            y=y,
+            tooltip=["run_label:N", "title:N", t.tooltip, alt.Tooltip(f"{field}:Q", format=",.4f"), "regression:N"],
         )
-        .properties(height=180)
-    ) + alt.Chart(data[data["regression"]]).mark_point(color="#d33", size=160, shape="diamond", filled=True).encode(
-        x="imported_at:T", y=f"{field}:Q"
     )
+    flagged = alt.Chart(data[data["regression"]]).mark_point(color="#d33", size=160, shape="diamond", filled=True)
+    return (line + flagged.encode(x=t.x, y=y)).properties(height=180)

@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.safe import inert
+from app.ui.time_axis import zoned_time
+from app.ui.zone import zone_name
 from services.monitoring.failures import transaction_params
 
 ALL = "(all)"
@@ -16,10 +18,11 @@ ALL = "(all)"
 
 def failures_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Failed requests per bin (bars) and the failure rate (line, right axis)."""
-    data = frame.assign(rate_pct=frame["failure_rate"].astype(float) * 100)
-    base = alt.Chart(data).encode(x=alt.X("TimeGenerated:T", title=None))
+    t = zoned_time(frame, "TimeGenerated", tooltip_title="bin start")
+    data = t.data.assign(rate_pct=frame["failure_rate"].astype(float) * 100)
+    base = alt.Chart(data).encode(x=t.x)
     tooltip = [
-        alt.Tooltip("TimeGenerated:T", title="bin start"),
+        t.tooltip,
         alt.Tooltip("failed:Q", format=",.0f"),
         alt.Tooltip("requests:Q", format=",.0f"),
         alt.Tooltip("rate_pct:Q", title="failure rate %", format=".2f"),
@@ -83,6 +86,7 @@ def samples_table(frame: pd.DataFrame, key: str) -> None:
     if frame.empty:
         st.info("No operations match; pick another operation, band or time range.")
         return
+    zone = zone_name()
     st.dataframe(
         with_links(frame),
         hide_index=True,
@@ -90,7 +94,9 @@ def samples_table(frame: pd.DataFrame, key: str) -> None:
         key=f"{key}.table",
         column_config={
             "transaction": st.column_config.LinkColumn("transaction", display_text="open"),
-            "TimeGenerated": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss.SSS"),
+            "TimeGenerated": st.column_config.DatetimeColumn(
+                f"time ({zone})", format="YYYY-MM-DD HH:mm:ss.SSS", timezone=zone
+            ),
             "DurationMs": st.column_config.NumberColumn("duration ms", format="%.1f"),
         },
     )

@@ -5,18 +5,21 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from app.ui.time_axis import zoned_time
+
 
 def sli_chart(frame: pd.DataFrame, objective: float) -> alt.LayerChart:
     """SLI per bin with the objective as a rule."""
-    data = frame.assign(sli_pct=frame["sli"] * 100)
+    t = zoned_time(frame, "TimeGenerated", tooltip_title="bin start")
+    data = t.data.assign(sli_pct=frame["sli"] * 100)
     line = (
         alt.Chart(data)
         .mark_line(point=False)
         .encode(
-            x=alt.X("TimeGenerated:T", title=None),
+            x=t.x,
             y=alt.Y("sli_pct:Q", title="SLI %", scale=alt.Scale(zero=False)),
             tooltip=[
-                alt.Tooltip("TimeGenerated:T", title="bin start"),
+                t.tooltip,
                 alt.Tooltip("sli_pct:Q", title="SLI %", format=".3f"),
                 alt.Tooltip("good:Q", format=",.0f"),
                 alt.Tooltip("total:Q", format=",.0f"),
@@ -33,15 +36,16 @@ def sli_chart(frame: pd.DataFrame, objective: float) -> alt.LayerChart:
 
 def burndown_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Budget left as bad requests accumulate over the window, from 100 % at its start, with the zero line."""
-    data = frame.assign(remaining_pct=frame["budget_remaining"] * 100)
+    t = zoned_time(frame, "TimeGenerated", tooltip_title="bin start")
+    data = t.data.assign(remaining_pct=frame["budget_remaining"] * 100)
     area = (
         alt.Chart(data)
         .mark_area(line=True, opacity=0.25)
         .encode(
-            x=alt.X("TimeGenerated:T", title=None),
+            x=t.x,
             y=alt.Y("remaining_pct:Q", title="budget remaining %"),
             tooltip=[
-                alt.Tooltip("TimeGenerated:T", title="bin start"),
+                t.tooltip,
                 alt.Tooltip("remaining_pct:Q", title="remaining %", format=".1f"),
                 alt.Tooltip("cum_bad:Q", title="bad requests so far", format=",.0f"),
             ],

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from app.data import now_floor
-from services.config import get_settings
+from app.ui.zone import zone_name
 
 PRESETS: dict[str, timedelta] = {
     "Last 30 minutes": timedelta(minutes=30),
@@ -46,7 +46,7 @@ def time_range(key: str, default: str = "Last 24 hours") -> tuple[datetime, date
     now = now_floor()
     if choice != CUSTOM:
         return preset_range(choice, now)
-    tz = get_settings().ui.display_timezone
+    tz = zone_name()
     local_now = now.astimezone(ZoneInfo(tz))
     c1, c2, c3, c4 = st.columns(4)
     start_day = c1.date_input("From (date)", value=(local_now - timedelta(days=1)).date(), key=f"{key}.from_day")

@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, str] = {
     "testrun.read": "viewer",
     "testrun.import": "developer",
     "testrun.delete": "lead",
+    "stub.read": "viewer",
+    "stub.write": "developer",
+    "stub.delete": "lead",
 }
 
 

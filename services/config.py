@@ -119,6 +119,14 @@ class ApiSettings(BaseSettings):
     token: SecretStr | None = Field(default=None, validation_alias="SRE_API_TOKEN")
 
 
+class StubSettings(BaseSettings):
+    """A running WireMock whose request journal the WireMock stubs page shows (unset: the page says how to set it)."""
+
+    model_config = _section("SRE_WIREMOCK_")
+
+    admin_url: str | None = Field(default=None, validation_alias="SRE_WIREMOCK_ADMIN_URL")
+
+
 class WorkerSettings(BaseSettings):
     """The worker's cycle and how long a claimed notification stays its own."""
 
@@ -210,6 +218,7 @@ class Settings(BaseModel):
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     loadtests: LoadtestSettings = Field(default_factory=LoadtestSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    stubs: StubSettings = Field(default_factory=StubSettings)
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestR
 from services.postmortems.models import Postmortem
 from services.saved_queries.models import SavedQuery
 from services.slos.models import Slo
+from services.stubs.models import StubSet, StubSetVersion
 from services.testruns.models import TestResult, TestRun
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "SavedQuery",
     "SeverityDefinition",
     "Slo",
+    "StubSet",
+    "StubSetVersion",
     "TestResult",
     "TestRun",
 ]

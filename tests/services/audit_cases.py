@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -46,6 +46,9 @@ class Bookkeeping:
     tables: tuple[str, ...]
 
 
+HOUR = timedelta(hours=1)
+
+
 def _one(action: str, entity: str, entity_id: str | None = "1") -> tuple[Record]:
     return ((action, entity, entity_id),)
 
@@ -62,6 +65,8 @@ LT = "services.loadtests.service."
 CLEF_IMPORT = "services.telemetry.clef_import."
 FT = "services.features.service."
 TR = "services.testruns.service."
+SB = "services.stubs.service."
+EDITED = '[{"request": {"method": "POST", "urlPath": "/verify"}, "response": {"status": 503}}]'
 TEMPLATE_V2 = [
     {"key": "planning.scope", "phase": "planning", "title": "Scope agreed", "kind": "sign-off"},
     {"key": "design.slo", "phase": "design", "title": "SLO", "kind": "data", "check": "slo_covers_operations"},
@@ -284,6 +289,24 @@ MUTATIONS: dict[str, Mutation] = {
     TR + "delete_run": Mutation(
         fx.test_run, lambda s, f: f(s, actor=ADMIN, run_id=1), _one("testrun.delete", "test_run")
     ),
+    SB + "build_from_telemetry": Mutation(
+        fx.dopa_calls,
+        lambda s, f: f(s, _source(), actor=ADMIN, name="DOPA", target="api.dopa.go.th", start=AT - HOUR, end=AT),
+        _one("stubset.telemetry", "stub_set"),
+    ),
+    SB + "upload": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, name="DOPA", target="api.dopa.go.th", file_name="d.json", data=fx.STUB),
+        _one("stubset.upload", "stub_set"),
+    ),
+    SB + "edit": Mutation(
+        fx.stub_set,
+        lambda s, f: f(s, actor=ADMIN, set_id=1, base_version=1, mappings_json=EDITED),
+        _one("stubset.edit", "stub_set"),
+    ),
+    SB + "delete_set": Mutation(
+        fx.stub_set, lambda s, f: f(s, actor=ADMIN, set_id=1), _one("stubset.delete", "stub_set")
+    ),
     "services.demo.seed_features.import_test_runs": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, service="mana"),
@@ -380,6 +403,10 @@ READS: dict[str, Call] = {
     TR + "runs_for": _read(services=["mana"], releases=["2026.12.1"], commits=[]),
     TR + "history": _read(service="mana", kind="unit"),
     TR + "summary": _read(service="mana"),
+    SB + "list_sets": _read(),
+    SB + "get_set": _read(set_id=1),
+    SB + "get_version": _read(set_id=1),
+    SB + "versions": _read(set_id=1),
     FT + "list_features": _read(),
     FT + "get_feature": _read(feature_id=1),
     FT + "history": _read(feature_id=1),

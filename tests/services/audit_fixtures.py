@@ -23,6 +23,7 @@ from services.postmortems import service as postmortems
 from services.saved_queries import service as saved_queries
 from services.slos import service as slos
 from services.slos.schemas import SloInput
+from services.stubs import service as stubs
 from services.telemetry.local import LocalTelemetrySource
 from services.testruns import service as testruns
 from services.testruns.schemas import parse_run_options
@@ -157,13 +158,28 @@ def test_run(s: Session) -> None:
     testruns.import_run(s, actor=ADMIN, files=[("unit.xml", TEST_REPORT)], options=options, max_bytes=1 << 20)
 
 
+STUB = b'{"request": {"method": "POST", "urlPath": "/verify"}, "response": {"status": 200}}'
+
+
+def dopa_calls(_s: Session) -> None:
+    """AppDependencies rows of calls to api.dopa.go.th in the hour before AT."""
+    from tests.services.stubs.test_build import ROWS
+
+    write(store(), "AppDependencies", ROWS)
+
+
+def stub_set(s: Session) -> None:
+    """Stub set 1, DOPA, version 1: one uploaded stub."""
+    stubs.upload(s, actor=ADMIN, name="DOPA", target="api.dopa.go.th", file_name="dopa.json", data=STUB)
+
+
 def world(s: Session) -> None:
     """One of everything the reads read."""
     postmortem(s)
     board_issues.open_issue(
         s, actor=ADMIN, incident=incidents.get_incident(s, actor=ADMIN, incident_id=1), board=FakeBoard()
     )
-    for setup in (runbook, slo, rule, query, loadtest_run, feature, test_run):
+    for setup in (runbook, slo, rule, query, loadtest_run, feature, test_run, stub_set):
         setup(s)
     severities.definitions(s, actor=ADMIN)
 

@@ -72,6 +72,8 @@ OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "gate_template": ("gate_template", lambda r: r.version),
     "test_run": ("test_run", lambda r: r.id),
     "test_result": ("test_run", lambda r: r.run_id),
+    "stub_set": ("stub_set", lambda r: r.id),
+    "stub_set_version": ("stub_set", lambda r: r.set_id),
 }
 AUDIT_TABLE = AuditRecord.__tablename__
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)

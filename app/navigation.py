@@ -67,6 +67,7 @@ PAGES: dict[str, list[NavPage]] = {
     "Testing & Capacity Planning": [
         NavPage("../pages/testing.py", "Test runs", ":material/science:", "testing", "testrun.read"),
         NavPage("../pages/stubs.py", "WireMock stubs", ":material/dns:", "stubs", "stub.read"),
+        NavPage("../pages/testing_guide.py", "Testing guide", ":material/menu_book:", "testing_guide", "testrun.read"),
         NavPage("../pages/loadtests.py", "Load tests", ":material/bolt:", "loadtests", "loadtest.read"),
         NavPage(
             "../pages/loadtest_compare.py",

@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# the real WireMock (standalone jar, run on the machine's Java 17) from the npm registry, for the stub tests
+WIREMOCK_VERSION := 3.13.2
+WIREMOCK_JAR := $(VENV)/wiremock/node_modules/wiremock/build/wiremock-standalone-$(WIREMOCK_VERSION).jar
 
 .PHONY: run test setup lint typecheck unit later bench clean help
 
@@ -20,18 +23,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+$(WIREMOCK_JAR):
+	npm install --prefix $(VENV)/wiremock --no-audit --no-fund --silent wiremock@$(WIREMOCK_VERSION)
+
 setup: $(STAMP)
 	$(BIN)/sre-backoffice db upgrade
 	$(BIN)/sre-backoffice demo seed --if-empty
 
 run: setup
 	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app, the API, the worker and the demo traffic)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/sre-backoffice demo live & \
-	$(BIN)/sre-backoffice worker & \
-	$(BIN)/sre-backoffice api & \
-	$(BIN)/sre-backoffice ui --port $(PORT) -- --server.headless true \
-		--browser.gatherUsageStats false --server.fileWatcherType none
+	@$(BIN)/sre-backoffice run --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,14 +41,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/pytest
+unit: $(STAMP) $(WIREMOCK_JAR)
+	SRE_WIREMOCK_JAR=$(WIREMOCK_JAR) $(BIN)/pytest -n 2
 
 # The same suite (less the browser, whose server runs on the real clock, and the heavy memory and process tests) on a
 # leap day more than a year ahead, in a time zone far from UTC: a test that depends on the day it runs or on the
 # machine's zone fails here.
 later: $(STAMP)
-	SRE_TEST_CLOCK=2028-02-29T23:30:00+00:00 TZ=Asia/Bangkok $(BIN)/pytest -m "not browser and not heavy"
+	SRE_TEST_CLOCK=2028-02-29T23:30:00+00:00 TZ=Asia/Bangkok $(BIN)/pytest -n 2 -m "not browser and not heavy"
 
 test: lint typecheck unit later
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -85,6 +82,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     from services.demo import generator
     from services.demo.seed_features import seed_demo_features
     from services.demo.seed_incidents import seed_demo_incidents
+    from services.demo.seed_stubs import seed_demo_stubs
     from services.slos import service as slo_service
     from services.telemetry.factory import build_source
     from services.telemetry.store import table_files
@@ -124,6 +122,10 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
         )
     if made:
         print(f"{made} demo feature(s) across the phases; release 2026.12.1 with the sample k6 run")
+    with session_scope() as s:  # only when there is no DOPA set yet
+        stub_version = seed_demo_stubs(s, actor=actor, source=build_source(), end=min(end, datetime.now(UTC)))
+    if stub_version:
+        print("the DOPA WireMock stub set, built from the demo's api.dopa.go.th calls")
 
 
 def cmd_demo_live(args: argparse.Namespace) -> None:
@@ -132,16 +134,15 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     from services.db import session_scope
     from services.demo import generator
     from services.demo.live import start_live
+    from services.shutdown import stop_on_signals
 
+    stop = stop_on_signals()  # SIGINT or SIGTERM ends the loop after the file being written, with no traceback
     settings = get_settings()
     interval = args.interval or settings.demo.live_interval_s
     with session_scope() as s:
         start_live(s, actor=_actor(args.actor), root=settings.telemetry.dir, interval_s=interval)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"writing live demo traffic to {settings.telemetry.dir} every {interval:g}s; Ctrl+C stops", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        generator.live(settings.telemetry.dir, interval_s=interval, stop=stop)
+    generator.live(settings.telemetry.dir, interval_s=interval, stop=stop)
 
 
 def cmd_slo_seed(args: argparse.Namespace) -> None:
@@ -270,6 +271,8 @@ EXTENSIONS: tuple[str, ...] = (
     "services.audit.cli",
     "services.features.cli",
     "services.testruns.cli",
+    "services.stubs.cli",
+    "services.supervisor",
 )
 
 COMMANDS: dict[tuple[str, str | None], Handler] = {

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +46,7 @@ def _worker(args: argparse.Namespace) -> None:
     from services.boards.factory import build_board
     from services.config import get_settings
     from services.notify.factory import build_notifiers
+    from services.shutdown import stop_on_signals
     from services.telemetry.factory import build_source
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,14 +59,12 @@ def _worker(args: argparse.Namespace) -> None:
     if args.once:
         print(json.dumps(worker.run_once(source, notifiers)))
         return
+    stop = stop_on_signals()  # SIGINT or SIGTERM ends the loop after the current cycle, with no traceback
     print(
         f"worker: rules every {settings.worker.interval_s:g}s; channels {', '.join(notifiers) or 'none'}",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        worker.run(source, notifiers, stop=stop, interval_s=settings.worker.interval_s)
+    worker.run(source, notifiers, stop=stop, interval_s=settings.worker.interval_s)
 
 
 def _seed(args: argparse.Namespace) -> None:

@@ -307,6 +307,11 @@ MUTATIONS: dict[str, Mutation] = {
     SB + "delete_set": Mutation(
         fx.stub_set, lambda s, f: f(s, actor=ADMIN, set_id=1), _one("stubset.delete", "stub_set")
     ),
+    "services.demo.seed_stubs.seed_demo_stubs": Mutation(
+        fx.dopa_calls,
+        lambda s, f: f(s, actor=ADMIN, source=_source(), end=AT),
+        _one("stubset.telemetry", "stub_set"),
+    ),
     "services.demo.seed_features.import_test_runs": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, service="mana"),

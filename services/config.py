@@ -202,6 +202,32 @@ class DemoSettings(BaseSettings):
     live_interval_s: float = Field(default=5.0, validation_alias="SRE_DEMO_LIVE_INTERVAL_S")
 
 
+class IngestSettings(BaseSettings):
+    """Telemetry sent straight to the API process (Application Insights track calls): who may send, the spool
+    that holds an accepted batch until it is in the store's Parquet files, and the body limits."""
+
+    model_config = _section("SRE_INGEST_")
+
+    # environment=key pairs: dev=00000000-0000-0000-0000-000000000001,staging=...
+    keys: str = Field(default="", validation_alias="SRE_INGEST_KEYS")
+    spool_dir: Path = Field(default=DATA_DIR / "ingest-spool", validation_alias="SRE_INGEST_SPOOL_DIR")
+    flush_s: float = Field(default=1.0, validation_alias="SRE_INGEST_FLUSH_S")
+    flush_rows: int = Field(default=20_000, validation_alias="SRE_INGEST_FLUSH_ROWS")
+    max_body_mb: int = Field(default=20, validation_alias="SRE_INGEST_MAX_BODY_MB")
+    max_decompressed_mb: int = Field(default=64, validation_alias="SRE_INGEST_MAX_DECOMPRESSED_MB")
+
+    def key_environments(self) -> dict[str, str]:
+        """Instrumentation key (lower case) → the environment it belongs to."""
+        out: dict[str, str] = {}
+        for part in self.keys.split(","):
+            env, sep, key = part.strip().partition("=")
+            if part.strip() and (not sep or not env.strip() or not key.strip()):
+                raise ValueError(f"SRE_INGEST_KEYS entry {part.strip()!r} is not environment=key")
+            if sep:
+                out[key.strip().lower()] = env.strip()
+        return out
+
+
 class Settings(BaseModel):
     """Every setting of the backoffice, by section; see README's Settings table."""
 
@@ -219,6 +245,7 @@ class Settings(BaseModel):
     loadtests: LoadtestSettings = Field(default_factory=LoadtestSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     stubs: StubSettings = Field(default_factory=StubSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.api import alerts, errors, releases, testruns
+from services.api import alerts, errors, ingest, releases, testruns
 from services.api.limits import BodyLimits, PathBodyLimit
 from services.config import Settings, get_settings
 from services.db import session_scope
@@ -28,17 +28,19 @@ def create_app(settings: Settings | None = None, *, body_timeout_s: float = BODY
     settings = settings or get_settings()
     app = FastAPI(
         title="SRE Backoffice API",
-        summary="What arrives over HTTP: Azure Monitor webhooks, test runs and release gates; later ingestion.",
+        summary="What arrives over HTTP: telemetry, Azure Monitor webhooks, test runs and release gates.",
         version="1",
     )
     max_bytes = settings.api.max_body_kb * 1024
     files = {"/api/test-runs": settings.uploads.max_decompressed_mb << 20}  # the paths that take files
+    files.update(dict.fromkeys(ingest.PATHS, settings.ingest.max_body_mb << 20))
     app.add_middleware(PathBodyLimit, max_bytes=max_bytes, overrides=files)  # the inner one: counts streamed bytes
     app.add_middleware(BodyLimits, max_bytes=max_bytes, timeout_s=body_timeout_s, overrides=files)
     errors.install(app)
     app.include_router(alerts.router)
     app.include_router(releases.router)
     app.include_router(testruns.router)
+    app.include_router(ingest.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health, tags=["health"])
     return app
 

@@ -77,6 +77,35 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("Max", pa.float64()),
         ITEM_COUNT,
     ],
+    "AppPageViews": [
+        ("Id", pa.string()),
+        ("Name", pa.string()),
+        ("Url", pa.string()),
+        ("DurationMs", pa.float64()),
+        ("PerformanceBucket", pa.string()),
+        MEASUREMENTS,
+        ITEM_COUNT,
+    ],
+    "AppAvailabilityResults": [
+        ("Id", pa.string()),
+        ("Name", pa.string()),
+        ("Location", pa.string()),
+        ("Success", pa.bool_()),
+        ("Message", pa.string()),
+        ("DurationMs", pa.float64()),
+        ("PerformanceBucket", pa.string()),
+        MEASUREMENTS,
+        ITEM_COUNT,
+    ],
+    # not an Azure table: the exporters' own statistics (Item_Success_Count...), posted to the ingestion endpoint
+    # beside the service's telemetry and kept apart from its AppMetrics
+    "AppSdkStats": [
+        ("Name", pa.string()),
+        ("Sum", pa.float64()),
+        ("Min", pa.float64()),
+        ("Max", pa.float64()),
+        ITEM_COUNT,
+    ],
 }
 
 TABLES: tuple[str, ...] = tuple(OWN)

@@ -23,8 +23,9 @@ from services.demo import (
     live,
     seed,
 )
+from services.demo.generator import TABLES_WRITTEN as TABLES
 from services.demo.population import ATTACKER_IP, population
-from services.telemetry.schema import TABLES, table_schema
+from services.telemetry.schema import table_schema
 from services.telemetry.store import table_files
 
 END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

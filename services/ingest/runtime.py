@@ -1,0 +1,71 @@
+"""The API process's ingestion state: the ingestion keys, the spool (orphaned slots replayed first) and the flusher
+thread that moves spooled rows into the store every SRE_INGEST_FLUSH_S or SRE_INGEST_FLUSH_ROWS rows."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+
+from services.config import Settings
+from services.ingest.spool import Spool, replay_orphans
+
+log = logging.getLogger("sre_backoffice.ingest")
+TICK_S = 0.2
+
+
+class IngestRuntime:
+    """Made once per process, on the first track call."""
+
+    def __init__(self, settings: Settings) -> None:
+        cfg = settings.ingest
+        self.keys = cfg.key_environments()
+        self.max_bytes = cfg.max_decompressed_mb << 20
+        self.flush_s, self.flush_rows = cfg.flush_s, cfg.flush_rows
+        store = settings.telemetry.dir
+        replayed = replay_orphans(cfg.spool_dir, store)
+        if replayed:
+            log.warning("ingest: replayed %d spooled rows a stopped process had not yet written to the store", replayed)
+        self.spool = Spool(cfg.spool_dir, store)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest-flusher", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                if self.spool.due(max_age_s=self.flush_s, max_rows=self.flush_rows):
+                    self.spool.flush()
+            except Exception:  # the rows stay spooled; the next tick (or the next start) writes them
+                log.exception("ingest: flushing the spool failed; the rows stay spooled")
+
+    def close(self) -> None:
+        """Stop the flusher and write what is spooled (at exit; a crash leaves it for the next start to replay)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.spool.close()
+
+
+_lock = threading.Lock()
+_runtime: IngestRuntime | None = None
+
+
+def runtime(settings: Settings) -> IngestRuntime:
+    """The process's runtime, made on first use."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = IngestRuntime(settings)
+        return _runtime
+
+
+def reset() -> None:
+    """Close and forget the process's runtime (tests)."""
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.close()
+        _runtime = None

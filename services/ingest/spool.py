@@ -1,0 +1,170 @@
+"""The append-only spool between an accepted track call and the store's Parquet files.
+
+An accepted batch is one line appended to the slot's `current.ndjson` and fsync'd before the API answers, so a crash
+of the process loses nothing it acknowledged; a line torn by a crash was never acknowledged and is skipped. The
+flusher closes `current.ndjson` as a numbered segment, writes each segment's rows as one Parquet file per table
+(named after the segment, so a replay after a crash rewrites the same files instead of adding copies) and removes
+the segment. Each process holds one slot (an flock'd folder); a process that starts takes over the slots nobody
+holds and replays their segments once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from services.telemetry.store import to_table, write_table
+
+log = logging.getLogger("sre_backoffice.ingest")
+CURRENT = "current.ndjson"
+LOCK = ".lock"
+
+
+def _encode(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Slot:
+    """One process's spool folder, held by an exclusive flock for as long as the process lives."""
+
+    def __init__(self, path: Path, lock: IO[bytes]) -> None:
+        self.path, self._lock = path, lock
+
+    @classmethod
+    def take(cls, root: Path, *, max_slots: int = 64) -> Slot:
+        """The first slot under `root` no live process holds (made when missing)."""
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(max_slots):
+            path = root / f"slot-{n}"
+            path.mkdir(exist_ok=True)
+            lock = open(path / LOCK, "ab")  # noqa: SIM115 - held open: the lock lives as long as the slot
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            return cls(path, lock)
+        raise RuntimeError(f"every one of the {max_slots} spool slots under {root} is held by a running process")
+
+    def release(self) -> None:
+        """Let another process take the slot."""
+        fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+        self._lock.close()
+
+
+class Spool:
+    """Append accepted rows durably; flush them to the store in batches."""
+
+    def __init__(self, root: Path, store: Path) -> None:
+        self.root, self.store = root, store
+        self.slot = Slot.take(root)
+        self._lock = threading.Lock()
+        self._fh = open(self.slot.path / CURRENT, "ab")  # noqa: SIM115 - the spool's open segment
+        self.pending_rows = 0
+        self._opened_at = time.monotonic()
+        self._seq = int(time.time() * 1000)
+
+    def append(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        """One accepted batch, on disk (fsync'd) when this returns."""
+        line = json.dumps(
+            {t: [{k: _encode(v) for k, v in r.items() if v is not None} for r in rs] for t, rs in rows.items()},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        with self._lock:
+            self._fh.write(line + b"\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self.pending_rows += sum(len(rs) for rs in rows.values())
+
+    def due(self, *, max_age_s: float, max_rows: int) -> bool:
+        """Whether the open segment should be flushed now."""
+        return self.pending_rows >= max_rows or (
+            self.pending_rows > 0 and time.monotonic() - self._opened_at >= max_age_s
+        )
+
+    def _rotate(self) -> None:
+        with self._lock:
+            if self._fh.tell() == 0:
+                return
+            self._fh.close()
+            self._seq += 1
+            os.replace(self.slot.path / CURRENT, self.slot.path / f"segment-{self._seq:015d}.ndjson")
+            _fsync_dir(self.slot.path)
+            self._fh = open(self.slot.path / CURRENT, "ab")  # noqa: SIM115
+            self.pending_rows = 0
+            self._opened_at = time.monotonic()
+
+    def flush(self) -> int:
+        """Close the open segment and write every closed segment of this slot to the store; rows written."""
+        self._rotate()
+        return sum(_drain_segment(seg, self.store) for seg in sorted(self.slot.path.glob("segment-*.ndjson")))
+
+    def close(self) -> None:
+        """Flush what is pending and let the slot go."""
+        self.flush()
+        with self._lock:
+            self._fh.close()
+        self.slot.release()
+
+
+def _drain_segment(segment: Path, store: Path) -> int:
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with open(segment, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                record = json.loads(raw)
+            except ValueError:  # a line torn by a crash: never acknowledged
+                log.warning("spool %s line %d is incomplete and was never acknowledged; skipped", segment.name, n)
+                continue
+            for table, rows in record.items():
+                for r in rows:
+                    r["TimeGenerated"] = datetime.fromisoformat(r["TimeGenerated"])
+                tables[table].extend(rows)
+    written = 0
+    for table, rows in tables.items():
+        write_table(store, table, to_table(table, rows), name=f"ingest-{segment.parent.name}-{segment.stem}")
+        written += len(rows)
+    segment.unlink()
+    _fsync_dir(segment.parent)
+    return written
+
+
+def replay_orphans(root: Path, store: Path) -> int:
+    """Write the spooled rows of every slot no running process holds (a crashed process's); rows written."""
+    if not root.exists():
+        return 0
+    written = 0
+    for path in sorted(root.glob("slot-*")):
+        lock = open(path / LOCK, "ab")  # noqa: SIM115
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue  # a live process's slot
+        try:
+            current = path / CURRENT
+            if current.exists() and current.stat().st_size:
+                os.replace(current, path / f"segment-{int(time.time() * 1000):015d}-replay.ndjson")
+            for seg in sorted(path.glob("segment-*.ndjson")):
+                written += _drain_segment(seg, store)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            lock.close()
+    return written

@@ -73,9 +73,10 @@ def catalogue_query(name: str, *, actor: Actor, start: datetime, end: datetime, 
 
 
 def clear_slo_caches() -> None:
-    """After an SLO changed."""
+    """After an SLO changed: its definitions, statuses and the Home tiles built from them."""
     slo_definitions.clear()
     slo_statuses.clear()
+    practice_tile_values.clear()
 
 
 def service_name() -> str:

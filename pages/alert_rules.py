@@ -14,6 +14,13 @@ from services.alerts import arm
 from services.alerts import service as alert_service
 from services.db import session_scope
 
+RULE_COLUMNS = {  # pixels: a rule's name and condition read whole on a laptop screen
+    "name": st.column_config.TextColumn("rule", width=300),
+    "severity": st.column_config.TextColumn("severity", width=65),
+    "condition": st.column_config.TextColumn("fires when", width=400),
+    "actions": st.column_config.TextColumn("actions", width=105),
+    "enabled": st.column_config.CheckboxColumn("enabled", width=65),
+}
 actor = current_actor()
 st.title("Alert rules")
 st.caption(
@@ -26,23 +33,21 @@ with shown_errors("loading alert rules"):
         rules = alert_service.list_rules(s, actor=actor)
         rows = [
             {
-                "id": r.id,
                 "name": r.name,
-                "kind": r.kind,
                 "severity": r.severity,
-                "condition": r.description if r.kind == "slo_burn" else alert_service.spec_of(r).condition(),
-                "split by": r.dimension or "—",
-                "every": f"{r.frequency_min} min",
-                "actions": ", ".join(a["channel"] for a in r.actions or []),
+                "condition": (r.description if r.kind == "slo_burn" else alert_service.spec_of(r).condition())
+                + (f" per {r.dimension}" if r.dimension else "")
+                + f", every {r.frequency_min} min",
+                "actions": ", ".join(a["channel"] for a in r.actions or []) or "none",
                 "enabled": r.enabled,
             }
             for r in rules
         ]
         template = arm.template(rules)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=RULE_COLUMNS)
     else:
-        st.info("No rules yet: `sre-backoffice alerts seed` creates the team's rules.")
+        st.info("No rules yet: write one below, or run `sre-backoffice alerts seed` for the team's rules.")
     st.download_button(
         "Download ARM template (scheduledQueryRules + actionGroups)",
         json.dumps(template, indent=2),

@@ -1,10 +1,9 @@
 """Audit log: the chain's state, then every change made through the service layer, newest first."""
 
-import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
-from app.ui import format as fmt
+from app.ui.audit_view import record_diff, records_table, words
 from app.ui.errors import shown_errors
 from services import audit
 from services.db import session_scope
@@ -29,33 +28,23 @@ ENTITIES = [
     "feature",
     "gate_template",
 ]
-entity = st.selectbox("Entity", ["(all)", *ENTITIES], key="audit.entity")
+entity = st.selectbox(
+    "Entity", ["(all)", *ENTITIES], key="audit.entity", format_func=lambda e: e if e == "(all)" else words(e)
+)
 with shown_errors("reading the audit log"):
     with session_scope() as s:
         chain = audit.verify_chain(s, actor=actor)
         records = audit.list_records(s, actor=actor, entity=None if entity == "(all)" else entity)
-        rows = [
-            {
-                "record": r.id,
-                "when": fmt.when(r.at),
-                "who": f"{r.actor} ({r.role})",
-                "os user": r.os_user or "",
-                "action": r.action,
-                "entity": f"{r.entity} {r.entity_id or ''}".strip(),
-                "changes": "; ".join(audit.changes(r.before, r.after)),
-            }
-            for r in records
-        ]
     if chain.ok:
         st.success(chain.summary(), icon=":material/verified:")
     else:
         st.error(chain.summary(), icon=":material/gpp_bad:")
-    if not rows:
-        st.info("No changes recorded yet.")
-    else:
-        st.dataframe(
-            pd.DataFrame(rows),
-            hide_index=True,
-            width="stretch",
-            column_config={"changes": st.column_config.TextColumn("changes (field: before → after)", width="large")},
+    if not records:
+        st.info(
+            "No changes recorded yet: every change made on these pages, the CLI or the API is written here."
+            if entity == "(all)"
+            else f"No {words(entity)} changed yet; pick (all) to see every record."
         )
+    else:
+        records_table(records)
+        record_diff(records)

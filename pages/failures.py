@@ -6,7 +6,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.monitoring import failures_chart, pick, samples_table
+from app.ui.monitoring import failures_chart, pick, samples_table, table
 from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.monitoring import failures
@@ -41,24 +41,28 @@ with shown_errors("reading failures"):
     st.altair_chart(failures_chart(ov.over_time), width="stretch")
     st.caption(f"Bins of {ov.grain}; failure rate = failed / requests per bin (requests counted as sum(ItemCount)).")
     st.subheader("By operation", divider="gray")
-    st.dataframe(
-        ov.operations,
-        hide_index=True,
-        width="stretch",
-        column_config={"failure_rate": st.column_config.NumberColumn("failure rate", format="percent")},
-    )
+    table(ov.operations)
     failing = list(ov.operations.loc[ov.operations["failed"] > 0, "Name"])
     operation = pick("Operation", failing, "failures.operation", "operation")
     bd = failures.breakdown(catalogue_query, actor=actor, start=start, end=end, role=role, operation=operation)
     st.subheader(inert(f"What failed requests of {operation or 'every operation'} have in common"), divider="gray")
-    share = {"share": st.column_config.NumberColumn("share", format="percent")}
-    k1, k2, k3 = st.columns(3)
-    k1.markdown("**Top response codes**")
-    k1.dataframe(bd.codes, hide_index=True, width="stretch", column_config=share)
-    k2.markdown("**Top exception types**")
-    k2.dataframe(bd.exceptions, hide_index=True, width="stretch", column_config=share)
-    k3.markdown("**Top failing dependencies**")
-    k3.dataframe(bd.dependencies, hide_index=True, width="stretch", column_config=share)
+    k1, k2 = st.columns([1, 2])  # the counts first: a long exception type or target never hides them
+    with k1:
+        st.markdown("**Top response codes**")
+        table(bd.codes)
+    with k2:
+        st.markdown("**Top exception types**")
+        table(
+            bd.exceptions,
+            order=["exceptions", "share", "ExceptionType"],
+            empty="No exception was logged within these requests.",
+        )
+    st.markdown("**Top failing dependencies**")
+    table(
+        bd.dependencies,
+        order=["failed_calls", "share", "Target", "DependencyType", "ResultCode"],
+        empty="No failed dependency call within these requests: the failure is the operation's own.",
+    )
     st.caption(
         "Share of a code = its failed requests / all failed requests of the selection. Exceptions and failed "
         "dependency calls are those logged within the operation (same OperationName, as in the portal); "

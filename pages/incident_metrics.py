@@ -1,11 +1,11 @@
 """Incident metrics: MTTA and MTTR by severity and month, classifications, budget burned, postmortem follow-through."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app.auth import current_actor
 from app.ui.errors import shown_errors
+from app.ui.mean_times import mean_times_chart, mean_times_table
 from services.db import session_scope
 from services.incidents import metrics
 
@@ -26,28 +26,13 @@ with shown_errors("computing incident metrics"):
     c[2].metric("Postmortems in progress", follow["in_progress"])
     c[3].metric("Open action items", follow["open_action_items"])
     if frame.empty:
-        st.info("No incidents yet.")
+        st.info("No incidents yet: open one by hand on the Triage queue, or give an alert rule an incident action.")
     else:
         table = metrics.mtta_mttr(frame)
-        st.subheader("MTTA and MTTR (minutes)", divider="gray")
-        st.dataframe(table.round(1), hide_index=True, width="stretch")
-        long = table.melt(
-            id_vars=["month", "severity"], value_vars=["mtta_min", "mttr_min"], var_name="measure", value_name="minutes"
-        ).dropna()
-        if not long.empty:
-            st.altair_chart(
-                alt.Chart(long)
-                .mark_bar()
-                .encode(
-                    x=alt.X("month:N", title="month detected (UTC)"),
-                    xOffset="severity:N",
-                    y=alt.Y("minutes:Q"),
-                    color="severity:N",
-                    row=alt.Row("measure:N", title=None),
-                    tooltip=["month", "severity", "measure", alt.Tooltip("minutes:Q", format=".1f")],
-                ),
-                width="stretch",
-            )
+        st.subheader("MTTA and MTTR", divider="gray")
+        mean_times_table(table)
+        if (chart := mean_times_chart(table)) is not None:
+            st.altair_chart(chart, width="stretch")
         left, right = st.columns(2)
         left.subheader("By classification", divider="gray")
         left.dataframe(metrics.by_classification(frame), hide_index=True, width="stretch")
@@ -57,6 +42,11 @@ with shown_errors("computing incident metrics"):
                 pd.DataFrame(follow["budget_burned"]).assign(burned=lambda d: d["burned"].map(lambda v: f"{v:.1%}")),
                 hide_index=True,
                 width="stretch",
+                column_config={
+                    "incident_id": st.column_config.NumberColumn("incident", format="%d"),
+                    "slo": st.column_config.TextColumn("SLO"),
+                    "burned": st.column_config.TextColumn("error budget burned"),
+                },
             )
         else:
-            right.info("Computed on a postmortem's impact section.")
+            right.info("Computed from a postmortem's impact: open the incident's postmortem and compute its impact.")

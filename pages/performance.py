@@ -6,7 +6,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.monitoring import histogram, pick, samples_table
+from app.ui.monitoring import COLUMNS, histogram, operations_table, pick, samples_table, table
 from app.ui.timerange import time_range
 from services.monitoring import failures, performance
 
@@ -24,9 +24,11 @@ with shown_errors("reading performance"):
     if ops.empty:
         st.info(f"No requests between {fmt.when(start)} and {fmt.when(end)}; pick a wider time range or another role.")
         st.stop()
-    ms = {c: st.column_config.NumberColumn(c.replace("_ms", " ms"), format="%.1f") for c in ops.columns if "_ms" in c}
-    st.dataframe(ops, hide_index=True, width="stretch", column_config=ms)
-    st.caption("Percentiles with percentile() (nearest rank locally, an estimate on Azure), over rows, not ItemCount.")
+    operations_table(ops, performance.all_operations(catalogue_query, actor=actor, start=start, end=end, role=role))
+    st.caption(
+        "Percentiles with percentile() (nearest rank locally, an estimate on Azure), over rows, not ItemCount; "
+        f"{performance.ALL_OPERATIONS} takes them over every request's own duration."
+    )
     names = list(ops["Name"])
     wanted = st.query_params.get("operation")
     operation = st.selectbox(
@@ -35,29 +37,27 @@ with shown_errors("reading performance"):
     row = ops.set_index("Name").loc[operation]
     m = st.columns(5)
     m[0].metric("requests", fmt.num(row["requests"]))
-    for col, label in zip(m[1:], ("avg_ms", "p50_ms", "p95_ms", "p99_ms"), strict=True):
-        col.metric(label.replace("_ms", " ms"), fmt.num(row[label], 1))
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Duration distribution", divider="gray")
-        dist = performance.distribution(
-            catalogue_query, actor=actor, start=start, end=end, operation=operation, role=role
+    for col, field in zip(m[1:], performance.DURATIONS, strict=True):
+        col.metric(COLUMNS[field]["label"], fmt.num(row[field], 1))
+    st.subheader("Duration distribution", divider="gray")
+    dist = performance.distribution(catalogue_query, actor=actor, start=start, end=end, operation=operation, role=role)
+    st.altair_chart(histogram(dist), width="stretch")
+    st.caption(
+        "Ten bands per decade: bucket = floor(10 · log10(DurationMs)), band = [10^(bucket/10), 10^((bucket+1)/10)) ms."
+    )
+    st.subheader("Slowest dependencies in this operation", divider="gray")
+    deps = performance.dependencies(catalogue_query, actor=actor, start=start, end=end, operation=operation, role=role)
+    if deps.empty:
+        st.info("No dependency calls within this operation's requests: pick another operation or a wider range.")
+    else:
+        table(
+            deps,
+            order=["calls", "failed", "avg_ms", "p95_ms", "Target", "Name", "DependencyType"],
+            Target=st.column_config.TextColumn("target", width=260),
+            Name=st.column_config.TextColumn("call", width=260),
+            failed=st.column_config.NumberColumn("failed calls", format="%d", width=85),
         )
-        st.altair_chart(histogram(dist), width="stretch")
-        st.caption(
-            "Ten bands per decade: bucket = floor(10 · log10(DurationMs)), "
-            "band = [10^(bucket/10), 10^((bucket+1)/10)) ms."
-        )
-    with right:
-        st.subheader("Slowest dependencies in this operation", divider="gray")
-        deps = performance.dependencies(
-            catalogue_query, actor=actor, start=start, end=end, operation=operation, role=role
-        )
-        if deps.empty:
-            st.info("No dependency calls within this operation's requests.")
-        else:
-            st.dataframe(deps, hide_index=True, width="stretch", column_config=ms)
-        st.caption("Dependency calls whose OperationId is one of this operation's requests.")
+    st.caption("Dependency calls whose OperationId is one of this operation's requests.")
     st.subheader("Sample operations in a duration band", divider="gray")
     labels = dict(zip(dist["band"], dist["bucket"], strict=True))
     chosen = st.selectbox("Duration band", list(labels), index=len(labels) - 1, key="performance.band")

@@ -11,7 +11,7 @@ from app.ui.errors import shown_errors
 from app.ui.linked import linked
 from app.ui.safe import inert
 from app.ui.slo_detail import slo_detail, summary_table
-from app.ui.slo_form import delete_control, slo_form
+from app.ui.slo_form import delete_control, show_done, slo_form
 
 actor = current_actor()
 st.title("SLOs & error budgets")
@@ -21,11 +21,12 @@ with st.sidebar.expander("Evaluate as of", expanded=False):
     d = st.date_input("Date (UTC)", key="slos.at.date", disabled=not past)
     t = st.time_input("Time (UTC)", value=time(12, 0), key="slos.at.time", disabled=not past)
 at = datetime.combine(d, t, tzinfo=UTC) if past else now_floor()
-st.caption(f"As of {fmt.when(at)}. Targets: availability > 99 %, response time < 300 ms.")
-
+show_done()
 
 with shown_errors("loading SLOs"):
     defs = slo_definitions(actor, actor.name)
+    targets = "; ".join(x.describe_target() for x in defs) or "none configured yet"
+    st.caption(inert(f"As of {fmt.when(at)}. Targets: {targets}."))
     tab_status, tab_manage = st.tabs(["Status", "Manage SLOs"])
     with tab_status:
         if not defs:

@@ -6,16 +6,16 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.ui.errors import shown_errors
+from app.ui.incident_actions import apply_open
 from app.ui.incident_detail import incident_detail
 from app.ui.incident_forms import new_incident_form, severity_editor
-from app.ui.triage_queue import bulk_acknowledge, filters, pick_incident, queue_table
+from app.ui.triage_queue import bulk_acknowledge, filters, kept_incident, pick_incident, queue_table
 from services.db import session_scope
 from services.incidents.queue import triage_queue
 
 actor = current_actor()
 st.title("Triage queue")
-if flash := st.session_state.pop("triage.flash", None):
-    st.success(flash)
+apply_open()
 
 f = filters()
 with shown_errors("loading the triage queue"):
@@ -32,8 +32,9 @@ with shown_errors("loading the triage queue"):
         )
     queue_table(queue)
     bulk_acknowledge(actor, queue)
-    if queue:
-        chosen = pick_incident(queue)
+    kept = kept_incident(actor, queue)
+    if queue or kept:
+        chosen = pick_incident(queue, kept)
         st.divider()
         incident_detail(actor, chosen)
 

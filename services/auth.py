@@ -55,6 +55,50 @@ PERMISSIONS: dict[str, str] = {
     "stub.delete": "lead",
 }
 
+# permission -> what it allows, as the subject of a refusal: "<Exporting the audit log> needs the lead role; ..."
+DOING: dict[str, str] = {
+    "slo.read": "Reading SLOs",
+    "telemetry.query": "Querying telemetry",
+    "query.read": "Reading saved queries",
+    "query.save": "Saving a query",
+    "telemetry.import": "Importing telemetry",
+    "audit.read": "Reading the audit log",
+    "audit.export": "Exporting the audit log",
+    "telemetry.compact": "Compacting the telemetry store",
+    "demo.live": "Running live demo traffic",
+    "slo.create": "Creating an SLO",
+    "slo.update": "Editing an SLO",
+    "slo.delete": "Deleting an SLO",
+    "demo.seed": "Seeding the demo data",
+    "loadtest.read": "Reading load-test runs",
+    "loadtest.import": "Importing a load-test run",
+    "loadtest.delete": "Deleting a load-test run",
+    "incident.read": "Reading incidents",
+    "incident.create": "Opening an incident",
+    "incident.triage": "Triaging an incident",
+    "severity.edit": "Editing a severity definition",
+    "runbook.edit": "Editing a runbook",
+    "postmortem.edit": "Editing a postmortem",
+    "postmortem.publish": "Publishing a postmortem",
+    "alert.read": "Reading alert rules",
+    "alert.edit": "Editing an alert rule",
+    "notification.read": "Reading notifications",
+    "feature.read": "Reading features",
+    "feature.create": "Creating a feature",
+    "feature.edit": "Editing a feature",
+    "feature.move": "Moving a feature between phases",
+    "gate.sign_off": "Signing off a gate",
+    "gate.waive": "Waiving a gate",
+    "gate.template_edit": "Editing the gate template",
+    "release.read": "Reading releases",
+    "testrun.read": "Reading test runs",
+    "testrun.import": "Importing a test run",
+    "testrun.delete": "Deleting a test run",
+    "stub.read": "Reading stub sets",
+    "stub.write": "Building or uploading a stub set",
+    "stub.delete": "Deleting a stub set",
+}
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -80,13 +124,17 @@ def can(actor: Actor, permission: str) -> bool:
     return role_rank(actor.role) >= role_rank(needed)
 
 
-def require(actor: Actor, permission: str) -> None:
-    """Raise PermissionDenied unless the actor holds the permission."""
+def refusal(actor: Actor, permission: str, doing: str | None = None) -> str:
+    """Why the actor may not: what it is, who may do it, and the actor's own role."""
+    what = doing or DOING.get(permission) or permission.replace(".", " ").capitalize()
+    return f"{what} needs the {PERMISSIONS[permission]} role; you are {actor.role}."
+
+
+def require(actor: Actor, permission: str, *, doing: str | None = None) -> None:
+    """Raise PermissionDenied unless the actor holds the permission; `doing` names the action more exactly than
+    the permission's own phrase ("Classifying an incident" rather than "Triaging an incident")."""
     if not can(actor, permission):
-        needed = PERMISSIONS[permission]
-        raise PermissionDenied(
-            f"{actor.name} ({actor.role}) may not {permission.replace('.', ' ')}: it needs the {needed} role."
-        )
+        raise PermissionDenied(refusal(actor, permission, doing))
 
 
 def local_actor(name: str | None = None) -> Actor:

@@ -22,11 +22,25 @@ from services.postmortems import service as postmortems
 
 
 def transition(
-    session: Session, *, actor: Actor, incident_id: int, to: str, expected_version: int | None = None, note: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    incident_id: int,
+    to: str,
+    expected_version: int | None = None,
+    note: str = "",
+    reason: str = "",
 ) -> Incident:
-    """Move an incident along the workflow; resolving a Sev0–Sev2 incident opens its postmortem draft."""
+    """Move an incident along the workflow; resolving a Sev0–Sev2 incident opens its postmortem draft. Resolving
+    without mitigating, or with runbook steps unticked, needs `reason` (services.incidents.service.transition)."""
     inc = incidents.transition(
-        session, actor=actor, incident_id=incident_id, to=to, expected_version=expected_version, note=note
+        session,
+        actor=actor,
+        incident_id=incident_id,
+        to=to,
+        expected_version=expected_version,
+        note=note,
+        reason=reason,
     )
     if to == "resolved" and inc.severity in postmortems.REQUIRED_FOR:
         postmortems.ensure_postmortem(session, actor=actor, incident_id=inc.id)

@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from app.resources import telemetry_source
-from app.ui import format as fmt
+from app.ui.backtest_chart import backtest_view
 from app.ui.errors import shown_errors
 from app.ui.safe import inert
 from services.alerts import service as alert_service
+from services.alerts.backtest import backtest_timeline
 from services.alerts.models import AGGREGATIONS, OPERATORS, AlertRule
 from services.alerts.seeds import DOPA, FAILED_LOGINS
 from services.auth import Actor
@@ -124,26 +125,22 @@ def rule_form(actor: Actor, base: dict[str, Any] | None = None) -> None:
     }
     left, right = st.columns([1, 1])
     days = left.slider("Backtest over the last … days", 1, 30, 7, key=f"{key}.days")
-    if left.button("Backtest", key=f"{key}.backtest"):
+    backtest = left.button("Backtest", key=f"{key}.backtest")
+    confirmed = True
+    if not data["actions"]:
+        right.warning(
+            "This rule has no action: when it fires, only the Notification log's firing history shows it; nobody "
+            "is told and no incident is opened. Add a row to the actions table above, or confirm.",
+            icon=":material/notifications_off:",
+        )
+        confirmed = right.checkbox("Save without any action", key=f"{key}.no_action")
+    save = right.button("Save rule", key=f"{key}.save", type="primary", disabled=not confirmed)
+    if backtest:
         with shown_errors("backtesting the rule"):
-            found = alert_service.backtest_rule(
-                telemetry_source(), actor=actor, data=data, days=days, end=datetime.now(UTC)
-            )
-            if not found:
-                st.info(f"The rule would not have fired in the last {days} days.")
-            else:
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {"at": fmt.when(t.at), "state": t.state, "dimension": t.dimension, "value": t.value}
-                            for t in found
-                        ]
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
-                st.caption(f"{sum(t.state == 'fired' for t in found)} firing(s) in {days} days.")
-    if right.button("Save rule", key=f"{key}.save", type="primary"):
+            found = backtest_timeline(telemetry_source(), actor=actor, data=data, days=days, end=datetime.now(UTC))
+            of = "rows" if aggregation == "Count" else measure or "the measure"
+            backtest_view(found, days=days, value_title=f"{aggregation} of {of} over {int(window)} min")
+    if save:
         with shown_errors("saving the rule"):
             with session_scope() as s:
                 if base:

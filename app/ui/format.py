@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from app.ui.zone import zone
@@ -48,3 +49,22 @@ def duration(value: timedelta | None) -> str:
     if int(value.total_seconds()) <= 0:
         return "exhausted"
     return span(value)
+
+
+def elapsed(*, minutes: float | None = None, seconds: float | None = None) -> str:
+    """A length of time given in minutes or seconds, in its two largest units: 3310 min → 2 d 7 h, 185 min →
+    3 h 5 min, 25 min, 40 s; an em dash when there is none (None or NaN)."""
+    value = minutes * 60 if minutes is not None else seconds
+    if value is None or math.isnan(value):
+        return "—"
+    total = int(abs(value))  # cut, not rounded, as a clock reads: 2 d 7 h 50 min is 2 d 7 h
+    d, rem = divmod(total, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    if d:
+        return f"{d} d {h} h" if h else f"{d} d"
+    if h:
+        return f"{h} h {m} min" if m else f"{h} h"
+    if m or (minutes is not None and not s):  # "0 min" for minutes, "0 s" for seconds
+        return f"{m} min"
+    return f"{s} s"

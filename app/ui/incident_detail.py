@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from app.resources import board
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.incident_actions import act, moves, open_next, postmortem_link
 from app.ui.safe import inert, inert_link
 from services import incident_response
 from services.auth import Actor
@@ -19,22 +17,7 @@ from services.incidents import board_issues, runbooks
 from services.incidents import service as incidents
 from services.incidents.severities import definitions
 from services.incidents.workflow import PROTOCOL, TRANSITIONS
-
-MOVE_LABEL = {
-    "acknowledged": "Acknowledge",
-    "mitigating": "Start mitigating",
-    "resolved": "Resolve",
-    "closed": "Close",
-    "new": "Reopen",
-}
-
-
-def _act(what: str, fn: Callable[..., object], **kwargs: Any) -> None:
-    with shown_errors(what):
-        with session_scope() as s:
-            fn(s, **kwargs)
-        st.session_state["triage.flash"] = f"Done: {what}."
-        st.rerun()
+from services.postmortems import service as postmortems
 
 
 def board_links(actor: Actor, incident_id: int) -> None:
@@ -56,7 +39,9 @@ def board_links(actor: Actor, incident_id: int) -> None:
                 if client is None:
                     st.warning("No board is configured (SRE_BOARD=none), so the state cannot be refreshed.")
                 else:
-                    _act("refresh the board issue", board_issues.refresh, actor=actor, link_id=link_id, board=client)
+                    with session_scope() as s:
+                        board_issues.refresh(s, actor=actor, link_id=link_id, board=client)
+                    open_next(incident_id, "Done: refresh the board issue.")
 
 
 def runbook_checklist(actor: Actor, incident_id: int) -> None:
@@ -77,7 +62,7 @@ def runbook_checklist(actor: Actor, incident_id: int) -> None:
     for i, (step, done) in enumerate(zip(view.steps, view.done, strict=True)):
         ticked = st.checkbox(inert(f"{i + 1}. {step}"), value=done, key=f"triage.rb.{incident_id}.{view.id}.{i}.{done}")
         if ticked != done:
-            _act(
+            act(
                 f"{'tick' if ticked else 'untick'} step {i + 1}",
                 runbooks.tick_step,
                 actor=actor,
@@ -98,6 +83,8 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
             (e.at, e.actor, e.kind, e.message) for e in incidents.timeline(s, actor=actor, incident_id=incident_id)
         ]
         defs = {k: (d.scope, d.ack_target_minutes) for k, d in definitions(s, actor=actor).items()}
+        pm = postmortems.get_for_incident(s, actor=actor, incident_id=incident_id)
+        pm_status = pm.status if pm else None
     # act with the version shown on the previous run (what the user saw when clicking), not the one just reloaded
     seen_key = f"triage.seen.{incident_id}"
     v = st.session_state.get(seen_key, inc["version"])
@@ -118,30 +105,9 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
     }
     st.markdown(" · ".join(f"**{k}** {fmt.when(t)}" for k, t in times.items() if t))
 
-    cols = st.columns(len(TRANSITIONS[inc["status"]]) + 1)
-    if cols[0].button("Claim", key=f"triage.claim.{incident_id}", disabled=inc["assignee"] == actor.name):
-        _act(
-            "claim the incident",
-            incidents.assign,
-            actor=actor,
-            incident_id=incident_id,
-            assignee=actor.name,
-            expected_version=v,
-        )
-    for col, target in zip(cols[1:], TRANSITIONS[inc["status"]], strict=True):
-        if col.button(MOVE_LABEL[target], key=f"triage.move.{incident_id}.{target}"):
-            what = f"{MOVE_LABEL[target].lower()} the incident"
-            if target == "acknowledged":  # acknowledging takes the incident when nobody has it
-                _act(what, incidents.acknowledge, actor=actor, incident_id=incident_id, expected_version=v)
-            else:
-                _act(
-                    what,
-                    incident_response.transition,
-                    actor=actor,
-                    incident_id=incident_id,
-                    to=target,
-                    expected_version=v,
-                )
+    if pm_status:
+        postmortem_link(incident_id, f"Postmortem ({pm_status.replace('_', ' ')})")
+    moves(actor, inc, TRANSITIONS[inc["status"]], v)
 
     left, right = st.columns([1, 1])
     with left:
@@ -155,7 +121,7 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
         st.info(PROTOCOL[choice].summary, icon=":material/rule:")
         if st.button("Classify", key=f"triage.classify.{incident_id}", type="primary"):
             with shown_errors("reaching the board"):
-                _act(
+                act(
                     f"classify as {choice}",
                     incident_response.classify,
                     actor=actor,
@@ -180,7 +146,7 @@ def incident_detail(actor: Actor, incident_id: int) -> None:
 
     note = st.text_area("Add a note to the timeline", key=f"triage.note.{incident_id}")
     if st.button("Add note", key=f"triage.addnote.{incident_id}"):
-        _act("add the note", incidents.add_note, actor=actor, incident_id=incident_id, text=note)
+        act("add the note", incidents.add_note, actor=actor, incident_id=incident_id, text=note)
     st.markdown("**Timeline**")
     st.dataframe(
         pd.DataFrame([{"when": fmt.when(a), "who": who, "what": kind, "message": m} for a, who, kind, m in events]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui.errors import shown_errors
+from app.ui.incident_actions import open_next, rerun_saying
 from services.auth import Actor
 from services.config import get_settings
 from services.db import session_scope
@@ -37,10 +38,8 @@ def new_incident_form(actor: Actor) -> None:
                 }
             )
             with session_scope() as s:
-                inc = incidents.create_incident(s, actor=actor, data=data)
-                st.session_state["triage.flash"] = f"Opened incident #{inc.id}."
-                st.session_state["triage.chosen"] = inc.id
-            st.rerun()
+                iid = incidents.create_incident(s, actor=actor, data=data).id
+            open_next(iid, f"Opened incident #{iid}.")
 
 
 def severity_editor(actor: Actor) -> None:
@@ -56,5 +55,4 @@ def severity_editor(actor: Actor) -> None:
         with shown_errors("saving the severity definition"):
             with session_scope() as s:
                 update_definition(s, actor=actor, severity=sev, scope=scope, ack_target_minutes=int(minutes))
-            st.session_state["triage.flash"] = f"{sev} definition saved."
-            st.rerun()
+            rerun_saying(f"{sev} definition saved.")

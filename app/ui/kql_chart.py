@@ -1,4 +1,5 @@
-"""Automatic charts for query results: a datetime column plus numeric columns become an Altair line chart."""
+"""Automatic charts for query results: a datetime column plus numeric columns become an Altair line chart; numeric
+columns without a time column become bars, one per value of the first text column."""
 
 from __future__ import annotations
 
@@ -9,14 +10,32 @@ from app.ui.time_axis import zoned_time
 
 MAX_CHART_ROWS = 5_000  # Altair refuses more rows than this by default; the table still shows them
 MAX_SERIES = 20
+MAX_BARS = 50
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns holding numbers (true/false is not a number to chart)."""
+    return [
+        c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+
+
+def _is_text(values: pd.Series) -> bool:
+    if pd.api.types.is_string_dtype(values):
+        return True
+    present = values.dropna()  # an object column is text when what it holds is text (not dynamic JSON values)
+    return pd.api.types.is_object_dtype(values) and len(present) > 0 and all(isinstance(v, str) for v in present)
+
+
+def text_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns holding text, in the result's order."""
+    return [c for c in frame.columns if _is_text(frame[c])]
 
 
 def time_shape(frame: pd.DataFrame) -> tuple[str, list[str], str | None] | None:
     """(time column, numeric columns, series column) when the rows look time-bucketed, else None."""
     times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
-    numbers = [
-        c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    numbers = numeric_columns(frame)
     if not times or not numbers or len(frame) < 2:
         return None
     texts = [c for c in frame.columns if frame[c].dtype == object and c not in times]
@@ -45,6 +64,56 @@ def line_chart(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart | None:
             tooltip=[t.tooltip, "measure", alt.Tooltip("value:Q", format=",.3~f")],
         )
         .properties(height=height)
+    )
+
+
+def bar_labels(frame: pd.DataFrame) -> tuple[pd.Series, str]:
+    """One label per row and its axis title: the first text column's value; the text columns joined when that value
+    repeats (a Name per ResultCode); the row's number in front when even those repeat; the row number without text."""
+    texts = text_columns(frame)
+    if not texts:
+        return pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index), "row"
+    label = frame[texts[0]].fillna("").astype(str)
+    title = texts[0]
+    if label.duplicated().any() and len(texts) > 1:
+        label = frame[texts].fillna("").astype(str).agg(" · ".join, axis=1)
+        title = " · ".join(texts)
+    if label.duplicated().any():
+        label = pd.Series([f"{i + 1}. {v}" for i, v in enumerate(label)], index=frame.index)
+    return label, title
+
+
+def bar_chart(frame: pd.DataFrame, measure: str | None = None, *, most: int = MAX_BARS) -> alt.Chart | None:
+    """Horizontal bars of a numeric column (the first, or `measure`) by the first text column, in the result's order
+    (the query's `order by` decides); the first `most` rows. None with a time column (a line chart's job) or no
+    number."""
+    numbers = numeric_columns(frame)
+    if frame.empty or not numbers or any(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame.columns):
+        return None
+    measure = measure if measure in numbers else numbers[0]
+    shown = frame.head(most)
+    labels, title = bar_labels(shown)
+    # plain field names: a KQL column may hold dots or brackets, which Vega-Lite would read as a path
+    data = pd.DataFrame({"label": labels.to_numpy(), "value": shown[measure].astype(float).to_numpy()})
+    others = [c for c in numbers if c != measure][:5]
+    for i, c in enumerate(others):
+        data[f"other{i}"] = shown[c].astype(float).to_numpy()
+    tooltip = [
+        alt.Tooltip("label:N", title=title),
+        alt.Tooltip("value:Q", title=measure, format=",.3~f"),
+        *(alt.Tooltip(f"other{i}:Q", title=c, format=",.3~f") for i, c in enumerate(others)),
+    ]
+    return (
+        alt.Chart(data)
+        .mark_bar(color="#0b6bcb")
+        .encode(
+            y=alt.Y(
+                "label:N", sort=list(data["label"]), title=title, axis=alt.Axis(labelLimit=360, labelOverlap=False)
+            ),
+            x=alt.X("value:Q", title=measure),
+            tooltip=tooltip,
+        )
+        .properties(height=alt.Step(24))  # a row per bar, every label readable
     )
 
 

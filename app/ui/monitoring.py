@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import altair as alt
@@ -14,6 +15,71 @@ from app.ui.zone import zone_name
 from services.monitoring.failures import transaction_params
 
 ALL = "(all)"
+_N = st.column_config.NumberColumn
+_T = st.column_config.TextColumn
+# the workspace's column names in the team's words, with a width that shows what a user needs to read
+COLUMNS: dict[str, Any] = {
+    "Name": _T("operation", width="large"),
+    "requests": _N("requests", format="%d"),
+    "failed": _N("failed requests", format="%d"),
+    "failure_rate": _N("failure rate", format="percent"),
+    "ResultCode": _T("result code", width=85),
+    "share": _N("share", format="percent", width="small"),
+    "ExceptionType": _T("exception type", width="large"),
+    "exceptions": _N("exceptions", format="%d", width="small"),
+    "Target": _T("target", width="large"),
+    "DependencyType": _T("type", width="small"),
+    "failed_calls": _N("failed calls", format="%d", width="small"),
+    "calls": _N("calls", format="%d", width="small"),
+    "avg_ms": _N("average (ms)", format="%.1f"),
+    "p50_ms": _N("p50 (ms)", format="%.1f"),
+    "p95_ms": _N("p95 (ms)", format="%.1f"),
+    "p99_ms": _N("p99 (ms)", format="%.1f"),
+    "OperationId": _T("operation id", width=240),
+    "Success": st.column_config.CheckboxColumn("succeeded", width=75),
+    "AppRoleName": _T("role", width=90),
+    "DurationMs": _N("duration (ms)", format="%.1f", width=95),
+}
+
+
+SAMPLE_ORDER = [
+    "TimeGenerated",
+    "Name",
+    "ResultCode",
+    "DurationMs",
+    "transaction",
+    "AppRoleName",
+    "Success",
+    "OperationId",
+]
+
+
+def columns(frame: pd.DataFrame, **override: Any) -> dict[str, Any]:
+    """The column configuration of `frame`'s columns (COLUMNS, then `override` for a column that means more)."""
+    return {c: override.get(c, COLUMNS.get(c)) for c in frame.columns if c in override or c in COLUMNS}
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    order: list[str] | None = None,
+    key: str | None = None,
+    empty: str = "",
+    **override: Any,
+) -> None:
+    """A monitoring table in the team's words, the figures first when `order` says so, stretched to the page; the
+    `empty` note instead of a table without rows, when given."""
+    if frame.empty and empty:
+        st.info(empty)
+        return
+    st.dataframe(
+        frame, hide_index=True, width="stretch", column_config=columns(frame, **override), column_order=order, key=key
+    )
+
+
+def operations_table(ops: pd.DataFrame, total: pd.DataFrame) -> None:
+    """Per operation: requests, average and percentiles; the all-operations row first, as the portal shows it."""
+    table(pd.concat([total, ops], ignore_index=True) if not total.empty else ops)
 
 
 def failures_chart(frame: pd.DataFrame) -> alt.LayerChart:
@@ -87,18 +153,16 @@ def samples_table(frame: pd.DataFrame, key: str) -> None:
         st.info("No operations match; pick another operation, band or time range.")
         return
     zone = zone_name()
-    st.dataframe(
+    table(
         with_links(frame),
-        hide_index=True,
-        width="stretch",
         key=f"{key}.table",
-        column_config={
-            "transaction": st.column_config.LinkColumn("transaction", display_text="open"),
-            "TimeGenerated": st.column_config.DatetimeColumn(
-                f"time ({zone})", format="YYYY-MM-DD HH:mm:ss.SSS", timezone=zone
-            ),
-            "DurationMs": st.column_config.NumberColumn("duration ms", format="%.1f"),
-        },
+        # what a user reads first, then the link; the long id last: clipped on a narrow screen, it is in the picker
+        order=[c for c in SAMPLE_ORDER if c in frame.columns or c == "transaction"],
+        Name=_T("operation", width=220),
+        transaction=st.column_config.LinkColumn("transaction", display_text="open", width=85),
+        TimeGenerated=st.column_config.DatetimeColumn(
+            f"time ({zone})", format="YYYY-MM-DD HH:mm:ss.SSS", timezone=zone, width=170
+        ),
     )
     chosen = st.selectbox("Open a transaction", list(frame["OperationId"]), key=f"{key}.pick")
     at = frame.loc[frame["OperationId"] == chosen, "TimeGenerated"].iloc[0]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from app.resources import board, telemetry_source
 from app.ui.errors import shown_errors
+from app.ui.format import when
 from app.ui.safe import inert, inert_link
+from app.ui.timerange import custom_range
+from app.ui.zone import zone_name
 from services import incident_response
 from services.auth import Actor
 from services.db import session_scope
@@ -20,27 +25,61 @@ from services.postmortems import service as postmortems
 MOVE_LABEL = {"in_review": "Send to review", "draft": "Back to draft", "published": "Publish"}
 
 
+FIGURE_LABEL = {
+    "requests": "Requests in scope",
+    "failed": "Failed requests",
+    "slow": "Slow requests",
+    "users": "Affected users",
+    "accounts": "Affected accounts",
+}
+
+
 def show_impact(imp: dict[str, Any]) -> None:
-    """The impact numbers with the budget formula."""
+    """The incident's figures (its signature) beside the whole service's, with the budget formula."""
     if not imp:
-        st.info("Impact not computed yet: it is counted from telemetry for the incident's window.")
+        st.info("Impact not computed yet: it is counted from telemetry for the incident's window and signature.")
         return
+    if "incident" not in imp:  # stored before impact was counted per signature
+        st.warning("This impact was counted for the whole service only; compute it again for the incident's own.")
+        mine = all_ = {k: imp.get(k, 0) for k in FIGURE_LABEL}
+    else:
+        mine, all_ = imp["incident"], imp["service_wide"]
     c = st.columns(4)
-    c[0].metric("Requests in the window", f"{imp['requests']:,}")
-    c[1].metric("Failed requests", f"{imp['failed']:,}")
-    c[2].metric("Affected users", f"{imp['users']:,}")
-    c[3].metric("Affected accounts", f"{imp['accounts']:,}")
+    for col, k in zip(c, ("failed", "slow", "users", "accounts"), strict=True):
+        col.metric(FIGURE_LABEL[k], f"{mine.get(k, 0):,}", help=f"The whole service: {all_.get(k, 0):,}")
+    sig = ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in imp.get("signature", {}).items())
     st.caption(
-        f"Window {imp['window_start']} → {imp['window_end']}; budget burned = bad requests in the window / "
-        "allowed bad requests over the SLO window ending at the incident's end."
+        inert(
+            f"Window {_when(imp['window_start'])} → {_when(imp['window_end'])}. Signature: "
+            + (sig or "none recorded, so every request of the service counts")
+            + ". A request counts when it is of the incident's operation (if one is recorded) and shows one of "
+            "its marks: the result code, a failed call to the dependency, or an exception of the type in the same "
+            f"operation. Slow = at least {imp.get('threshold_ms', 300):g} ms."
+        )
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"figure": label, "this incident": mine.get(k, 0), "the whole service": all_.get(k, 0)}
+                for k, label in FIGURE_LABEL.items()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "Budget burned = bad requests in the window / allowed bad requests over the SLO window ending at the "
+        "window's end."
     )
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "SLO": x["slo"],
-                    "bad": x["bad"],
-                    "budget burned": "—" if x["burned"] is None else f"{x['burned']:.1%}",
+                    "bad (this incident)": x["bad"],
+                    "budget burned": _pct(x["burned"]),
+                    "bad (whole service)": x.get("service_bad", x["bad"]),
+                    "budget burned (whole service)": _pct(x.get("service_burned", x["burned"])),
                     "formula": x["formula"],
                 }
                 for x in imp.get("slos", [])
@@ -49,6 +88,36 @@ def show_impact(imp: dict[str, Any]) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _when(iso: str) -> str:
+    return when(datetime.fromisoformat(iso))
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def impact_window(inc: dict[str, Any], pid: int) -> tuple[datetime | None, datetime | None]:
+    """The incident's own window (None, None: detected → resolved), or the one the user adjusted it to."""
+    end = inc["resolved_at"]
+    own = f"resolved {when(end)}" if end else "now (not resolved yet)"
+    st.caption(f"The incident's own window: detected {when(inc['detected_at'])} → {own}.")
+    if not st.toggle("Adjust the window", key=f"pm.window.adjust.{pid}"):
+        return None, None
+    tz = zone_name()
+    # the inputs hold whole minutes: start at the detected minute, end at the minute after resolution
+    start_local = inc["detected_at"].astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0)
+    end_exact = (end or datetime.now(UTC)).astimezone(ZoneInfo(tz))
+    end_local = end_exact.replace(second=0, microsecond=0)
+    end_local += timedelta(minutes=1) if end_local < end_exact else timedelta(0)
+    c = st.columns(4)
+    sd = c[0].date_input("From (date)", start_local.date(), key=f"pm.window.from_day.{pid}")
+    stime = c[1].time_input("From (time)", start_local.time(), key=f"pm.window.from_time.{pid}", step=60)
+    ed = c[2].date_input("To (date)", end_local.date(), key=f"pm.window.to_day.{pid}")
+    etime = c[3].time_input("To (time)", end_local.time(), key=f"pm.window.to_time.{pid}", step=60)
+    st.caption(f"Times in {tz}.")
+    return custom_range(sd, stime, ed, etime, tz)
 
 
 def postmortem_editor(actor: Actor, incident_id: int) -> None:
@@ -70,15 +139,21 @@ def postmortem_editor(actor: Actor, incident_id: int) -> None:
     st.caption(f"Status **{data['status']}** · version {version} · blameless: systems and decisions, not people.")
     st.subheader("Impact", divider="gray")
     show_impact(data["impact"])
-    if not ro and st.button(
-        "Compute impact from telemetry (adds telemetry markers to the timeline)", key=f"pm.impact.{pid}"
-    ):
-        with shown_errors("computing the impact"):
-            with session_scope() as s:
-                postmortems.record_impact(
-                    s, actor=actor, postmortem_id=pid, source=telemetry_source(), expected_version=version
-                )
-            st.rerun()
+    if not ro:
+        start, end = impact_window(inc, pid)
+        if st.button("Compute impact from telemetry (adds telemetry markers to the timeline)", key=f"pm.impact.{pid}"):
+            with shown_errors("computing the impact"):
+                with session_scope() as s:
+                    postmortems.record_impact(
+                        s,
+                        actor=actor,
+                        postmortem_id=pid,
+                        source=telemetry_source(),
+                        expected_version=version,
+                        start=start,
+                        end=end,
+                    )
+                st.rerun()
     with st.form(f"pm.form.{pid}"):
         summary = st.text_area("Summary", data["summary"], disabled=ro)
         timeline = st.data_editor(

@@ -3,6 +3,8 @@ charts, each figure with the formula behind it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -56,7 +58,14 @@ def _budget(s: SloStatus) -> None:
     )
     c[2].metric("Budget remaining", fmt.pct(s.remaining, 1), help="1 − bad / (error budget × total)")
     c[3].metric("Bad requests left", fmt.num(s.remaining_bad), help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
-    c[4].metric("Budget gone in", fmt.duration(s.exhaustion), help="budget remaining × window / burn rate(1h)")
+    window, rate = s.pace
+    c[4].metric(
+        "Budget gone in",
+        fmt.duration(s.exhaustion),
+        help=f"budget remaining × {slo.window_days} d / burn rate({window}) = {fmt.pct(s.remaining, 1)} × "
+        f"{slo.window_days} d / {fmt.rate(rate)}; the {window} rate is used "
+        + ("because a burn-rate alert fires over it" if window != "1h" else "as the current pace"),
+    )
     eb = s.error_budget
     st.markdown(
         f"Error budget = 1 − {slo.objective:g} % = **{eb * 100:.3g} %** of requests → allowed bad = "
@@ -102,6 +111,8 @@ def _burn_rates(s: SloStatus) -> None:
         ]
     )
     st.dataframe(alerts, hide_index=True, width="stretch")
+    if note := _ticket_note(s):
+        st.caption(note)
     low = [a for a in s.alerts if a.low_traffic]
     if low:
         st.warning(
@@ -113,6 +124,22 @@ def _burn_rates(s: SloStatus) -> None:
             )
             + ")."
         )
+
+
+def _ticket_note(s: SloStatus) -> str | None:
+    """Why a ticket can fire while the budget lasts, for windows shorter than 30 days (threshold below 1×)."""
+    ticket = next((a for a in s.alerts if a.policy.severity == "ticket" and a.threshold < 1), None)
+    if ticket is None:
+        return None
+    p = ticket.policy
+    days = BURN_WINDOWS[p.long_window] / p.budget_share / timedelta(days=1)
+    return (
+        f"Why a ticket can fire while the budget lasts: it fires when {p.budget_share:.0%} of the budget goes in "
+        f"{p.long_window}, a pace that spends the whole budget in {days:g} days ({p.long_window} / "
+        f"{p.budget_share:.0%}); for a {s.slo.window_days}-day window that is {ticket.threshold:.2f}×, below the 1× "
+        f"that would spend it by the window's end, so a firing ticket means a slow burn to look at, not a budget "
+        "about to run out."
+    )
 
 
 def _charts(s: SloStatus) -> None:

@@ -10,8 +10,24 @@ from app.ui.safe import inert
 from services.auth import Actor, can
 from services.db import session_scope
 from services.slos import service as slo_service
+from services.slos.budget import POLICIES
 from services.slos.evaluation import SloDefinition
 from services.slos.schemas import parse_slo_input
+
+DONE = "slos.done"
+RULES = f"{len(POLICIES)} burn-rate alert rules"
+
+
+def done(message: str) -> None:
+    """Rerun the page and confirm what the action did there (st.rerun ends this run, so the message waits in state)."""
+    st.session_state[DONE] = message
+    st.rerun()
+
+
+def show_done() -> None:
+    """At the top of the page: a toast confirming the last action, if any."""
+    if message := st.session_state.pop(DONE, None):
+        st.toast(inert(message), icon=":material/check_circle:")
 
 
 def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int | None = None) -> None:
@@ -68,8 +84,11 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
                 else:
                     slo_service.create_slo(s, actor=actor, data=parsed)
             clear_slo_caches()
-            st.success(inert(f"SLO {parsed.name!r} saved."))
-            st.rerun()
+            if existing:
+                message = f"SLO {parsed.name!r} saved; its {RULES} follow the change from the worker's next cycle."
+            else:
+                message = f"SLO {parsed.name!r} created with its {RULES}, evaluated from the worker's next cycle."
+            done(message)
 
 
 def delete_control(actor: Actor, slo: SloDefinition) -> None:
@@ -80,4 +99,4 @@ def delete_control(actor: Actor, slo: SloDefinition) -> None:
             with session_scope() as s:
                 slo_service.delete_slo(s, actor=actor, slo_id=slo.id)
             clear_slo_caches()
-            st.rerun()
+            done(f"SLO {slo.name!r} deleted with its burn-rate alert rules and their alerts.")

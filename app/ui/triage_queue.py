@@ -4,15 +4,18 @@ and the picker that opens one incident."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.linked import preselect
+from app.ui.incident_actions import rerun_saying
+from app.ui.linked import linked, preselect
 from services.auth import Actor
 from services.db import session_scope
+from services.errors import NotFound
 from services.incidents import service as incidents
 from services.incidents.models import CLASSIFICATIONS, STATUSES
 from services.incidents.queue import QueueItem
@@ -89,12 +92,29 @@ def bulk_acknowledge(actor: Actor, queue: list[QueueItem]) -> None:
         with shown_errors("acknowledging"):
             with session_scope() as s:
                 incidents.bulk_acknowledge(s, actor=actor, incident_ids=picked)
-            st.session_state["triage.flash"] = f"Acknowledged {len(picked)} incident(s)."
-            st.rerun()
+            rerun_saying(f"Acknowledged {len(picked)} incident(s).")
 
 
-def pick_incident(queue: list[QueueItem]) -> int:
-    """The incident to open, chosen from the queue (which must not be empty)."""
+def kept_incident(actor: Actor, queue: list[QueueItem]) -> dict[str, Any] | None:
+    """The incident the user has open (or a link names) when it is not in the queue (any more): resolving one, or
+    narrowing the filters, keeps it open rather than jumping to another incident."""
+    ids = {q.incident["id"] for q in queue}
+    wanted = [st.session_state.get("triage.chosen"), linked("incident")]
+    for raw in wanted:
+        if raw is None or not str(raw).isdigit() or int(raw) in ids:
+            continue
+        try:
+            with session_scope() as s:
+                return incidents.get_incident(s, actor=actor, incident_id=int(raw)).as_dict()
+        except NotFound:  # deleted meanwhile, or a link to one that never was: the queue's first opens instead
+            continue
+    return None
+
+
+def pick_incident(queue: list[QueueItem], kept: dict[str, Any] | None = None) -> int:
+    """The incident to open, chosen from the queue and the one kept open (which are not both empty)."""
     titles = {q.incident["id"]: f"#{q.incident['id']} {q.incident['severity']} {q.incident['title']}" for q in queue}
+    if kept is not None:
+        titles[kept["id"]] = f"#{kept['id']} {kept['severity']} {kept['title']} ({kept['status']}, not in the queue)"
     preselect("triage.chosen", "incident", list(titles))
     return int(st.selectbox("Open an incident", list(titles), key="triage.chosen", format_func=titles.__getitem__))

@@ -26,6 +26,11 @@ def rule_names(session: Session) -> set[str]:
     return set(session.scalars(select(AlertRule.name)))
 
 
+def slo_rules(session: Session, slo_id: int) -> list[AlertRule]:
+    """The burn-rate rules an SLO owns, oldest first."""
+    return list(session.scalars(select(AlertRule).where(AlertRule.slo_id == slo_id).order_by(AlertRule.id)))
+
+
 def name_taken(session: Session, name: str, *, other_than: int | None = None) -> bool:
     """Whether a rule (other than `other_than`) has this name."""
     stmt = select(AlertRule.id).where(AlertRule.name == name)

@@ -38,6 +38,11 @@ def register(sub: Any) -> dict[tuple[str, str | None], Handler]:
     move = inc.add_parser("move", help="change the status (acknowledged, mitigating, resolved, closed, new=reopen)")
     move.add_argument("id", type=int)
     move.add_argument("--to", required=True)
+    move.add_argument(
+        "--reason",
+        default="",
+        help="why, when resolving skips mitigating or leaves runbook steps unticked (it goes on the timeline)",
+    )
     pm = sub.add_parser("postmortem", help="blameless postmortems").add_subparsers(
         dest="cmd", required=True, metavar="CMD"
     )
@@ -144,7 +149,7 @@ def _move(args: argparse.Namespace) -> None:
     from services.incident_response import transition
 
     with session_scope() as s:
-        inc = transition(s, actor=_actor(args), incident_id=args.id, to=args.to)
+        inc = transition(s, actor=_actor(args), incident_id=args.id, to=args.to, reason=args.reason)
     print(f"incident {inc.id} is now {inc.status}")  # only once committed
 
 

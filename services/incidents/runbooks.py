@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,11 +10,11 @@ from services import audit
 from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.incidents import repository as repo
-from services.incidents.models import Incident, IncidentEvent, Runbook
+from services.incidents.checklist import SIGNATURE, RunbookView, progress
+from services.incidents.checklist import match as match  # where callers have always found it
+from services.incidents.models import IncidentEvent, Runbook
 from services.incidents.service import get_incident
 from services.repository import get_or_raise
-
-SIGNATURE = ("service", "operation", "exception_type", "result_code", "dependency")
 
 DEMO_RUNBOOKS: list[dict[str, Any]] = [
     {
@@ -59,19 +58,6 @@ DEMO_RUNBOOKS: list[dict[str, Any]] = [
         ],
     },
 ]
-
-
-@dataclass(frozen=True)
-class RunbookView:
-    """A runbook version and, for one incident, which steps are done."""
-
-    id: int
-    key: str
-    version: int
-    title: str
-    steps: list[str]
-    done: list[bool]
-    signature: dict[str, str | None]
 
 
 def latest(session: Session) -> list[Runbook]:
@@ -125,39 +111,16 @@ def seed_demo_runbooks(session: Session, *, actor: Actor) -> int:
     return n
 
 
-def match(incident: Incident | dict[str, Any], runbooks: list[Runbook]) -> Runbook | None:
-    """The most specific runbook all of whose signature fields equal the incident's; None when none fits."""
-    get = incident.get if isinstance(incident, dict) else (lambda f: getattr(incident, f))
-    best, best_score = None, 0
-    for rb in runbooks:
-        fields = [f for f in SIGNATURE if getattr(rb, f)]
-        if fields and all(get(f) == getattr(rb, f) for f in fields) and len(fields) > best_score:
-            best, best_score = rb, len(fields)
-    return best
-
-
 def runbook_for(session: Session, *, actor: Actor, incident_id: int) -> RunbookView | None:
     """The runbook an incident follows (the version first ticked, else the best match) with its ticked steps."""
-    inc = get_incident(session, actor=actor, incident_id=incident_id)
-    ticks = [e for e in repo.events(session, incident_id) if e.kind == "runbook_step" and e.data]
-    rb = repo.get_runbook(session, ticks[0].data["runbook_id"]) if ticks and ticks[0].data else None
-    rb = rb or match(inc, latest(session))
-    if rb is None:
-        return None
-    done = [False] * len(rb.steps)
-    for e in ticks:
-        if e.data and e.data.get("runbook_id") == rb.id and 0 <= e.data["step"] < len(done):
-            done[e.data["step"]] = bool(e.data["done"])
-    return RunbookView(
-        rb.id, rb.key, rb.version, rb.title, list(rb.steps), done, {f: getattr(rb, f) for f in SIGNATURE}
-    )
+    return progress(session, get_incident(session, actor=actor, incident_id=incident_id))
 
 
 def tick_step(
     session: Session, *, actor: Actor, incident_id: int, runbook_id: int, step: int, done: bool = True
 ) -> IncidentEvent:
     """Tick (or untick) a runbook step; the timeline records it."""
-    require(actor, "incident.triage")
+    require(actor, "incident.triage", doing="Ticking a runbook step")
     get_incident(session, actor=actor, incident_id=incident_id)
     rb = get_or_raise(session, Runbook, runbook_id, missing=f"Runbook {runbook_id} does not exist.")
     if not 0 <= step < len(rb.steps):

@@ -18,9 +18,10 @@ from services.auth import Actor, require
 from services.db import utcnow
 from services.errors import InvalidInput
 from services.incidents import repository as repo
+from services.incidents.checklist import progress
 from services.incidents.models import Incident, IncidentEvent
 from services.incidents.schemas import IncidentInput
-from services.incidents.workflow import HOTFIX_CHECKLIST, check_transition, protocol_for
+from services.incidents.workflow import HOTFIX_CHECKLIST, check_transition, protocol_for, resolve_gaps
 from services.repository import check_version, flush_versioned, found_or_raise
 
 STATUS_TIMES = {
@@ -28,6 +29,17 @@ STATUS_TIMES = {
     "mitigating": "mitigated_at",
     "resolved": "resolved_at",
     "closed": "closed_at",
+}
+# what each triage change is, as the subject of a refusal ("Classifying an incident needs the operator role; ...")
+DOING = {
+    "incident.acknowledged": "Acknowledging an incident",
+    "incident.mitigating": "Starting to mitigate an incident",
+    "incident.resolved": "Resolving an incident",
+    "incident.closed": "Closing an incident",
+    "incident.new": "Reopening an incident",
+    "incident.assign": "Assigning an incident",
+    "incident.classify": "Classifying an incident",
+    "incident.note": "Adding a note to an incident",
 }
 
 
@@ -97,7 +109,7 @@ def _change(
     session: Session, actor: Actor, incident_id: int, expected_version: int | None, action: str
 ) -> Iterator[Incident]:
     """Load, check the version the user saw, let the caller change it, flush with the version check, audit."""
-    require(actor, "incident.triage")
+    require(actor, "incident.triage", doing=DOING.get(action))
     inc = get_incident(session, actor=actor, incident_id=incident_id)
     check_version(inc.version, expected_version, stale=_stale(inc.id, inc.updated_by or "someone else"))
     before = inc.as_dict()
@@ -109,12 +121,47 @@ def _change(
     )
 
 
+def gaps_of(session: Session, inc: Incident) -> list[str]:
+    """What resolving the incident now would skip (see workflow.resolve_gaps); empty when nothing."""
+    view = progress(session, inc) if inc.classification == "protocol" else None
+    return resolve_gaps(
+        inc.status,
+        inc.classification,
+        view.title if view else None,
+        view.unticked if view else [],
+        len(view.steps) if view else 0,
+    )
+
+
+def resolution_gaps(session: Session, *, actor: Actor, incident_id: int) -> list[str]:
+    """What resolving the incident now would skip, each needing a reason: the page asks before it resolves."""
+    return gaps_of(session, get_incident(session, actor=actor, incident_id=incident_id))
+
+
 def transition(
-    session: Session, *, actor: Actor, incident_id: int, to: str, expected_version: int | None = None, note: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    incident_id: int,
+    to: str,
+    expected_version: int | None = None,
+    note: str = "",
+    reason: str = "",
 ) -> Incident:
-    """Move an incident along the workflow (reopen = to 'new'); refuses illegal moves."""
+    """Move an incident along the workflow (reopen = to 'new'); refuses illegal moves.
+
+    Resolving without mitigating, or with steps of its runbook unticked (an incident resolvable by protocol), needs
+    a reason (`note` stands for it when `reason` is empty: an alert that resolved itself says so there); the reason
+    goes on the timeline beside what was skipped.
+    """
     with _change(session, actor, incident_id, expected_version, f"incident.{to}") as inc:
         check_transition(inc.status, to)
+        gaps = gaps_of(session, inc) if to == "resolved" else []
+        why = reason.strip() or note.strip()
+        if gaps and not why:
+            raise InvalidInput(
+                f"Resolving incident {inc.id} {' and '.join(gaps)} needs a reason; give one (it goes on the timeline)."
+            )
         previous, inc.status = inc.status, to
         now = utcnow()
         if to in STATUS_TIMES and getattr(inc, STATUS_TIMES[to]) is None:
@@ -131,6 +178,16 @@ def transition(
             data={"from": previous, "to": to},
             at=now,
         )
+        if gaps:
+            repo.add_event(
+                session,
+                incident_id=inc.id,
+                actor=actor.name,
+                kind="resolve_reason",
+                message=f"Resolved {' and '.join(gaps)}. Reason: {why}",
+                data={"gaps": gaps, "reason": why},
+                at=now,
+            )
     return inc
 
 
@@ -195,7 +252,7 @@ def classify(
 
 def add_note(session: Session, *, actor: Actor, incident_id: int, text: str) -> IncidentEvent:
     """Append a note to the timeline."""
-    require(actor, "incident.triage")
+    require(actor, "incident.triage", doing=DOING["incident.note"])
     inc = get_incident(session, actor=actor, incident_id=incident_id)
     if not text.strip():
         raise InvalidInput("The note is empty; write what you found or did.")

@@ -29,6 +29,18 @@ def check_transition(current: str, target: str) -> None:
         )
 
 
+def resolve_gaps(status: str, classification: str, runbook: str | None, unticked: list[int], steps: int) -> list[str]:
+    """What resolving from `status` would skip: the mitigating step, and (for an incident resolvable by protocol)
+    the runbook steps not ticked. Each needs a reason on the timeline before the incident may be resolved."""
+    gaps = []
+    if status != "mitigating":
+        gaps.append(f"without mitigating (from {status})")
+    if classification == "protocol" and runbook and unticked:
+        numbers = ", ".join(str(n) for n in unticked)
+        gaps.append(f"with step{'s' * (len(unticked) > 1)} {numbers} of {steps} of the runbook {runbook!r} unticked")
+    return gaps
+
+
 @dataclass(frozen=True)
 class ProtocolRule:
     """What the team does for one classification."""

@@ -1,7 +1,9 @@
-"""A postmortem's impact, computed from telemetry for the incident's window."""
+"""A postmortem's impact, computed from telemetry for the incident's window and signature, beside the whole
+service's figures over the same window."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,27 @@ from services.telemetry import runner
 from services.telemetry.source import TelemetrySource
 
 DEFAULT_THRESHOLD_MS = 300.0
+FIGURES = ("requests", "failed", "slow", "users", "accounts")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What marks the incident's requests (services/telemetry/queries/incident_impact.kql says how they match)."""
+
+    operation: str = ""
+    result_code: str = ""
+    dependency: str = ""
+    exception_type: str = ""
+
+    @classmethod
+    def of(cls, incident: Any) -> Signature:
+        """The signature an incident row (or its as_dict()) carries; missing fields are empty."""
+        get = incident.get if isinstance(incident, dict) else (lambda f: getattr(incident, f, None))
+        return cls(**{f: str(get(f) or "") for f in ("operation", "result_code", "dependency", "exception_type")})
+
+    def given(self) -> dict[str, str]:
+        """The fields that are set."""
+        return {k: v for k, v in asdict(self).items() if v}
 
 
 def _n(frame: pd.DataFrame, col: str) -> int:
@@ -21,34 +44,50 @@ def _n(frame: pd.DataFrame, col: str) -> int:
     return 0 if v is None or pd.isna(v) else round(float(v))
 
 
+def _burned(bad: int, allowed: float) -> float | None:
+    return None if allowed <= 0 else bad / allowed
+
+
 def compute_impact(
-    source: TelemetrySource, *, actor: Actor, service: str, start: datetime, end: datetime, slos: list[SloDefinition]
+    source: TelemetrySource,
+    *,
+    actor: Actor,
+    service: str,
+    start: datetime,
+    end: datetime,
+    slos: list[SloDefinition],
+    signature: Signature | None = None,
 ) -> dict[str, Any]:
-    """Failed requests, affected users and accounts in (start, end], and the error budget each SLO lost to it.
+    """Requests, failed and slow requests, affected users and accounts in (start, end]: those with the incident's
+    signature ("incident") and the whole service's ("service_wide"), and the error budget each SLO lost to each.
 
     budget burned = bad requests in the incident window / allowed bad requests over the SLO window ending at `end`.
     SLOs of another service, or scoped to one operation, are left out.
     """
+    sig = signature or Signature()
     mine = [s for s in slos if s.service == service and not s.operation]
     thresholds = {s.threshold_ms or DEFAULT_THRESHOLD_MS for s in mine if s.kind == "latency"} or {DEFAULT_THRESHOLD_MS}
-    frames: dict[float, pd.DataFrame] = {}
-    for threshold in sorted(thresholds):
-        frames[threshold] = runner.run(
-            source, "incident_impact", actor=actor, start=start, end=end, service=service, threshold_ms=threshold
-        ).frame
+    specs = [
+        runner.spec("incident_impact", start=start, end=end, service=service, threshold_ms=threshold, **asdict(sig))
+        for threshold in sorted(thresholds)
+    ]
+    frames = dict(zip(sorted(thresholds), (r.frame for r in runner.run_batch(source, specs, actor=actor)), strict=True))
     first = frames[min(frames)]
     statuses = {st.slo.id: st for st in evaluate(source, mine, actor=actor, at=end)} if mine else {}
     per_slo = []
     for slo in mine:
         f = frames[slo.threshold_ms or DEFAULT_THRESHOLD_MS] if slo.kind == "latency" else first
-        bad = _n(f, "slow") if slo.kind == "latency" else _n(f, "failed")
+        col = "slow" if slo.kind == "latency" else "failed"
+        bad, service_bad = _n(f, f"sig_{col}"), _n(f, col)
         st = statuses[slo.id]
         per_slo.append(
             {
                 "slo": slo.name,
                 "bad": bad,
+                "service_bad": service_bad,
                 "allowed_bad": round(st.allowed_bad, 1),
-                "burned": None if st.allowed_bad <= 0 else bad / st.allowed_bad,
+                "burned": _burned(bad, st.allowed_bad),
+                "service_burned": _burned(service_bad, st.allowed_bad),
                 "formula": f"{bad:,} / ({budget.error_budget(slo.objective):.4g} × {st.total:,} requests in "
                 f"{slo.window_days} d)",
             }
@@ -57,10 +96,10 @@ def compute_impact(
         "service": service,
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
-        "requests": _n(first, "requests"),
-        "failed": _n(first, "failed"),
-        "users": _n(first, "users"),
-        "accounts": _n(first, "accounts"),
+        "signature": sig.given(),
+        "threshold_ms": min(frames),
+        "incident": {k: _n(first, f"sig_{k}") for k in FIGURES},
+        "service_wide": {k: _n(first, k) for k in FIGURES},
         "slos": per_slo,
     }
 

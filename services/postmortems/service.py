@@ -13,10 +13,12 @@ from services.auth import Actor, require
 from services.db import utcnow
 from services.errors import Conflict, InvalidInput
 from services.incidents import repository as incident_repo
+from services.incidents.models import Incident
 from services.incidents.service import get_incident
 from services.incidents.severities import MAJOR
 from services.postmortems import repository as repo
-from services.postmortems.impact import compute_impact, telemetry_markers
+from services.postmortems.impact import Signature, compute_impact, telemetry_markers
+from services.postmortems.markdown import to_markdown as to_markdown  # where callers have always found it
 from services.postmortems.models import Postmortem
 from services.repository import check_version, flush_versioned, get_or_raise
 from services.slos import service as slo_service
@@ -154,62 +156,6 @@ def move_postmortem(session: Session, *, actor: Actor, postmortem_id: int, to: s
     return pm
 
 
-def to_markdown(pm: Postmortem, incident: dict[str, Any]) -> str:
-    """The postmortem as a Markdown document."""
-    when = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if isinstance(v, datetime) else (v or "—")  # noqa: E731
-    imp = pm.impact or {}
-    lines = [
-        f"# Postmortem: {incident['title']}",
-        "",
-        f"Incident #{incident['id']} · {incident['severity']} · {incident['service']} · status {pm.status}"
-        + (f" · published {when(pm.published_at)}" if pm.published_at else ""),
-        "",
-        "*Blameless: this review is about systems and decisions, not people.*",
-        "",
-        "## Summary",
-        "",
-        pm.summary or "—",
-        "",
-        "## Impact",
-        "",
-    ]
-    if imp:
-        lines += [
-            f"- Window: {imp.get('window_start')} → {imp.get('window_end')}",
-            f"- Requests: {imp.get('requests', 0):,}; failed: {imp.get('failed', 0):,}",
-            f"- Affected users: {imp.get('users', 0):,}; affected accounts: {imp.get('accounts', 0):,}",
-        ]
-        for s in imp.get("slos", []):
-            burned = "—" if s["burned"] is None else f"{s['burned']:.1%}"
-            lines.append(f"- Error budget burned, {s['slo']}: {burned} ({s['formula']})")
-    else:
-        lines.append("Not computed yet.")
-    lines += ["", "## Timeline", ""] + [f"- {t.get('at', '')}: {t.get('text', '')}" for t in pm.timeline or []]
-    lines += ["", "## Root cause", "", pm.root_cause or "—", "", "### Five whys", ""]
-    lines += [f"{i + 1}. {w}" for i, w in enumerate(pm.five_whys or []) if w.strip()] or ["—"]
-    lines += [
-        "",
-        "## Contributing factors",
-        "",
-        pm.contributing_factors or "—",
-        "",
-        "## What went well",
-        "",
-        pm.went_well or "—",
-        "",
-        "## Action items",
-        "",
-    ]
-    for a in pm.action_items or []:
-        link = f" ({a['board_issue_url']})" if a.get("board_issue_url") else ""
-        lines.append(
-            f"- [{'x' if a.get('done') else ' '}] {a['text']}" + (f" — {a['owner']}" if a.get("owner") else "") + link
-        )
-    if not pm.action_items:
-        lines.append("—")
-    return "\n".join(lines) + "\n"
-
-
 def merge_timeline(timeline: list[dict[str, str]], markers: list[dict[str, str]]) -> list[dict[str, str]]:
     """The timeline with the telemetry markers it does not have yet, in time order."""
     have = {(t.get("at"), t.get("text")) for t in timeline}
@@ -217,17 +163,42 @@ def merge_timeline(timeline: list[dict[str, str]], markers: list[dict[str, str]]
     return sorted([*timeline, *new], key=lambda t: str(t.get("at", "")))
 
 
+def impact_window(
+    inc: Incident, start: datetime | None = None, end: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The window impact is counted over: the given bounds, else the incident's own (detected → resolved, or now)."""
+    start, end = start or inc.detected_at, end or inc.resolved_at or utcnow()
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("The impact window needs times with a time zone, e.g. 2026-11-01T12:00:00Z.")
+    if end <= start:
+        raise InvalidInput(
+            f"The impact window ends ({end:%Y-%m-%d %H:%M} UTC) before it starts ({start:%Y-%m-%d %H:%M} UTC); "
+            "pick an end after the start."
+        )
+    return start, end
+
+
 def record_impact(
-    session: Session, *, actor: Actor, postmortem_id: int, source: TelemetrySource, expected_version: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    postmortem_id: int,
+    source: TelemetrySource,
+    expected_version: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> Postmortem:
-    """Count the impact from telemetry for the incident's window (detected → resolved, or now) and store it, with
-    the telemetry markers added to the timeline."""
+    """Count the impact from telemetry for the incident's signature, beside the whole service's, over its window
+    (detected → resolved, or now, unless `start`/`end` adjust it) and store it, with the telemetry markers added to
+    the timeline."""
     require(actor, "postmortem.edit")
     pm = get_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     inc = get_incident(session, actor=actor, incident_id=pm.incident_id)
     slos = [SloDefinition.of(x) for x in slo_service.list_slos(session, actor=actor)]
-    start, end = inc.detected_at, inc.resolved_at or utcnow()
-    impact = compute_impact(source, actor=actor, service=inc.service, start=start, end=end, slos=slos)
+    start, end = impact_window(inc, start, end)
+    impact = compute_impact(
+        source, actor=actor, service=inc.service, start=start, end=end, slos=slos, signature=Signature.of(inc)
+    )
     markers = telemetry_markers(source, actor=actor, service=inc.service, start=start, end=end)
     fields = {"impact": impact, "timeline": merge_timeline(list(pm.timeline or []), markers)}
     return update_postmortem(

@@ -6,14 +6,19 @@ Formulas (shown on the SLO page):
   allowed bad         = error budget × total
   budget remaining    = 1 − bad / allowed bad              (negative once overspent)
   burn rate (window)  = (bad_w / total_w) / error budget   (1 = spending exactly the budget over the SLO window)
-  alert threshold     = budget share × SLO window / long window
-  time to exhaustion  = budget remaining × SLO window / burn rate(1h)
+  alert threshold     = budget share × SLO window / long window   (the workbook's 14.4, 6 and 1 for 30 days)
+  time to exhaustion  = budget remaining × SLO window / pace      (pace: the 1h burn rate, or a firing alert's
+                                                                    long-window burn rate where that is higher)
+
+A window shorter than 30 days keeps the workbook's budget shares, so its thresholds are lower: a 7-day SLO's ticket
+fires at 10 % × 7 d / 3 d = 0.23×, a pace that would spend the budget in 30 days; the ticket can fire while the
+budget lasts past the window.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -112,6 +117,16 @@ def alert_statuses(
         short_total = counts[p.short_window][1]
         out.append(AlertStatus(p, thr, long_b, short_b, firing, short_total < need, need, short_total))
     return out
+
+
+def pace(burn_1h: float | None, alerts: Sequence[AlertStatus]) -> tuple[str, float | None]:
+    """The window and burn rate the time to exhaustion extrapolates: the last hour's, or a firing alert's long window
+    where that burns faster (a firing alert burns above zero, so it is never shown beside 'not burning')."""
+    window, rate = "1h", burn_1h
+    for a in alerts:
+        if a.firing and a.long_burn is not None and (rate is None or a.long_burn > rate):
+            window, rate = a.policy.long_window, a.long_burn
+    return window, rate
 
 
 def time_to_exhaustion(remaining: float, window_days: int, current_burn: float | None) -> timedelta | None:

@@ -51,6 +51,12 @@ class SloDefinition:
             return f"requests of {scope} faster than {self.threshold_ms:g} ms / all requests"
         return f"successful requests of {scope} / all requests"
 
+    def describe_target(self) -> str:
+        """The objective in words, e.g. 'mana latency: 99 % of requests of mana faster than 300 ms over 30 days'."""
+        scope = f"{self.service}" + (f" {self.operation}" if self.operation else "")
+        good = f"faster than {self.threshold_ms:g} ms" if self.kind == "latency" else "successful"
+        return f"{self.name}: {self.objective:g} % of requests of {scope} {good} over {self.window_days} days"
+
 
 @dataclass
 class SloStatus:
@@ -104,9 +110,14 @@ class SloStatus:
         return {w: self.burn_rate(w) for w in budget.BURN_WINDOWS}
 
     @property
+    def pace(self) -> tuple[str, float | None]:
+        """The window and burn rate the time to exhaustion uses: 1h, or a firing alert's long window if faster."""
+        return budget.pace(self.burn_rate("1h"), self.alerts)
+
+    @property
     def exhaustion(self) -> timedelta | None:
-        """Time until the budget is gone at the 1h burn rate."""
-        return budget.time_to_exhaustion(self.remaining, self.slo.window_days, self.burn_rate("1h"))
+        """Time until the budget is gone at the pace (None: not burning)."""
+        return budget.time_to_exhaustion(self.remaining, self.slo.window_days, self.pace[1])
 
     @property
     def met(self) -> bool | None:

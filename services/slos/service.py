@@ -1,4 +1,5 @@
-"""SLO rules: create, edit and delete with permissions and audit; seeding the team's targets."""
+"""SLOs: create, edit and delete with permissions and audit, each with its burn-rate alert rules in the same
+transaction; seeding the team's targets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import audit
+from services.alerts import slo_rules
 from services.auth import Actor, require
 from services.errors import Conflict
 from services.repository import check_version, flush_versioned, get_or_raise
@@ -57,7 +59,7 @@ def _ensure_unique(session: Session, name: str, own_id: int | None = None) -> No
 
 
 def create_slo(session: Session, *, actor: Actor, data: SloInput) -> Slo:
-    """Create an SLO and audit it."""
+    """Create an SLO with its burn-rate alert rules (due at the worker's next cycle), all audited."""
     require(actor, "slo.create")
     _ensure_unique(session, data.name)
     slo = Slo(**data.model_dump())
@@ -67,13 +69,14 @@ def create_slo(session: Session, *, actor: Actor, data: SloInput) -> Slo:
     except IntegrityError:
         raise Conflict(f"An SLO named {data.name!r} already exists; choose another name.") from None
     audit.record(session, actor=actor, action="slo.create", entity="slo", entity_id=slo.id, after=slo.as_dict())
+    slo_rules.sync_for_slo(session, actor=actor, slo=slo)
     return slo
 
 
 def update_slo(
     session: Session, *, actor: Actor, slo_id: int, data: SloInput, expected_version: int | None = None
 ) -> Slo:
-    """Edit an SLO; refuses when someone else changed it since `expected_version` was read."""
+    """Edit an SLO and the burn-rate rules it owns; refuses when someone else changed it since `expected_version`."""
     require(actor, "slo.update")
     slo = get_slo(session, actor=actor, slo_id=slo_id)
     name = slo.name
@@ -86,14 +89,16 @@ def update_slo(
     audit.record(
         session, actor=actor, action="slo.update", entity="slo", entity_id=slo.id, before=before, after=slo.as_dict()
     )
+    slo_rules.sync_for_slo(session, actor=actor, slo=slo)
     return slo
 
 
 def delete_slo(session: Session, *, actor: Actor, slo_id: int) -> None:
-    """Delete an SLO and audit what it was."""
+    """Delete an SLO with its burn-rate rules (their alerts and history go with them), audited."""
     require(actor, "slo.delete")
     slo = get_slo(session, actor=actor, slo_id=slo_id)
     before = slo.as_dict()
+    slo_rules.sync_for_slo(session, actor=actor, slo=slo, remove=True)
     slo_repo.delete(session, slo)
     audit.record(session, actor=actor, action="slo.delete", entity="slo", entity_id=slo_id, before=before)
 

@@ -123,12 +123,58 @@ def test_an_operator_triages_a_demo_incident_end_to_end(server: str, browser_pag
     expect(resolve).to_have_count(1, timeout=30_000)  # a busy machine keeps the previous run's button a moment
     resolve.click()
     settle(page)
+    # straight from acknowledged with five of six runbook steps unticked: the page asks why before resolving
+    main = page.locator("[data-testid='stMain']")
+    expect(main).to_contain_text("Resolving now: without mitigating (from acknowledged); with steps 2, 3, 4, 5, 6 of 6")
+    assert _incident(server_env, 1)["status"] == "acknowledged"
+    reason = page.get_by_label("Reason for resolving anyway")
+    reason.fill("DOPA answered again before the fallback was needed")
+    reason.press("Control+Enter")
+    settle(page)
+    page.get_by_role("button", name="Resolve with this reason", exact=True).click()
+    settle(page)
     assert not page.query_selector_all("[data-testid='stException']")
     shown = _incident(server_env, 1)
     assert (shown["status"], shown["classification"], shown["assignee"]) == ("resolved", "protocol", "admin")
     kinds = [e["kind"] for e in shown["timeline"]]
-    assert kinds == ["created", "status", "assigned", "classified", "runbook_step", "status"]
+    assert kinds == ["created", "status", "assigned", "classified", "runbook_step", "status", "resolve_reason"]
     assert "step 1 of DOPA identity verification timing out" in shown["timeline"][4]["message"]
+    assert shown["timeline"][6]["message"].endswith("Reason: DOPA answered again before the fallback was needed")
+    # the page stays on the resolved incident and links the postmortem resolving opened
+    expect(main).to_contain_text("Done: resolve incident #1.")
+    expect(main).to_contain_text("#1 · Sev1 · DOPA identity verification timing out")
+    link = page.get_by_role("link", name="Open its postmortem draft")
+    expect(link).to_have_attribute("href", re.compile(r"postmortems\?incident=1$"))
+    link.click()
+    settle(page)
+    expect(main).to_contain_text("Status draft")
+    expect(main.get_by_role("combobox", name="Incident")).to_have_value("#1 Sev1 DOPA identity verification timing out")
+    page.get_by_role("button", name=re.compile("^Compute impact from telemetry")).click()
+    settle(page)
+    assert not page.query_selector_all("[data-testid='stException']")
+    impact = _postmortem_impact(server_env, 1)
+    mine, whole = impact["incident"], impact["service_wide"]
+    assert impact["signature"] == {
+        "result_code": "504",
+        "dependency": "api.dopa.go.th",
+        "exception_type": "System.TimeoutException",
+    }
+    assert 0 < mine["failed"] < whole["failed"]  # DOPA's failures, not the 401s and 404s of the same minutes
+    failed = page.locator("[data-testid='stMetric']").filter(has_text="Failed requests")
+    expect(failed).to_contain_text(f"{mine['failed']:,}")
+
+
+def _postmortem_impact(server_env: dict[str, str], iid: int) -> dict:  # type: ignore[type-arg]
+    from services.auth import Actor
+    from services.db import make_engine, session_scope
+    from services.postmortems import service as postmortems
+
+    engine = make_engine(server_env["SRE_DATABASE_URL"])
+    with session_scope(engine) as s:
+        pm = postmortems.get_for_incident(s, actor=Actor("lead", "lead"), incident_id=iid)
+        impact = dict(pm.impact) if pm else {}
+    engine.dispose()
+    return impact
 
 
 def test_the_demo_feature_whose_gate_passed_advances_from_its_page(server: str, browser_page, server_env) -> None:  # type: ignore[no-untyped-def]

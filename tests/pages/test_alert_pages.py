@@ -47,16 +47,18 @@ def test_backtest_then_save(app_env: Engine) -> None:
     at.button(key="alerts.form.new.backtest").click().run()
     table = at.dataframe[-1].value
     assert set(table["state"]) <= {"fired", "resolved"} and (table["state"] == "fired").sum() >= 1
+    at.checkbox(key="alerts.form.new.no_action").check().run()  # the form has no action: confirmed first
     at.button(key="alerts.form.new.save").click().run()
     assert any("Rule 'shops failures' saved" in x.value for x in at.success)
     with session_scope() as s:
-        (rule,) = alert_service.list_rules(s, actor=LEAD)
+        (rule,) = [r for r in alert_service.list_rules(s, actor=LEAD) if r.kind == "query"]  # beside the SLOs' own
         assert (rule.threshold, rule.window_min) == (1.0, 15)
 
 
 def test_a_threshold_that_is_not_a_number(app_env: Engine) -> None:
     at = _page("alert_rules")
     _fill(at, name="x", query="AppRequests", threshold="lots")
+    at.checkbox(key="alerts.form.new.no_action").check().run()
     at.button(key="alerts.form.new.save").click().run()
     assert any("The threshold 'lots' is not a number" in e.value for e in at.error)
     at.text_input(key="alerts.form.new.threshold").input("2").run()
@@ -64,7 +66,7 @@ def test_a_threshold_that_is_not_a_number(app_env: Engine) -> None:
     at.button(key="alerts.form.new.backtest").click().run()
     assert any("KQL syntax error" in e.value for e in at.error)
     with session_scope() as s:
-        assert alert_service.list_rules(s, actor=LEAD) == []
+        assert [r for r in alert_service.list_rules(s, actor=LEAD) if r.kind == "query"] == []
 
 
 def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated_settings) -> None:  # type: ignore[no-untyped-def]
@@ -86,6 +88,8 @@ def test_notification_log_shows_deliveries_and_firings(app_env: Engine, isolated
         ),
     )
     with session_scope() as s:
+        for r in alert_service.list_rules(s, actor=LEAD):  # the team SLOs' burn-rate rules burn too: not this test's
+            alert_service.update_rule(s, actor=LEAD, rule_id=r.id, data={"enabled": False})
         alert_service.create_rule(
             s,
             actor=LEAD,
@@ -119,7 +123,7 @@ def test_start_from_a_known_query(app_env: Engine) -> None:
     at = _page("alert_rules")
     at.selectbox(key="alerts.form.new.starter").set_value("failed logins per account").run()
     assert at.text_area(key="alerts.form.new.query").value.startswith('AppEvents\n| where Name == "LoginFailed"')
-    assert not at.warning
+    assert [w.value.startswith("This rule has no action") for w in at.warning] == [True]  # only the form's own
 
 
 def test_editing_a_rule_keeps_its_action_parameters(app_env: Engine) -> None:

@@ -20,6 +20,7 @@ from services.saved_queries import service as saved
 from services.telemetry.store import table_files
 from tests.markdown_text import shown
 from tests.pages.conftest import ROOT
+from tests.pages.test_pages import SEEDED
 from tests.telemetry_fixtures import write
 
 TIMEOUT = 60
@@ -187,7 +188,7 @@ def test_logs_row_cap_and_errors_leave_nothing_changed(busy: Engine, monkeypatch
     at.button(key="logs.run").click().run()
     assert "The query returned no rows" in _texts(at, "info")
     with session_scope(busy) as s:
-        assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == ["slo.create", "slo.create"]
+        assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == SEEDED  # nothing new
 
 
 @time_machine.travel(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), tick=True)  # the fixture's events are of 2026-11-01

@@ -100,7 +100,7 @@ def test_performance_page_percentiles_histogram_dependencies_and_band_samples(mo
         300.0,
     ]
     m = _metrics(at)
-    assert (m["requests"], m["avg ms"], m["p50 ms"], m["p95 ms"]) == ("3", "150.0", "100.0", "300.0")
+    assert (m["requests"], m["average (ms)"], m["p50 (ms)"], m["p95 (ms)"]) == ("3", "150.0", "100.0", "300.0")
     deps = at.dataframe[1].value
     assert list(zip(deps.Target, deps.calls, deps.avg_ms, strict=True)) == [
         ("mana-sql", 2, 130.0),
@@ -112,7 +112,7 @@ def test_performance_page_percentiles_histogram_dependencies_and_band_samples(mo
     _select(at, "performance.band", "39.8–50.1 ms")
     assert list(at.dataframe[2].value.OperationId) == ["op-c"]
     _select(at, "performance.operation", "Process settlements")
-    assert _metrics(at)["avg ms"] == "900.0"
+    assert _metrics(at)["average (ms)"] == "900.0"
     assert list(at.dataframe[1].value.avg_ms) == [800.0]
 
 

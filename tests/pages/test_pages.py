@@ -11,6 +11,8 @@ from services.db import session_scope
 from tests.pages.conftest import MAIN
 
 TIMEOUT = 60
+# what app_env's seeding recorded, newest first: each team SLO, then its 3 burn-rate alert rules
+SEEDED = (["alert_rule.create"] * 3 + ["slo.create"]) * 2
 
 
 def _app(page: str | None = None, user: str | None = None) -> AppTest:
@@ -74,7 +76,7 @@ def test_a_viewer_cannot_create_an_slo_and_nothing_is_stored(app_env: Engine) ->
     at.button(key="FormSubmitter:slos.form.new-Create SLO").click().run()
     assert any("needs the lead role" in w.value for w in at.warning)
     with session_scope(app_env) as s:
-        assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == ["slo.create", "slo.create"]
+        assert [r.action for r in audit.list_records(s, actor=Actor("a", "admin"))] == SEEDED
 
 
 def test_an_invalid_slo_form_says_what_is_wrong(app_env: Engine) -> None:
@@ -94,15 +96,16 @@ def test_a_lead_creates_an_slo_and_it_is_audited(app_env: Engine) -> None:
     assert not at.exception
     with session_scope(app_env) as s:
         recs = audit.list_records(s, actor=Actor("a", "admin"))
-        assert recs[0].action == "slo.create" and recs[0].actor == "lead"
-        assert recs[0].after["operation"] == "GET /api/shops" and recs[0].after["threshold_ms"] == 300.0
+        assert [r.action for r in recs[:4]] == ["alert_rule.create"] * 3 + ["slo.create"]  # with its rules
+        assert recs[3].actor == "lead"
+        assert recs[3].after["operation"] == "GET /api/shops" and recs[3].after["threshold_ms"] == 300.0
 
 
 def test_audit_page_lists_the_records(app_env: Engine) -> None:
     at = _app("audit")
     frame = at.dataframe[0].value
-    assert list(frame["action"]) == ["slo.create", "slo.create"]
-    assert list(frame["who"]) == ["admin (admin)", "admin (admin)"]
+    assert list(frame["action"]) == SEEDED
+    assert list(frame["who"]) == ["admin (admin)"] * len(SEEDED)
 
 
 def test_logs_page_runs_kql_and_reports_syntax_errors(app_env: Engine) -> None:
@@ -125,7 +128,7 @@ def test_a_corrupt_telemetry_file_is_named_and_other_pages_keep_working(app_env:
     sidebar = " ".join(c.value for c in at.sidebar.caption)
     assert "1 file left out of queries: `AppRequests/half-copied.parquet`" in sidebar
     at.switch_page("../pages/audit.py").run()
-    assert not at.exception and len(at.dataframe[0].value) == 2
+    assert not at.exception and len(at.dataframe[0].value) == len(SEEDED)
 
 
 def test_a_misconfigured_azure_source_names_the_setting(app_env: Engine, monkeypatch) -> None:
@@ -136,4 +139,4 @@ def test_a_misconfigured_azure_source_names_the_setting(app_env: Engine, monkeyp
     at = _app("slos")
     assert any("SRE_AZURE_WORKSPACE_ID" in e.value for e in at.error)
     at.switch_page("../pages/audit.py").run()
-    assert not at.exception and len(at.dataframe[0].value) == 2
+    assert not at.exception and len(at.dataframe[0].value) == len(SEEDED)

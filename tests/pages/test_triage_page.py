@@ -79,9 +79,82 @@ def test_a_viewer_reads_but_cannot_triage(app_env: Engine) -> None:
     iid = _open("DOPA timeouts", "Sev2", 5)
     at = _page("viewer")
     at.button(key=f"triage.move.{iid}.acknowledged").click().run()
-    assert any("needs the operator role" in w.value for w in at.warning)
+    assert [w.value for w in at.warning if "needs" in w.value] == [
+        "Acknowledging an incident needs the operator role; you are viewer."
+    ]
     with session_scope() as s:
         assert incidents.get_incident(s, actor=OPS, incident_id=iid).status == "new"
+
+
+def _links(at: AppTest) -> list[tuple[str, str]]:
+    return [(p.proto.label, p.proto.query_string) for p in at.get("page_link") if "ostmortem" in p.proto.label]
+
+
+def test_resolving_stays_on_the_incident_and_links_its_postmortem(app_env: Engine) -> None:
+    first, second = _open("Payments failing", "Sev1", 30), _open("Shops slow", "Sev2", 20)
+    at = _page()
+    at.selectbox(key="triage.chosen").set_value(second).run()
+    at.button(key=f"triage.move.{second}.mitigating").click().run()
+    assert at.selectbox(key="triage.chosen").value == second
+    at.button(key=f"triage.move.{second}.resolved").click().run()  # mitigating first: nothing skipped, no question
+    assert not at.exception, at.exception
+    assert [shown(s.value) for s in at.success] == [f"Done: resolve incident #{second}."]
+    # the resolved incident left the queue (open incidents only) and stays open, marked as such
+    assert at.selectbox(key="triage.chosen").value == second
+    assert "(resolved, not in the queue)" in at.selectbox(key="triage.chosen").format_func(second)
+    assert list(at.dataframe[0].value["id"]) == [first]
+    # resolving a Sev2 opened its postmortem: linked under the message and beside the incident
+    assert _links(at) == [
+        ("Open its postmortem draft", f"incident={second}"),
+        ("Postmortem (draft)", f"incident={second}"),
+    ]
+    at.run()  # the message was said once; the incident stays open and its postmortem linked
+    assert at.selectbox(key="triage.chosen").value == second and not at.success
+    assert _links(at) == [("Postmortem (draft)", f"incident={second}")]
+
+
+def test_resolving_a_protocol_incident_early_asks_for_a_reason_that_goes_on_the_timeline(app_env: Engine) -> None:
+    from services.incidents import runbooks
+
+    with session_scope() as s:
+        runbooks.seed_demo_runbooks(s, actor=Actor("lead", "lead"))
+        data = parse_incident_input(
+            {
+                "title": "Brute force on somchai",
+                "service": "mana",
+                "severity": "Sev3",
+                "operation": "POST /api/auth/login",
+                "result_code": "401",
+            }
+        )
+        iid = incidents.create_incident(s, actor=OPS, data=data).id
+        incidents.classify(s, actor=OPS, incident_id=iid, classification="protocol")
+        incidents.acknowledge(s, actor=OPS, incident_id=iid)
+    at = _page()
+    at.button(key=f"triage.move.{iid}.resolved").click().run()
+    assert not at.exception, at.exception
+    asked = [shown(w.value) for w in at.warning if w.value.startswith("Resolving now")]
+    assert asked == [
+        "Resolving now: without mitigating (from acknowledged); with steps 1, 2, 3, 4, 5 of 5 of the runbook 'Login "
+        "brute force against one account' unticked. Say why; the reason goes on the timeline."
+    ]
+    with session_scope() as s:
+        assert incidents.get_incident(s, actor=OPS, incident_id=iid).status == "acknowledged"  # asked, not resolved
+    at.button(key=f"triage.resolve.confirm.{iid}").click().run()  # no reason given: the service refuses
+    assert any("needs a reason" in e.value for e in at.error)
+    at.text_area(key=f"triage.reason.{iid}").input("Account locked by hand; the WAF rule follows tomorrow").run()
+    at.button(key=f"triage.resolve.confirm.{iid}").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="triage.chosen").value == iid
+    assert [shown(s.value) for s in at.success] == [f"Done: resolve incident #{iid}."]
+    assert _links(at) == []  # a Sev3 gets no postmortem unless someone starts one
+    with session_scope() as s:
+        assert incidents.get_incident(s, actor=OPS, incident_id=iid).status == "resolved"
+        last = incidents.timeline(s, actor=OPS, incident_id=iid)[-1]
+    assert last.kind == "resolve_reason" and last.actor == "operator"
+    assert last.message.endswith("Reason: Account locked by hand; the WAF rule follows tomorrow")
+    timeline = at.dataframe[-1].value
+    assert timeline["what"].iloc[-1] == "resolve_reason"
 
 
 def test_bulk_acknowledge(app_env: Engine) -> None:

@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from services.alerts import slo_rules
 from services.config import get_settings
 from services.incidents import runbooks, severities
 from services.incidents import service as incidents
 from services.loadtests.schemas import ImportOptions, InputFile
 from services.postmortems import service as postmortems
+from services.slos import service as slos
 from services.telemetry.local import LocalTelemetrySource
 from services.testruns.schemas import parse_run_options
 from tests.board_fakes import FakeBoard
@@ -51,6 +53,11 @@ HOUR = timedelta(hours=1)
 
 def _one(action: str, entity: str, entity_id: str | None = "1") -> tuple[Record]:
     return ((action, entity, entity_id),)
+
+
+def _rules(verb: str, ids: str) -> tuple[Record, ...]:
+    """An SLO's burn-rate rules, one record each."""
+    return tuple((f"alert_rule.{verb}", "alert_rule", i) for i in ids)
 
 
 INC = "services.incidents.service."
@@ -126,9 +133,10 @@ MUTATIONS: dict[str, Mutation] = {
         _one("incident.note", "incident"),
     ),
     # resolving a Sev2 incident opens its postmortem: the incident and the new postmortem, one record each
+    # (straight from new it skips mitigating, so it takes a reason: one more timeline row of the incident)
     RESP + "transition": Mutation(
         fx.incident,
-        lambda s, f: f(s, actor=ADMIN, incident_id=1, to="resolved"),
+        lambda s, f: f(s, actor=ADMIN, incident_id=1, to="resolved", reason="DOPA answers again"),
         (("incident.resolved", "incident", "1"), ("postmortem.create", "postmortem", "1")),
     ),
     # a critical incident gets its board issue: the classification and the issue's link, both on the incident
@@ -204,15 +212,32 @@ MUTATIONS: dict[str, Mutation] = {
         ),
         _one("postmortem.link_action_item", "postmortem"),
     ),
-    SL + "create_slo": Mutation(fx.nothing, lambda s, f: f(s, actor=ADMIN, data=SLO), _one("slo.create", "slo")),
+    # an SLO owns its three burn-rate rules: they are created, updated (the objective is in their condition) and
+    # removed with it, each audited
+    SL + "create_slo": Mutation(
+        fx.nothing, lambda s, f: f(s, actor=ADMIN, data=SLO), (("slo.create", "slo", "1"), *_rules("create", "123"))
+    ),
     SL + "update_slo": Mutation(
         fx.slo,
         lambda s, f: f(s, actor=ADMIN, slo_id=1, data=SLO.model_copy(update={"objective": 99.5})),
-        _one("slo.update", "slo"),
+        (("slo.update", "slo", "1"), *_rules("update", "123")),
     ),
-    SL + "delete_slo": Mutation(fx.slo, lambda s, f: f(s, actor=ADMIN, slo_id=1), _one("slo.delete", "slo")),
+    SL + "delete_slo": Mutation(
+        fx.slo, lambda s, f: f(s, actor=ADMIN, slo_id=1), (*_rules("delete", "123"), ("slo.delete", "slo", "1"))
+    ),
     SL + "seed_team_targets": Mutation(
-        fx.nothing, lambda s, f: f(s, actor=ADMIN), (("slo.create", "slo", "1"), ("slo.create", "slo", "2"))
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN),
+        (("slo.create", "slo", "1"), *_rules("create", "123"), ("slo.create", "slo", "2"), *_rules("create", "456")),
+    ),
+    # an SLO whose rules were removed (as one from before rules followed their SLO) gets them again
+    "services.alerts.slo_rules.sync_for_slo": Mutation(
+        lambda s: (
+            fx.slo(s),
+            slo_rules.sync_for_slo(s, actor=ADMIN, slo=slos.get_slo(s, actor=ADMIN, slo_id=1), remove=True),
+        ),
+        lambda s, f: f(s, actor=ADMIN, slo=slos.get_slo(s, actor=ADMIN, slo_id=1)),
+        _rules("create", "123"),  # SQLite hands out the freed ids again
     ),
     AL + "create_rule": Mutation(
         fx.nothing, lambda s, f: f(s, actor=ADMIN, data=RULE), _one("alert_rule.create", "alert_rule")
@@ -393,6 +418,7 @@ READS: dict[str, Call] = {
     INC + "get_incident": _read(incident_id=1),
     INC + "list_incidents": _read(),
     INC + "timeline": _read(incident_id=1),
+    INC + "resolution_gaps": _read(incident_id=1),
     LT + "list_runs": _read(),
     LT + "get_run": _read(run_id=1),
     LT + "run_report": _read(run_id=1),

@@ -38,10 +38,11 @@ def test_the_cli_records_the_os_user_and_verify_names_an_edited_record(
 ) -> None:
     assert main(["--actor", "lead", "slo", "seed"]) == 0
     recs = _records(sqlite_engine)
-    assert [(r.actor, r.role, r.os_user) for r in recs] == [("lead", "lead", getpass.getuser())] * 2
+    # two SLOs, each with its three burn-rate alert rules: eight records
+    assert [(r.actor, r.role, r.os_user) for r in recs] == [("lead", "lead", getpass.getuser())] * 8
     capsys.readouterr()
     assert main(["audit", "verify"]) == 0
-    assert f"Audit chain verified up to record {recs[-1].id} (2 records" in capsys.readouterr().out
+    assert f"Audit chain verified up to record {recs[-1].id} (8 records" in capsys.readouterr().out
     with sqlite_engine.begin() as c:
         c.execute(text("UPDATE audit_record SET os_user = 'someone-else' WHERE id = 1"))
     assert main(["audit", "verify"]) == 2
@@ -54,14 +55,15 @@ def test_export_writes_a_period_with_the_chain_head_for_leads_only(
     assert main(["slo", "seed"]) == 0
     out = tmp_path / "audit.json"
     assert main(["--actor", "operator", "audit", "export", "--output", str(out)]) == 2
-    assert "operator (operator) may not audit export: it needs the lead role" in capsys.readouterr().err
+    assert "Exporting the audit log needs the lead role; you are operator." in capsys.readouterr().err
     assert not out.exists()
     assert main(["--actor", "lead", "audit", "export", "--from", "2020-01-01", "--output", str(out)]) == 0
     doc = json.loads(out.read_text())
     head = _records(sqlite_engine)[-1]
     assert doc["chain"]["ok"] and (doc["chain"]["head_id"], doc["chain"]["head_hash"]) == (head.id, head.hash)
-    assert [r["action"] for r in doc["records"]] == ["slo.create", "slo.create"]
-    assert f"2 record(s) written to {out}; Audit chain verified up to record {head.id}" in capsys.readouterr().out
+    each = ["slo.create", "alert_rule.create", "alert_rule.create", "alert_rule.create"]  # an SLO and its rules
+    assert [r["action"] for r in doc["records"]] == each * 2
+    assert f"8 record(s) written to {out}; Audit chain verified up to record {head.id}" in capsys.readouterr().out
     assert main(["--actor", "lead", "audit", "export", "--format", "csv", "--to", "2020-01-01"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("id,at,actor") and len(lines) == 2 and lines[1].endswith(head.hash)
@@ -76,7 +78,7 @@ def test_telemetry_compact_is_refused_to_a_viewer_and_audited(
     for m in range(3):
         write(root, "AppRequests", [req(m)])
     assert main(["--actor", "viewer", "telemetry", "compact"]) == 2
-    assert "viewer (viewer) may not telemetry compact: it needs the operator role" in capsys.readouterr().err
+    assert "Compacting the telemetry store needs the operator role; you are viewer." in capsys.readouterr().err
     assert len(table_files(root, "AppRequests")) == 3 and _records(sqlite_engine) == []
     assert main(["--actor", "operator", "telemetry", "compact"]) == 0
     assert "AppRequests: 3 files merged" in capsys.readouterr().out
@@ -89,7 +91,7 @@ def test_demo_live_is_refused_to_a_viewer_and_audited_once_per_run(
     sqlite_engine: Engine, isolated_settings: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--actor", "viewer", "demo", "live"]) == 2
-    assert "viewer (viewer) may not demo live: it needs the admin role" in capsys.readouterr().err
+    assert "Running live demo traffic needs the admin role; you are viewer." in capsys.readouterr().err
     root = isolated_settings / "telemetry"
     assert not root.exists() and _records(sqlite_engine) == []
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}

@@ -24,9 +24,10 @@ ADMIN = Actor("admin", "admin")
 
 def test_seeding_creates_each_rule_once(sqlite_engine: Engine) -> None:
     with session_scope() as s:
-        slo_service.seed_team_targets(s, actor=ADMIN)
-        assert seed_team_rules(s, actor=ADMIN) == 9  # 3 burn-rate rules × 2 SLOs + 3 business rules
+        slo_service.seed_team_targets(s, actor=ADMIN)  # each SLO comes with its 3 burn-rate rules
+        assert seed_team_rules(s, actor=ADMIN) == 3  # the 3 business rules
         assert seed_team_rules(s, actor=ADMIN) == 0  # seeding again creates nothing
+        assert len(alert_service.list_rules(s, actor=ADMIN)) == 9  # 3 burn-rate rules × 2 SLOs + 3 business rules
     with session_scope() as s:
         burn = [(r.slo_id, r.slo_policy) for r in alert_service.list_rules(s, actor=ADMIN) if r.kind == "slo_burn"]
         # every SLO gets one rule per burn-rate policy of the SLO page, so the worker pages when the page says so

@@ -91,8 +91,11 @@ def test_postmortem_export(db: Path, capsys: pytest.CaptureFixture[str]) -> None
     iid = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["postmortem", "export", iid]) == 2
     assert "has no postmortem yet" in capsys.readouterr().err
-    assert main(["incident", "move", iid, "--to", "resolved"]) == 0
+    assert main(["incident", "move", iid, "--to", "resolved"]) == 2  # straight from new: it skips mitigating
+    assert f"Resolving incident {iid} without mitigating (from new) needs a reason" in capsys.readouterr().err
+    assert main(["incident", "move", iid, "--to", "resolved", "--reason", "DOPA answers again"]) == 0
     capsys.readouterr()
     assert main(["postmortem", "export", iid, "--format", "md"]) == 0
     md = capsys.readouterr().out
     assert md.startswith("# Postmortem: DOPA timeouts") and "admin: Status new → resolved" in md
+    assert "admin: Resolved without mitigating (from new). Reason: DOPA answers again" in md

@@ -33,7 +33,7 @@ def test_queue_order_filters_and_clocks(sqlite_engine: Engine) -> None:
         b = _open(s, "Login brute force", "Sev1", 10)
         c = _open(s, "Typo on receipt", "Sev4", 600, service="mana-worker")
         done = _open(s, "Old one", "Sev1", 900)
-        incidents.transition(s, actor=OPS, incident_id=done, to="resolved")
+        incidents.transition(s, actor=OPS, incident_id=done, to="resolved", reason="fixed itself")
     with session_scope() as s:
         q = triage_queue(s, actor=Actor("v", "viewer"), now=NOW)
         assert [i.incident["id"] for i in q] == [b, a, c]  # Sev1, Sev2, Sev4; the resolved one is gone

@@ -78,7 +78,7 @@ def test_the_workflow_records_times_timeline_and_audit(engine: Engine) -> None:
 def test_reopen_clears_the_resolution(engine: Engine) -> None:
     iid = _open(engine)
     with session_scope(engine) as s:
-        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved", reason="a false alarm")
         incident_response.transition(s, actor=OPS, incident_id=iid, to="closed")
         inc = incident_response.transition(s, actor=OPS, incident_id=iid, to="new", note="errors are back")
         assert inc.status == "new" and inc.resolved_at is None and inc.closed_at is None
@@ -94,8 +94,12 @@ def test_illegal_moves_and_bad_input_change_nothing(engine: Engine) -> None:
         parse_incident_input({**FORM, "severity": "Sev9"})
     with session_scope(engine) as s, pytest.raises(NotFound, match="Incident 999 does not exist"):
         incidents.acknowledge(s, actor=OPS, incident_id=999)
-    with session_scope(engine) as s, pytest.raises(PermissionDenied, match="needs the operator role"):
+    with session_scope(engine) as s, pytest.raises(PermissionDenied) as refused:
         incidents.acknowledge(s, actor=VIEWER, incident_id=iid)
+    assert str(refused.value) == "Acknowledging an incident needs the operator role; you are viewer."
+    with session_scope(engine) as s, pytest.raises(PermissionDenied) as refused:
+        incident_response.classify(s, actor=VIEWER, incident_id=iid, classification="protocol")
+    assert str(refused.value) == "Classifying an incident needs the operator role; you are viewer."
     with session_scope(engine) as s:
         inc = incidents.get_incident(s, actor=VIEWER, incident_id=iid)
         assert (inc.status, inc.version) == ("new", 1)

@@ -158,7 +158,7 @@ def test_reading_telemetry_needs_the_permission(run: Runner, monkeypatch: pytest
     from services import auth
 
     monkeypatch.setitem(auth.PERMISSIONS, "telemetry.query", "developer")
-    with pytest.raises(PermissionDenied, match="telemetry query"):
+    with pytest.raises(PermissionDenied, match="Querying telemetry needs the developer role; you are viewer"):
         failures.overview(run, actor=VIEWER, start=START, end=END)
     with pytest.raises(PermissionDenied):
         transactions.details(run, actor=VIEWER, operation_id="op-a", start=START, end=END)

@@ -17,7 +17,7 @@ from services.errors import Conflict, InvalidInput, PermissionDenied
 from services.incidents import service as incidents
 from services.incidents.schemas import parse_incident_input
 from services.postmortems import service as postmortems
-from services.postmortems.impact import compute_impact
+from services.postmortems.impact import Signature, compute_impact
 from services.slos.evaluation import SloDefinition
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
@@ -31,7 +31,7 @@ def _resolved(sev: str) -> int:
         iid = incidents.create_incident(
             s, actor=OPS, data=parse_incident_input({"title": "DOPA timeouts", "service": "mana", "severity": sev})
         ).id
-        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved")
+        incident_response.transition(s, actor=OPS, incident_id=iid, to="resolved", reason="DOPA answers again")
         return iid
 
 
@@ -43,6 +43,7 @@ def test_sev0_to_sev2_get_a_postmortem_when_resolved(sqlite_engine: Engine) -> N
         assert [t["text"] for t in pm.timeline] == [
             "olli: Opened as Sev2 by olli (manual).",
             "olli: Status new → resolved",
+            "olli: Resolved without mitigating (from new). Reason: DOPA answers again",
         ]
         assert postmortems.get_for_incident(s, actor=OPS, incident_id=sev3) is None
         on_demand = postmortems.ensure_postmortem(s, actor=OPS, incident_id=sev3)
@@ -110,13 +111,132 @@ def test_impact_equals_an_independent_computation(tmp_path: Path) -> None:
     df = pd.DataFrame(rows)
     win = df[(df.TimeGenerated > start) & (df.TimeGenerated <= end)]
     failed = win[~win.Success]
-    assert (imp["requests"], imp["failed"]) == (len(win), len(failed))
-    assert imp["users"] == failed.UserId.nunique() and imp["accounts"] == failed.Properties.nunique()
+    mine, whole = imp["incident"], imp["service_wide"]
+    assert imp["signature"] == {} and mine == whole  # no signature: the incident's figures are the service's
+    assert (whole["requests"], whole["failed"]) == (len(win), len(failed))
+    assert whole["users"] == failed.UserId.nunique() and whole["accounts"] == failed.Properties.nunique()
     upto = df[df.TimeGenerated <= end]  # the 30-day SLO window ending at `end` holds every earlier row here
     avail, lat = imp["slos"]
     assert avail["bad"] == len(failed) and avail["burned"] == pytest.approx(len(failed) / (0.01 * len(upto)))
     slow = (win.DurationMs >= 300).sum()
     assert lat["bad"] == slow and lat["burned"] == pytest.approx(slow / (0.01 * len(upto)))
+
+
+def _signature_store(root: Path) -> LocalTelemetrySource:
+    """In the last hour: DOPA verifications, three of them failing on DOPA (two 504s and one 500 with a
+    TimeoutException), two 401 logins, two 404 shops, one 500 shop, and successes of each operation."""
+    dopa, login, shop = "POST /api/identity/dopa-verify", "POST /api/auth/login", "GET /api/shops/{id}"
+    rows = [
+        req(5, name=dopa, ok=False, code="504", op="d1", ms=30_000.0, UserId="u1"),
+        req(6, name=dopa, ok=False, code="504", op="d2", ms=30_000.0, UserId="u2"),
+        req(7, name=dopa, ok=False, code="500", op="d3", ms=250.0, UserId="u3"),
+        req(8, name=dopa, op="d4", UserId="u4"),
+        req(9, name=login, ok=False, code="401", op="l1", UserId="u5"),
+        req(10, name=login, ok=False, code="401", op="l2", UserId="u5"),
+        req(11, name=shop, ok=False, code="404", op="s1", UserId="u6"),
+        req(12, name=shop, ok=False, code="404", op="s2", UserId="u7"),
+        req(13, name=shop, ok=False, code="500", op="s3", UserId="u8"),
+        req(14, name=shop, op="s4", ms=400.0),
+        req(90, name=dopa, ok=False, code="504", op="old"),  # before the window
+    ]
+    deps = [
+        {
+            "TimeGenerated": AT - timedelta(minutes=m),
+            "AppRoleName": "mana",
+            "Target": "api.dopa.go.th",
+            "Name": "POST",
+            "DependencyType": "HTTP",
+            "Success": False,
+            "ResultCode": "Timeout",
+            "DurationMs": 30_000.0,
+            "ItemCount": 1,
+            "OperationId": op,
+        }
+        for m, op in ((5, "d1"), (6, "d2"), (90, "old"))
+    ]
+    exceptions = [
+        {
+            "TimeGenerated": AT - timedelta(minutes=7),
+            "AppRoleName": "mana",
+            "ExceptionType": "System.TimeoutException",
+            "OperationName": dopa,
+            "OperationId": "d3",
+            "ItemCount": 1,
+            "HandledAt": "Unhandled",
+        },
+        {
+            "TimeGenerated": AT - timedelta(minutes=13),
+            "AppRoleName": "mana",
+            "ExceptionType": "System.IO.IOException",
+            "OperationName": shop,
+            "OperationId": "s3",
+            "ItemCount": 1,
+            "HandledAt": "Unhandled",
+        },
+    ]
+    write(root, "AppRequests", rows)
+    write(root, "AppDependencies", deps)
+    write(root, "AppExceptions", exceptions)
+    return LocalTelemetrySource(root)
+
+
+def test_impact_counts_the_incidents_signature_beside_the_whole_service(tmp_path: Path) -> None:
+    src = _signature_store(tmp_path / "t")
+    slos = [SloDefinition(1, "avail", "mana", None, "availability", 99.0, None, 30)]
+    window = {"service": "mana", "start": AT - timedelta(hours=1), "end": AT, "slos": slos}
+    dopa = Signature(result_code="504", dependency="api.dopa.go.th", exception_type="System.TimeoutException")
+    imp = compute_impact(src, actor=OPS, signature=dopa, **window)
+    # the window holds 10 requests, 8 failed (3 DOPA, 2 logins with 401, 2 shops with 404, 1 shop 500), 3 slow
+    # (the two DOPA timeouts and a 400 ms shop); 7 users saw a failure (u5 twice)
+    assert imp["service_wide"] == {"requests": 10, "failed": 8, "slow": 3, "users": 7, "accounts": 0}
+    # DOPA's: d1 and d2 (504 and a failed DOPA call) and d3 (a 500 whose operation threw the TimeoutException);
+    # the 401s, 404s and the shop's 500 (another exception type) are not the incident's
+    assert imp["incident"] == {"requests": 10, "failed": 3, "slow": 2, "users": 3, "accounts": 0}
+    assert imp["signature"] == {
+        "result_code": "504",
+        "dependency": "api.dopa.go.th",
+        "exception_type": "System.TimeoutException",
+    }
+    [avail] = imp["slos"]
+    # allowed bad = 1 % of the 11 requests of the 30-day SLO window ending at AT
+    assert (avail["bad"], avail["service_bad"]) == (3, 8)
+    assert avail["burned"] == pytest.approx(3 / 0.11) and avail["service_burned"] == pytest.approx(8 / 0.11)
+
+    logins = compute_impact(src, actor=OPS, signature=Signature("POST /api/auth/login", "401"), **window)
+    assert logins["incident"] == {"requests": 2, "failed": 2, "slow": 0, "users": 1, "accounts": 0}
+    shops = compute_impact(src, actor=OPS, signature=Signature(operation="GET /api/shops/{id}"), **window)
+    # an operation with no marks: every failed request of it (404s included), and its slow one
+    assert shops["incident"] == {"requests": 4, "failed": 3, "slow": 1, "users": 3, "accounts": 0}
+
+
+def test_record_impact_uses_the_incidents_signature_and_an_adjusted_window(
+    sqlite_engine: Engine, isolated_settings: Path
+) -> None:
+    src = _signature_store(isolated_settings / "telemetry")
+    data = parse_incident_input(
+        {
+            "title": "DOPA timeouts",
+            "service": "mana",
+            "severity": "Sev1",
+            "dependency": "api.dopa.go.th",
+            "detected_at": AT - timedelta(minutes=30),
+        }
+    )
+    with session_scope() as s:
+        iid = incidents.create_incident(s, actor=OPS, data=data).id
+        pid = postmortems.ensure_postmortem(s, actor=OPS, incident_id=iid).id
+        with pytest.raises(InvalidInput, match="ends .* before it starts"):
+            postmortems.record_impact(s, actor=OPS, postmortem_id=pid, source=src, start=AT, end=AT - timedelta(1))
+        pm = postmortems.record_impact(s, actor=OPS, postmortem_id=pid, source=src, end=AT)
+        assert pm.impact["window_start"] == (AT - timedelta(minutes=30)).isoformat()  # detected → the given end
+        assert (pm.impact["incident"]["failed"], pm.impact["service_wide"]["failed"]) == (2, 8)  # d1, d2
+        pm = postmortems.record_impact(
+            s, actor=OPS, postmortem_id=pid, source=src, start=AT - timedelta(minutes=5, seconds=30), end=AT
+        )
+        assert (pm.impact["incident"]["failed"], pm.impact["service_wide"]["failed"]) == (1, 1)  # d1 alone
+        md = postmortems.to_markdown(pm, incidents.get_incident(s, actor=OPS, incident_id=iid).as_dict())
+    assert "- Signature: dependency api.dopa.go.th\n" in md
+    assert "- Failed requests with the signature: 1 (the whole service: 1 of 1 requests)" in md
 
 
 def test_telemetry_markers(tmp_path: Path) -> None:

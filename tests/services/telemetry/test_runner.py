@@ -63,7 +63,7 @@ def test_every_telemetry_read_refuses_a_role_without_telemetry_query(
         lambda: production_peak_rps(source, actor=VIEWER, service="mana", end=AT),
     ]
     for read in reads:
-        with pytest.raises(PermissionDenied, match="telemetry query: it needs the developer role"):
+        with pytest.raises(PermissionDenied, match="Querying telemetry needs the developer role; you are viewer"):
             read()
     # a developer may read telemetry: the same evaluation runs
     assert evaluate(source, [AVAIL], actor=Actor("dev", "developer"), at=AT)[0].total == 6

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class UploadLimits:
         return f"line {line:,} is longer than the {self.max_line >> 10:,} KB limit (SRE_UPLOAD_MAX_LINE_KB)"
 
     line_hint = "A line that long is not k6 or Serilog output; check the file, or raise the limit on the server."
+
+
+def leaves_its_folder(entry_name: str) -> bool:
+    """Whether a zip entry's path points outside the folder it is unpacked into (absolute, a drive, or ..)."""
+    path = entry_name.replace("\\", "/")
+    return path.startswith("/") or bool(re.match(r"[A-Za-z]:", path)) or ".." in path.split("/")
 
 
 def is_gzip(path: Path) -> bool:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from services.errors import InvalidInput
 from services.stubs import dotnet
+from services.uploads import leaves_its_folder
 
 MAX_BYTES = 10 << 20  # a mapping set's JSON, decompressed: thousands of stubs fit in far less
 MAX_MAPPINGS = 2_000
@@ -149,8 +150,7 @@ def _zip_entries(name: str, data: bytes) -> list[tuple[str, bytes]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
             for entry in entries:
-                path = entry.filename.replace("\\", "/")
-                if path.startswith("/") or re.match(r"[A-Za-z]:", path) or ".." in path.split("/"):
+                if leaves_its_folder(entry.filename):
                     raise InvalidInput(
                         f"{name}: holds an entry whose path leaves its folder ({entry.filename}); nothing was stored. "
                         "Zip the mappings folder again from inside its parent folder."

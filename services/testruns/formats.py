@@ -23,7 +23,7 @@ from services.errors import InvalidInput
 from services.testruns.junit import JUnitReader
 from services.testruns.schemas import ParsedReport
 from services.testruns.trx import TRX, TrxReader
-from services.uploads import corrupt
+from services.uploads import corrupt, leaves_its_folder
 
 BLOCK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
@@ -131,8 +131,7 @@ def _parse_zip(name: str, fh: IO[bytes], budget: _Budget) -> list[ParsedReport]:
         with zipfile.ZipFile(fh) as archive:
             entries = archive.infolist()
             for entry in entries:  # any entry, report or not: such an archive is refused whole
-                path = entry.filename.replace("\\", "/")
-                if path.startswith("/") or re.match(r"[A-Za-z]:", path) or ".." in path.split("/"):
+                if leaves_its_folder(entry.filename):
                     raise InvalidInput(
                         f"{name}: holds an entry whose path leaves its folder ({entry.filename}); nothing was imported."
                         " An archive like that can overwrite files where it is unpacked: zip the report files again "

@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/testrun_bench.py
+	$(BIN)/python bench/ui_load_bench.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,7 +153,9 @@ def test_an_operator_triages_a_demo_incident_end_to_end(server: str, browser_pag
     page.get_by_role("button", name=re.compile("^Compute impact from telemetry")).click()
     settle(page)
     assert not page.query_selector_all("[data-testid='stException']")
-    impact = _postmortem_impact(server_env, 1)
+    deadline = time.monotonic() + 30  # the click's run may still be writing the impact when the page settles
+    while "incident" not in (impact := _postmortem_impact(server_env, 1)) and time.monotonic() < deadline:
+        time.sleep(0.2)
     mine, whole = impact["incident"], impact["service_wide"]
     assert impact["signature"] == {
         "result_code": "504",

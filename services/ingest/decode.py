@@ -11,7 +11,6 @@ its body on '\\n' and taking `errors[].index` as the line).
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from dataclasses import dataclass
@@ -87,8 +86,3 @@ def _item(index: int, doc: Any) -> Item:
     if not isinstance(doc, dict):
         return Item(index, None, f"an envelope is a JSON object, not {type(doc).__name__}")
     return Item(index, doc)
-
-
-def gzip_body(text: str) -> bytes:
-    """A body gzipped the way the classic SDK sends it (for tests and the demo)."""
-    return gzip.compress(text.encode("utf-8"))

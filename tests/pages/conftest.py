@@ -14,6 +14,7 @@ from services.auth import Actor
 from services.db import session_scope
 from services.slos import service as slo_service
 from services.telemetry.store import to_table, write_table
+from tests.services.monitoring.fixtures import write_all
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = str(ROOT / "app" / "main.py")
@@ -48,5 +49,17 @@ def app_env(sqlite_engine: Engine, isolated_settings: Path) -> Iterator[Engine]:
     st.cache_data.clear()
     st.cache_resource.clear()
     yield sqlite_engine
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def mon_env(sqlite_engine: Engine, isolated_settings: Path) -> Iterator[datetime]:
+    """The fixture transactions, timed back from 45 s ago (clear of the picker's 30 s floor); caches empty."""
+    now = datetime.now(UTC) - timedelta(seconds=45)
+    write_all(isolated_settings / "telemetry", now)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield now
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from services.telemetry.local import LocalTelemetrySource
 from tests.pages.conftest import MAIN
-from tests.services.monitoring.fixtures import write_all
 
 TIMEOUT = 60
-
-
-@pytest.fixture
-def mon_env(sqlite_engine: Engine, isolated_settings: Path) -> Iterator[datetime]:
-    """The fixture transactions, timed back from 45 s ago (clear of the picker's 30 s floor); caches empty."""
-    now = datetime.now(UTC) - timedelta(seconds=45)
-    write_all(isolated_settings / "telemetry", now)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield now
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _page(page: str, **params: str) -> AppTest:

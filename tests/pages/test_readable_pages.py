@@ -4,15 +4,12 @@ Logs and Alert rules pages, with the figures worked out by hand from the fixture
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -23,7 +20,6 @@ from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.schemas import parse_incident_input
 from tests.pages.conftest import MAIN
-from tests.services.monitoring.fixtures import write_all
 
 TIMEOUT = 60
 OPS = Actor("olli", "operator")
@@ -165,18 +161,6 @@ def test_incident_metrics_with_no_incident_say_how_to_get_one(app_env: Engine) -
 
 
 # ---------------------------------------------------------------------------------------------------- performance
-
-
-@pytest.fixture
-def mon_env(sqlite_engine: Engine, isolated_settings: Path) -> Iterator[datetime]:
-    """The monitoring fixture transactions, timed back from 45 s ago; caches empty."""
-    now = datetime.now(UTC) - timedelta(seconds=45)
-    write_all(isolated_settings / "telemetry", now)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield now
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_performance_has_an_all_operations_row_from_the_raw_durations(mon_env: datetime) -> None:

@@ -113,7 +113,8 @@ def test_resolving_stays_on_the_incident_and_links_its_postmortem(app_env: Engin
     assert _links(at) == [("Postmortem (draft)", f"incident={second}")]
 
 
-def test_resolving_a_protocol_incident_early_asks_for_a_reason_that_goes_on_the_timeline(app_env: Engine) -> None:
+def _brute_force_protocol_incident() -> int:
+    """A Sev3 brute force on one account, classified protocol, with the demo runbooks seeded; its id."""
     from services.incidents import runbooks
 
     with session_scope() as s:
@@ -129,6 +130,12 @@ def test_resolving_a_protocol_incident_early_asks_for_a_reason_that_goes_on_the_
         )
         iid = incidents.create_incident(s, actor=OPS, data=data).id
         incidents.classify(s, actor=OPS, incident_id=iid, classification="protocol")
+        return iid
+
+
+def test_resolving_a_protocol_incident_early_asks_for_a_reason_that_goes_on_the_timeline(app_env: Engine) -> None:
+    iid = _brute_force_protocol_incident()
+    with session_scope() as s:
         incidents.acknowledge(s, actor=OPS, incident_id=iid)
     at = _page()
     at.button(key=f"triage.move.{iid}.resolved").click().run()
@@ -167,21 +174,7 @@ def test_bulk_acknowledge(app_env: Engine) -> None:
 
 
 def test_a_protocol_incident_shows_its_runbook_and_ticks_go_to_the_timeline(app_env: Engine) -> None:
-    from services.incidents import runbooks
-
-    with session_scope() as s:
-        runbooks.seed_demo_runbooks(s, actor=Actor("lead", "lead"))
-        data = parse_incident_input(
-            {
-                "title": "Brute force on somchai",
-                "service": "mana",
-                "severity": "Sev3",
-                "operation": "POST /api/auth/login",
-                "result_code": "401",
-            }
-        )
-        iid = incidents.create_incident(s, actor=OPS, data=data).id
-        incidents.classify(s, actor=OPS, incident_id=iid, classification="protocol")
+    iid = _brute_force_protocol_incident()
     at = _page()
     assert any("Runbook: Login brute force against one account" in m.value for m in at.markdown)
     boxes = [c for c in at.checkbox if shown(c.label).startswith("2. Lock the account")]

@@ -47,9 +47,14 @@ def practice_tile_values(
     """The Home page's practice tiles as of `at` (keyed by the open incidents and the test runs too, both read fresh
     by the caller)."""
     statuses = slo_statuses(_actor, role, tuple(slo_definitions(_actor, _actor.name)), at)
-    source = telemetry_source()
     return tiles(
-        source, statuses, actor=_actor, service=service, at=at, open_incidents=dict(open_incidents), tests=tests
+        catalogue_query,
+        statuses,
+        actor=_actor,
+        service=service,
+        at=at,
+        open_incidents=dict(open_incidents),
+        tests=tests,
     )
 
 

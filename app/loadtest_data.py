@@ -37,10 +37,12 @@ def run_verdicts(run: RunReport, slos: tuple[SloDefinition, ...]) -> list[verdic
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
-def production_peak(_actor: Actor, role: str, service: str, end: datetime) -> float | None:
-    """Production's peak RPS over the 30 days before `end` (catalogue query peak_rps); keyed by role like every
-    telemetry reader."""
-    return production_peak_rps(telemetry_source(), actor=_actor, service=service, end=end)
+def production_peak(
+    _actor: Actor, role: str, service: str, end: datetime, start: datetime | None = None
+) -> float | None:
+    """Production's peak RPS over (start, end] (default the 30 days before `end`), the busiest 1-minute average;
+    keyed by role like every telemetry reader."""
+    return production_peak_rps(telemetry_source(), actor=_actor, service=service, end=end, start=start)
 
 
 def clear_loadtest_caches() -> None:

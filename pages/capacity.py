@@ -29,7 +29,7 @@ with shown_errors("planning capacity"):
     by_id = {r.id: r for r in runs}
     c1, c2 = st.columns(2)
     run = by_id[c1.selectbox("Ramping run", list(by_id), key="capacity.run", format_func=lambda i: by_id[i].title)]
-    bucket = c2.number_input("Bucket (s)", min_value=1, max_value=600, value=30, step=5, key="capacity.bucket")
+    bucket = c2.number_input("Bucket (s)", min_value=1, max_value=600, value=60, step=5, key="capacity.bucket")
     with c1:
         threshold = latency_threshold(actor, run)
     replicas_measured = int(c2.number_input("Replicas the run measured", min_value=1, value=1, key="capacity.replicas"))

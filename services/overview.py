@@ -9,10 +9,9 @@ import pandas as pd
 
 from services.auth import Actor
 from services.incidents.severities import PAGING
+from services.monitoring import figures
 from services.slos.evaluation import SloStatus
-from services.telemetry import runner
-from services.telemetry.kql import KqlValue
-from services.telemetry.source import TelemetrySource
+from services.telemetry.runner import Runner
 from services.testruns.service import Summary as TestSummary
 
 PHASES: list[tuple[str, list[str]]] = [
@@ -36,19 +35,18 @@ PRACTICES = [
 
 @dataclass(frozen=True)
 class Tile:
-    """One practice's live status: a headline value, a line of context, and whether it needs attention."""
+    """One practice's live status: a headline value, a line of context, whether it needs attention, and the window
+    (start, end] and role its figure covers, which the tile's link hands to the page it opens."""
 
     practice: str
     label: str
     value: str
     detail: str
     state: str  # "ok", "warn", "alert" or "none"
-
-
-def _first(frame: pd.DataFrame, col: str, default: float = 0.0) -> float:
-    if frame.empty or col not in frame or pd.isna(frame[col].iloc[0]):
-        return default
-    return float(frame[col].iloc[0])
+    start: datetime | None = None
+    end: datetime | None = None
+    role: str = ""
+    run_id: int | None = None  # the Testing tile's newest run
 
 
 def _testing_tile(tests: TestSummary | None) -> Tile | None:
@@ -66,11 +64,12 @@ def _testing_tile(tests: TestSummary | None) -> Tile | None:
         value,
         detail,
         "alert" if failing else "warn" if tests.flaky else "ok",
+        run_id=shown[0][1],
     )
 
 
 def tiles(
-    source: TelemetrySource,
+    run: Runner,
     statuses: list[SloStatus],
     *,
     actor: Actor,
@@ -79,23 +78,27 @@ def tiles(
     open_incidents: dict[str, int] | None = None,
     tests: TestSummary | None = None,
 ) -> list[Tile]:
-    """Every practice's tile as of `at`; `open_incidents` counts open incidents per severity, `tests` sums up the
-    service's newest test runs (the Testing tile shows the latest release when there are none)."""
-
-    def _q(name: str, start: datetime, **params: KqlValue) -> pd.DataFrame:
-        return runner.run(source, name, actor=actor, start=start, end=at, **params).frame
-
-    hour = _q("service_health", at - timedelta(hours=1), service=service)
-    req, failed = _first(hour, "requests"), _first(hour, "failed")
-    fr = failed / req if req else 0.0
-    p95 = _first(hour, "p95_ms")
+    """Every practice's tile as of `at`, its figures from services.monitoring.figures (the definitions the pages it
+    links to use too); `open_incidents` counts open incidents per severity, `tests` sums up the service's newest test
+    runs (the Testing tile shows the latest release when there are none)."""
+    hour, day, week, month = (
+        at - timedelta(hours=1),
+        at - timedelta(days=1),
+        at - timedelta(days=7),
+        at - timedelta(days=30),
+    )
+    h = figures.health(run, start=hour, actor=actor, service=service, end=at)
+    fr, p95 = h.failure_rate or 0.0, h.p95_ms or 0.0
     out = [
         Tile(
             "Monitoring",
-            "requests in the last hour",
-            f"{req:,.0f}",
+            f"requests of {service}, last hour",
+            f"{h.requests:,}",
             f"{fr:.2%} failed · p95 {p95:,.0f} ms",
             "alert" if fr > 0.01 or p95 > 300 else "ok",
+            hour,
+            at,
+            service,
         )
     ]
 
@@ -108,7 +111,7 @@ def tiles(
             "open incidents",
             f"{sum((open_incidents or {}).values())}",
             ", ".join(f"{n} {sev}" for sev, n in sorted((open_incidents or {}).items()))
-            + f" · burn-rate alerts firing: {pages} page, {tickets} ticket · lowest budget left: "
+            + f" · burn-rate alerts firing: {pages} page, {tickets} ticket · lowest error budget left: "
             + ("—" if worst is None else f"{worst:.1%}"),
             "alert"
             if pages or any(sev in PAGING for sev in open_incidents or {})
@@ -118,24 +121,28 @@ def tiles(
         )
     )
 
-    exc = _q("exceptions_by_type", at - timedelta(days=1), service=service)
+    exc = figures.exceptions(run, start=day, actor=actor, service=service, end=at)
+    by_type = exc.by_type
     top = (
-        f"top: {exc['ExceptionType'].iloc[0]} ({exc['exceptions'].iloc[0]:,.0f})" if not exc.empty else "no exceptions"
+        f"top: {by_type['ExceptionType'].iloc[0]} ({by_type['exceptions'].iloc[0]:,})" if exc.total else "no exceptions"
     )
     out.append(
         Tile(
             "Postmortem & RCA",
-            "exceptions in 24 h",
-            f"{exc['exceptions'].sum() if not exc.empty else 0:,.0f}",
+            f"exceptions of {service}, last 24 h",
+            f"{exc.total:,}",
             top,
-            "warn" if not exc.empty else "ok",
+            "warn" if exc.total else "ok",
+            day,
+            at,
+            service,
         )
     )
 
-    rel = _q("releases", at - timedelta(days=30), service=service)
+    rel = figures.releases(run, start=month, actor=actor, service=service, end=at)
     if rel.empty:
         out.append(_testing_tile(tests) or Tile("Testing", "latest release", "—", "no requests in 30 days", "none"))
-        out.append(Tile("Development", "releases in 30 days", "0", "", "none"))
+        out.append(Tile("Development", f"releases of {service}, last 30 days", "0", "", "none", month, at, service))
     else:
         last = rel.iloc[-1]
         out.append(
@@ -151,40 +158,44 @@ def tiles(
         out.append(
             Tile(
                 "Development",
-                "releases in 30 days",
+                f"releases of {service}, last 30 days",
                 f"{len(rel)}",
                 " → ".join(str(v) for v in rel["AppVersion"].tail(3)),
                 "ok",
+                month,
+                at,
+                service,
             )
         )
 
-    peak = _q("peak_rps", at - timedelta(days=7), service=service)
-    now_rps = req / 3600.0
-    peak_rps = _first(peak, "peak_rps")
+    peak = figures.peak_rps(run, start=week, actor=actor, service=service, end=at)
+    now_rps = h.average_rps
     out.append(
         Tile(
             "Capacity Planning",
-            "peak RPS (7 days)",
-            f"{peak_rps:,.1f}",
-            f"last hour averages {now_rps:,.2f} RPS" + (f" ({now_rps / peak_rps:.0%} of peak)" if peak_rps else ""),
+            f"peak RPS of {service}, last 7 days",
+            f"{peak.rps:,.1f}",
+            f"{figures.PEAK_RPS} · last hour averages {now_rps:,.2f} RPS"
+            + (f" ({now_rps / peak.rps:.0%} of peak)" if peak.rps else ""),
             "ok",
+            week,
+            at,
+            service,
         )
     )
 
-    logins = _q("failed_logins_by_account", at - timedelta(days=1))
-    total = logins["failed_logins"].sum() if not logins.empty else 0
-    top_acct = (
-        f"top account {logins['account'].iloc[0]}: {logins['failed_logins'].iloc[0]:,.0f}"
-        if not logins.empty
-        else "none"
-    )
+    logins = figures.failed_logins(run, start=day, actor=actor, service=service, end=at)
+    top_acct = f"top account {logins.top_account}: {logins.top_count:,}" if logins.top_account else "none"
     out.append(
         Tile(
             "Product",
-            "failed logins in 24 h",
-            f"{total:,.0f}",
-            top_acct,
-            "warn" if not logins.empty and logins["failed_logins"].iloc[0] > 10 else "ok",
+            f"failed logins on {service}, last 24 h",
+            f"{logins.total:,}",
+            f"{logins.accounts:,} account(s) · {top_acct}",
+            "warn" if logins.top_count > 10 else "ok",
+            day,
+            at,
+            service,
         )
     )
     return out

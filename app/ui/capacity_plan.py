@@ -7,6 +7,8 @@ import streamlit as st
 
 from app.data import now_floor, slo_definitions
 from app.loadtest_data import production_peak
+from app.ui import format as fmt
+from app.ui.linked import linked_range_or_warn
 from app.ui.safe import inert
 from services.auth import Actor
 from services.errors import ServiceError
@@ -33,19 +35,24 @@ def latency_threshold(actor: Actor, run: RunReport) -> float:
 
 
 def peak_and_headroom(actor: Actor, run: RunReport) -> tuple[float, float]:
-    """Production's 30-day peak RPS (measured when the source answers, editable) and the headroom wanted (a share)."""
+    """Production's peak RPS (busiest 1-minute average; over the 30 days before now, or the range a link carries),
+    measured when the source answers and editable, and the headroom wanted (a share)."""
+    pinned = linked_range_or_warn()
+    start, end = pinned if pinned else (None, now_floor(300))
+    span = "30 days" if pinned is None else f"{fmt.when(start)} – {fmt.when(end)}, as linked"
     peak = None
     try:
-        peak = production_peak(actor, actor.role, run.service, now_floor(300))
+        peak = production_peak(actor, actor.role, run.service, end, start)
     except ServiceError as exc:
         st.warning(inert(f"Production peak unavailable ({exc}); enter it below."))
     c3, c4 = st.columns(2)
     peak_rps = c3.number_input(
-        "Production peak RPS (30 days)",
+        f"Production peak RPS ({span})",
         min_value=0.0,
         value=float(peak or 0.0),
         key=f"capacity.peak.{peak}",
-        help="Busiest minute of the last 30 days from the configured telemetry source (catalogue query peak_rps).",
+        help=f"Peak RPS of {run.service}: its busiest minute's requests / 60 (a 1-minute average, per second), from "
+        "the configured telemetry source (catalogue query peak_rps), the same figure as the Home tile's.",
     )
     headroom_pct = c4.number_input("Headroom (%)", min_value=0, max_value=1000, value=30, key="capacity.headroom")
     return float(peak_rps), headroom_pct / 100

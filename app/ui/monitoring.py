@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.ui.linked import linked, preselect
 from app.ui.safe import inert
 from app.ui.time_axis import zoned_time
 from app.ui.zone import zone_name
@@ -177,9 +178,12 @@ def samples_table(frame: pd.DataFrame, key: str) -> None:
 def pick(label: str, options: list[str], key: str, param: str | None = None) -> str:
     """A selectbox with an "(all)" first option; a query parameter can preselect a value. Returns '' for all."""
     choices = [ALL, *options]
-    wanted = st.query_params.get(param) if param else None
+    wanted = linked(param) if param else None
     if wanted and wanted not in choices:
         choices.append(wanted)
-    index = choices.index(wanted) if wanted in choices else 0
-    value = st.selectbox(label, choices, index=index, key=key)
+    if param:
+        preselect(key, param, choices)  # each new link once; afterwards the user's own choice stands
+    if st.session_state.get(key) not in choices:
+        st.session_state.pop(key, None)
+    value = st.selectbox(label, choices, key=key)
     return "" if value == ALL else str(value)

@@ -8,6 +8,7 @@ from datetime import datetime
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from app.ui.linked import preselect
 from services.monitoring.common import grain_for
 from services.telemetry.catalogue import CatalogueQuery
 from services.telemetry.kql import KqlValue
@@ -37,7 +38,9 @@ def start_from(
             return f"★ {mine[key][1]} (mine)"
         return key
 
-    chosen = picker.selectbox("Start from", [OWN, *mine, *queries], key="logs.catalogue", format_func=label)
+    options = [OWN, *mine, *queries]
+    preselect("logs.catalogue", "query", options)  # ?query=<catalogue name>, as the Home tiles link
+    chosen = picker.selectbox("Start from", options, key="logs.catalogue", format_func=label)
     if chosen in mine:
         return chosen, mine[chosen][2]
     if chosen not in queries:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from app.data import now_floor
+from app.ui import format as fmt
+from app.ui.linked import linked_range_or_warn
 from app.ui.zone import zone_name
 
 PRESETS: dict[str, timedelta] = {
@@ -21,6 +23,7 @@ PRESETS: dict[str, timedelta] = {
     "Last 30 days": timedelta(days=30),
 }
 CUSTOM = "Custom"
+LINKED = "As linked"
 
 
 def preset_range(label: str, now: datetime) -> tuple[datetime, datetime]:
@@ -40,9 +43,27 @@ def custom_range(
 
 
 def time_range(key: str, default: str = "Last 24 hours") -> tuple[datetime, datetime]:
-    """The picker; returns (start, end) as aware UTC datetimes. `key` namespaces its session state."""
-    options = [*PRESETS, CUSTOM]
-    choice = st.selectbox("Time range", options, index=options.index(default), key=f"{key}.range")
+    """The picker; returns (start, end) as aware UTC datetimes. `key` namespaces its session state. A page opened by a
+    link that carries ?start=...&end=... starts at exactly that range ("As linked"), so its first figure is the one
+    clicked; the user's own choice stands afterwards."""
+    pinned = linked_range_or_warn()
+    options = [*([LINKED] if pinned else []), *PRESETS, CUSTOM]
+    k, seen = f"{key}.range", f"_linked.{key}.range"
+    if pinned is not None and st.session_state.get(seen) != pinned:
+        st.session_state[seen] = pinned
+        st.session_state[k] = LINKED
+    if st.session_state.get(k, default) not in options:
+        st.session_state.pop(k, None)
+    st.session_state.setdefault(k, default)
+
+    def label(option: str) -> str:
+        if option == LINKED and pinned is not None:
+            return f"As linked: {fmt.when(pinned[0])} – {fmt.when(pinned[1])}"
+        return option
+
+    choice = st.selectbox("Time range", options, key=k, format_func=label)
+    if choice == LINKED and pinned is not None:
+        return pinned
     now = now_floor()
     if choice != CUSTOM:
         return preset_range(choice, now)

@@ -1,7 +1,8 @@
 """The capacity plan: throughput versus latency from a ramping run, the highest sustained RPS within the latency
 SLO, the headroom against production's peak and the replicas a chosen headroom needs.
 
-sustained bucket  = a whole time bucket (default 30 s, the run covers all of it) whose p95 ≤ the SLO threshold
+sustained bucket  = a whole time bucket (default 60 s, the run covers all of it) whose p95 ≤ the SLO threshold
+                    (60 s buckets make the sustained RPS a 1-minute average, like production's peak RPS)
 sustained RPS     = the highest RPS among sustained buckets
 per-replica RPS   = sustained RPS / replicas the run measured
 headroom now      = sustained RPS / production peak RPS − 1
@@ -18,6 +19,7 @@ import pandas as pd
 
 from services.auth import Actor
 from services.errors import InvalidInput
+from services.monitoring import figures
 from services.telemetry import runner
 from services.telemetry.source import TelemetrySource
 
@@ -80,14 +82,13 @@ def plan(*, sustained_rps: float, measured_replicas: int, peak_rps: float, headr
 
 
 def production_peak_rps(
-    source: TelemetrySource, *, actor: Actor, service: str, end: datetime, days: int = 30
+    source: TelemetrySource, *, actor: Actor, service: str, end: datetime, start: datetime | None = None
 ) -> float | None:
-    """Production's busiest minute as RPS over the last `days` (catalogue query peak_rps)."""
-    start = end - timedelta(days=days)
-    frame = runner.run(source, "peak_rps", actor=actor, start=start, end=end, service=service).frame
-    if frame.empty or pd.isna(frame["peak_rps"].iloc[0]):
-        return None
-    return float(frame["peak_rps"].iloc[0])
+    """Production's peak RPS over (start, end] (default the 30 days before `end`): the Home tile's definition, the
+    busiest 1-minute average (services.monitoring.figures); None without requests."""
+    since = start or end - timedelta(days=30)
+    peak = figures.peak_rps(runner.bound(source), actor=actor, service=service, start=since, end=end)
+    return peak.rps if peak.requests else None
 
 
 def hpa_yaml(

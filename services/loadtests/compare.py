@@ -28,7 +28,7 @@ def figures(r: RunReport) -> dict[str, float | None]:
     return {
         "requests": float(r.requests),
         "RPS (k6 rate)": r.rps,
-        "peak RPS (busiest second)": r.peak_rps,
+        "peak RPS (busiest 1-min average)": r.peak_rps,
         "failure rate": r.failure_rate,
         **{f"http_req_duration {k} (ms)": d.get(k) for k in ("avg", "min", "med", "p90", "p95", "p99", "max")},
         "iterations": None if r.iterations is None else float(r.iterations),

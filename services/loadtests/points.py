@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,25 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _peak_rps(
+    con: duckdb.DuckDBPyConnection, pts: str, started: datetime | None, ended: datetime | None
+) -> float | None:
+    """Peak RPS as production's is defined (services.monitoring.figures): the busiest whole minute's requests / 60,
+    minutes counted from the run's first point; a run shorter than a minute: its requests / its duration (≥ 1 s)."""
+    if started is None or ended is None:
+        return None
+    span = (ended - started).total_seconds()
+    if span < 60:
+        n = con.execute(f"SELECT count(*) FROM {pts} WHERE metric = 'http_reqs'").fetchone()
+        return float(n[0]) / max(span, 1.0) if n and n[0] else None
+    row = con.execute(
+        f"SELECT max(n) FROM (SELECT count(*) AS n FROM {pts} WHERE metric = 'http_reqs' "
+        f'AND "time" < $last GROUP BY time_bucket(INTERVAL 60 SECOND, "time", $origin::TIMESTAMPTZ))',
+        {"origin": started, "last": started + timedelta(seconds=60 * int(span // 60))},
+    ).fetchone()
+    return float(row[0]) / 60.0 if row and row[0] is not None else None
+
+
 def summarize(
     con: duckdb.DuckDBPyConnection, kind: str, points_file: Path, defs: dict[str, tuple[str, list[str]]]
 ) -> ParsedPoints:
@@ -224,10 +243,7 @@ def summarize(
             """
         ).fetchall()
     ]
-    peak = con.execute(
-        f"SELECT max(n) FROM (SELECT count(*) AS n FROM {pts} WHERE metric = 'http_reqs' "
-        f"GROUP BY date_trunc('second', \"time\"))"
-    ).fetchone()
+    peak = _peak_rps(con, pts, started, ended)
     return ParsedPoints(
         kind=kind,
         staged=points_file,
@@ -239,7 +255,7 @@ def summarize(
         endpoints=endpoints,
         started_at=started,
         ended_at=ended,
-        peak_rps=float(peak[0]) if peak and peak[0] is not None else None,
+        peak_rps=peak,
         future_points=int(total[3]),
     )
 

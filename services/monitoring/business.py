@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.auth import Actor
+from services.monitoring import figures
 from services.monitoring.common import fetch, grain_for, to_int, with_share
 from services.telemetry.runner import Runner, may_read
 
@@ -34,12 +35,13 @@ class BusinessMetrics:
     metric_names: list[str]
     metric: str
     metric_series: pd.DataFrame  # bucket, total, samples, low, high
+    logins: figures.FailedLogins  # the Home tile's figure, the same definition
     notes: list[str] = field(default_factory=list)
 
     @property
     def failed_login_total(self) -> int:
-        """LoginFailed events in the range."""
-        return int(self.failed_logins["failed_logins"].sum()) if len(self.failed_logins) else 0
+        """LoginFailed events of the service in the range, every account's (services.monitoring.figures)."""
+        return self.logins.total
 
     @property
     def verifications(self) -> int:
@@ -135,5 +137,6 @@ def business_metrics(
         metric_names=names,
         metric=chosen,
         metric_series=series,
+        logins=figures.failed_logins(run, actor=actor, service=service, start=start, end=end),
         notes=notes,
     )

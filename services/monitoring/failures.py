@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.auth import Actor
+from services.monitoring import figures
 from services.monitoring.common import fetch, grain_for, to_int, with_share
 from services.telemetry.runner import Runner, may_read
 
@@ -56,12 +57,13 @@ def overview(run: Runner, *, actor: Actor, start: datetime, end: datetime, role:
     ops = fetch(run, "failures_operations", start, end, notes, actor=actor, role=role)
     series = to_int(series, "requests", "failed")
     ops = to_int(ops, "requests", "failed")
+    health = figures.health(run, actor=actor, service=role, start=start, end=end)  # the Home tile's definition
     return FailuresOverview(
         over_time=series,
         operations=ops,
         grain=grain,
-        requests=int(series["requests"].sum()) if not series.empty else 0,
-        failed=int(series["failed"].sum()) if not series.empty else 0,
+        requests=health.requests,
+        failed=health.failed,
         notes=notes,
     )
 

@@ -45,3 +45,12 @@ def run_batch(source: TelemetrySource, specs: list[QuerySpec], *, actor: Actor) 
     """Run rendered catalogue queries together (one round trip on Azure); results in request order."""
     may_read(actor)
     return source.query_batch(specs) if specs else []
+
+
+def bound(source: TelemetrySource) -> Runner:
+    """A Runner reading `source` uncached (the services' own callers; the app hands the views a cached one)."""
+
+    def _run(name: str, *, actor: Actor, start: datetime, end: datetime, **params: KqlValue) -> QueryResult:
+        return run(source, name, actor=actor, start=start, end=end, **params)
+
+    return _run

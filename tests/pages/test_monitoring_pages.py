@@ -85,19 +85,21 @@ def test_performance_page_percentiles_histogram_dependencies_and_band_samples(mo
     ]
     m = _metrics(at)
     assert (m["requests"], m["average (ms)"], m["p50 (ms)"], m["p95 (ms)"]) == ("3", "150.0", "100.0", "300.0")
-    deps = at.dataframe[1].value
+    releases = at.dataframe[1].value  # the fixture's six requests carry no AppVersion: one unnamed release
+    assert (len(releases), int(releases["requests"].iloc[0]), int(releases["failed"].iloc[0])) == (1, 6, 3)
+    deps = at.dataframe[2].value
     assert list(zip(deps.Target, deps.calls, deps.avg_ms, strict=True)) == [
         ("mana-sql", 2, 130.0),
         ("mana-redis:6380", 2, 20.5),
     ]
     bands = at.selectbox(key="performance.band")
     assert bands.options == ["39.8–50.1 ms", "100–126 ms", "251–316 ms"] and bands.value == "251–316 ms"
-    assert list(at.dataframe[2].value.OperationId) == ["op-b"]
+    assert list(at.dataframe[3].value.OperationId) == ["op-b"]
     _select(at, "performance.band", "39.8–50.1 ms")
-    assert list(at.dataframe[2].value.OperationId) == ["op-c"]
+    assert list(at.dataframe[3].value.OperationId) == ["op-c"]
     _select(at, "performance.operation", "Process settlements")
     assert _metrics(at)["average (ms)"] == "900.0"
-    assert list(at.dataframe[1].value.avg_ms) == [800.0]
+    assert list(at.dataframe[2].value.avg_ms) == [800.0]
 
 
 def test_transactions_page_opens_a_linked_transaction(mon_env: datetime) -> None:

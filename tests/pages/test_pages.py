@@ -41,7 +41,7 @@ def test_home_shows_the_workflow_and_live_tiles(app_env: Engine) -> None:
     assert 'label="Monitoring", fillcolor="#f8d0d0"' in dot
     m = _metrics(at)
     # the last hour holds 60 of the 200 requests (one a minute), 6 of them failed
-    assert m["requests in the last hour"] == "60"
+    assert m["requests of mana, last hour"] == "60"
     assert m["latest release in production"] == "2026.11.4"
     assert m["open incidents"] == "0"
     captions = " ".join(c.value for c in at.caption)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from services import audit
 from services.auth import Actor
+from services.config import get_settings
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.loadtests import service, storage
@@ -194,3 +196,43 @@ def test_series_and_counts_come_from_the_points(engine: Engine, loadtest_dir: Pa
 def test_import_options_are_validated() -> None:
     with pytest.raises(InvalidInput, match="service: must not be empty"):
         parse_import_options({"service": " "})
+
+
+def _ramp_ndjson(path: Path, per_second: list[int]) -> Path:
+    """A k6 NDJSON of http_reqs points: per_second[i] requests in second i of the run (two runs of points a second)."""
+    start = datetime(2026, 11, 28, 5, 46, 34, 500_000, tzinfo=UTC)  # not on a minute: minutes count from the start
+    lines = ['{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default"},"metric":"http_reqs"}']
+    for second, n in enumerate(per_second):
+        for i in range(n):
+            at = (start + timedelta(seconds=second + i / max(n, 1))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lines.append(
+                '{"metric":"http_reqs","type":"Point","data":{"time":"%s","value":1,"tags":{"name":"GET /"}}}' % at
+            )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _import(engine: Engine, path: Path) -> float | None:
+    with session_scope(engine) as s:
+        run = service.import_run(
+            s,
+            actor=DEV,
+            files=[InputFile(path, path.name)],
+            options=ImportOptions(service="mana"),
+            root=get_settings().loadtests.dir,
+        )
+        return run.peak_rps
+
+
+def test_peak_rps_is_the_busiest_whole_minute_like_production(sqlite_engine: Engine, tmp_path: Path) -> None:
+    # 150 s: a first minute at 2/s (120), a second at 1/s with a 10 s spike of 20/s (50 + 200 = 250), then 30 s at 5/s
+    per_second = [2] * 60 + [1] * 25 + [20] * 10 + [1] * 25 + [5] * 30
+    peak = _import(sqlite_engine, _ramp_ndjson(tmp_path / "ramp.ndjson", per_second))
+    # the busiest whole minute (the second, 250 requests) / 60; not the busiest second (20), not the partial last 30 s
+    assert peak == pytest.approx(250 / 60)
+
+
+def test_a_run_shorter_than_a_minute_peaks_at_its_average(sqlite_engine: Engine, tmp_path: Path) -> None:
+    peak = _import(sqlite_engine, _ramp_ndjson(tmp_path / "short.ndjson", [3] * 20 + [9] * 10))
+    # 150 requests between the first point (0 s) and the last (29.9 s)
+    assert peak == pytest.approx(150 / (29 + 8 / 9))

@@ -32,4 +32,5 @@ def _api(args: argparse.Namespace) -> None:
     envs = ", ".join(sorted(set(keys.values())))
     ingest = f"keys of {envs}" if keys else "refusing every key: set SRE_INGEST_KEYS"
     print(f"api: Application Insights ingestion on {where}/v2/track ({ingest})", flush=True)
+    print(f"api: OpenTelemetry OTLP/HTTP on {where}/v1/traces, /v1/logs, /v1/metrics (same keys)", flush=True)
     server.serve(settings)

@@ -28,7 +28,11 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 
 
 # paths that take files, with the setting that bounds their bodies (every other path: SRE_API_MAX_BODY_KB)
-FILE_PATHS = {"/api/test-runs": "SRE_UPLOAD_MAX_DECOMPRESSED_MB"}
+FILE_PATHS = {
+    "/api/test-runs": "SRE_UPLOAD_MAX_DECOMPRESSED_MB",
+    **dict.fromkeys(("/v2/track", "/v2.1/track", "//v2/track", "//v2.1/track"), "SRE_INGEST_MAX_BODY_MB"),
+    **dict.fromkeys(("/v1/traces", "/v1/logs", "/v1/metrics"), "SRE_INGEST_MAX_BODY_MB"),
+}
 
 
 def setting_for(path: str) -> str:

@@ -36,7 +36,8 @@ class Item:
     problem: str = ""
 
 
-def _gunzip(body: bytes, max_bytes: int) -> bytes:
+def gunzip(body: bytes, max_bytes: int) -> bytes:
+    """A gzip body decompressed, refused (TooLarge) past `max_bytes` without decompressing the rest."""
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         out = d.decompress(body, max_bytes + 1)
@@ -52,7 +53,7 @@ def _gunzip(body: bytes, max_bytes: int) -> bytes:
 def items(body: bytes, *, content_encoding: str = "", max_bytes: int) -> list[Item]:
     """The envelopes of a track body; a line that is not a JSON object is an Item with its problem."""
     if "gzip" in content_encoding.lower() or body[:2] == GZIP_MAGIC:
-        body = _gunzip(body, max_bytes)
+        body = gunzip(body, max_bytes)
     elif len(body) > max_bytes:
         raise TooLarge(f"the body is more than {max_bytes >> 20} MB")
     try:

@@ -44,7 +44,8 @@ def test_healthz_is_503_with_the_reason_when_the_database_is_not_usable(
 def test_the_openapi_document_describes_every_route(api: str) -> None:
     doc = httpx.get(f"{api}/openapi.json").json()
     assert set(doc["paths"]) == {
-        "/hooks/azure-monitor", "/api/releases/{version}/gate", "/api/test-runs", "/healthz", "/v2/track", "/v2.1/track"
+        "/hooks/azure-monitor", "/api/releases/{version}/gate", "/api/test-runs", "/healthz", "/v2/track",
+        "/v2.1/track", "/v1/traces", "/v1/logs", "/v1/metrics",
     }  # fmt: skip
     upload = doc["paths"]["/api/test-runs"]["post"]
     assert [p["name"] for p in upload["parameters"] if p["in"] == "query"] == [

@@ -30,6 +30,14 @@ def preselect(key: str, param: str, options: Sequence[T]) -> None:
         st.session_state[key] = match
 
 
+def prefill(key: str, param: str) -> None:
+    """Fill the text field `key` with the link's value the first time the page sees that link."""
+    wanted, seen = linked(param), f"_linked.{key}"
+    if wanted is not None and st.session_state.get(seen) != wanted:
+        st.session_state[seen] = wanted
+        st.session_state[key] = wanted
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,22 +84,45 @@ def operations_table(ops: pd.DataFrame, total: pd.DataFrame) -> None:
     table(pd.concat([total, ops], ignore_index=True) if not total.empty else ops)
 
 
+BIN = "bin_utc"  # the bin's start as ISO UTC text: what a click on a bar hands back
+PICK = "picked_bin"
+
+
 def failures_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    """Failed requests per bin (bars) and the failure rate (line, right axis)."""
+    """Failed requests per bin (bars, a click picks one) and the failure rate (line, right axis)."""
     t = zoned_time(frame, "TimeGenerated", tooltip_title="bin start")
-    data = t.data.assign(rate_pct=frame["failure_rate"].astype(float) * 100)
+    bins = pd.to_datetime(frame["TimeGenerated"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = t.data.assign(rate_pct=frame["failure_rate"].astype(float) * 100, **{BIN: bins})
     base = alt.Chart(data).encode(x=t.x)
+    pick = alt.selection_point(name=PICK, fields=[BIN], on="click")
     tooltip = [
         t.tooltip,
         alt.Tooltip("failed:Q", format=",.0f"),
         alt.Tooltip("requests:Q", format=",.0f"),
         alt.Tooltip("rate_pct:Q", title="failure rate %", format=".2f"),
     ]
-    bars = base.mark_bar(color="#d33", opacity=0.7).encode(
-        y=alt.Y("failed:Q", title="failed requests"), tooltip=tooltip
+    bars = (
+        base.mark_bar(color="#d33")
+        .encode(
+            y=alt.Y("failed:Q", title="failed requests"),
+            tooltip=tooltip,
+            opacity=alt.condition(pick, alt.value(0.8), alt.value(0.35)),
+        )
+        .add_params(pick)
     )
     line = base.mark_line(color="#444").encode(y=alt.Y("rate_pct:Q", title="failure rate %"), tooltip=tooltip)
     return alt.layer(bars, line).resolve_scale(y="independent").properties(height=220)
+
+
+def picked_bin(event: Any, grain: timedelta) -> tuple[datetime, datetime] | None:
+    """The (start, end] of the bar a user clicked on the failures chart, or None (nothing or something else)."""
+    points = ((event or {}).get("selection") or {}).get(PICK) or []
+    value = points[0].get(BIN) if points and isinstance(points[0], dict) else None
+    try:
+        start = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return (start, start + grain) if start is not None and start.tzinfo else None
 
 
 def histogram(frame: pd.DataFrame) -> alt.Chart:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.resources import settings, telemetry_source
 from app.ui import format as fmt
+from app.ui.linked import prefill
 from app.ui.monitoring import gantt_chart
 from app.ui.safe import inert
 from services.errors import ServiceError
@@ -15,6 +16,9 @@ from services.monitoring import portal, timeline, transactions
 
 def search_fields(operation_id: str) -> transactions.Criteria:
     """The search fields; `operation_id` is the one a link asked for."""
+    for key, param in (("transactions.operation", "operation"), ("transactions.code", "code")):
+        prefill(key, param)  # a chart point or a row opens the search on its operation and role
+    prefill("transactions.role", "role")
     c = st.columns(3)
     operation_id = c[0].text_input("OperationId", value=operation_id, key="transactions.operation_id")
     operation = c[1].text_input("Operation name", key="transactions.operation")

@@ -3,12 +3,15 @@ there is the one clicked; a page opened without a link, or with a broken one, ke
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.ui.linked import range_params
+from app.ui.monitoring import BIN, PICK, picked_bin
 from tests.pages.conftest import MAIN
 
 TIMEOUT = 60
@@ -63,3 +66,31 @@ def test_a_broken_link_range_is_named_and_the_page_keeps_its_default(app_env: En
     assert _metric(at, "requests") == "200"
     at = _open("failures", {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T09:00:00Z"})
     assert any("ends before it starts" in w.value for w in at.warning)
+
+
+def test_a_clicked_failures_bar_gives_its_bin_and_nothing_else_does() -> None:
+    grain = timedelta(minutes=5)
+    event = {"selection": {PICK: [{BIN: "2026-12-02T03:40:00Z"}]}}
+    assert picked_bin(event, grain) == (
+        datetime(2026, 12, 2, 3, 40, tzinfo=UTC),
+        datetime(2026, 12, 2, 3, 45, tzinfo=UTC),
+    )
+    for nothing in (None, {}, {"selection": {}}, {"selection": {PICK: []}}, {"selection": {PICK: [{BIN: "noon"}]}}):
+        assert picked_bin(nothing, grain) is None
+
+
+def test_the_failures_chart_lets_a_bar_be_picked_by_its_utc_bin(mon_env: datetime) -> None:
+    at = _open("failures")
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    params = spec.get("params", []) + [p for layer in spec["layer"] for p in layer.get("params", [])]
+    assert any(p["name"] == PICK and p["select"]["fields"] == [BIN] for p in params)
+
+
+def test_the_transactions_search_opens_on_the_links_role_and_operation(mon_env: datetime) -> None:
+    start, end = mon_env - timedelta(hours=2), mon_env + timedelta(minutes=1)
+    link = range_params(start, end, role="mana-worker", operation="Process settlements")
+    at = _open("transactions", link)
+    assert at.text_input(key="transactions.role").value == "mana-worker"
+    assert at.text_input(key="transactions.operation").value == "Process settlements"
+    found = at.dataframe[0].value
+    assert list(found["OperationId"]) == ["op-f"]  # the only request of that role and operation in the range

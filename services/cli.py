@@ -1,10 +1,10 @@
-"""The `sre-backoffice` command: database, demo data, SLO status and KQL from a terminal or a pipeline."""
+"""The `sre-backoffice` command: database, demo data and KQL from a terminal or a pipeline; each domain adds its
+command group (SLOs, incidents, alerts, …) from its own cli.py."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -32,12 +32,6 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the store already has requests")
     live = demo.add_parser("live", help="append current demo traffic every few seconds until stopped")
     live.add_argument("--interval", type=float, default=None, help="seconds between writes")
-
-    slo = sub.add_parser("slo", help="SLOs").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    status = slo.add_parser("status", help="SLI, error budget and burn rates of every SLO")
-    status.add_argument("--at", help="evaluate as of this ISO-8601 instant (default: now)")
-    status.add_argument("--json", action="store_true", help="print a JSON list")
-    slo.add_parser("seed", help="create the team's SLOs where missing")
 
     kql = sub.add_parser("kql", help="run a KQL query against the configured telemetry source")
     kql.add_argument("query", help="KQL text, or @FILE to read it from a file")
@@ -145,44 +139,6 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     generator.live(settings.telemetry.dir, interval_s=interval, stop=stop)
 
 
-def cmd_slo_seed(args: argparse.Namespace) -> None:
-    """Create the team's SLOs."""
-    from services.db import session_scope
-    from services.slos import service as slo_service
-
-    with session_scope() as s:
-        created = slo_service.seed_team_targets(s, actor=_actor(args.actor))
-    print(f"{len(created)} SLO(s) created")
-
-
-def cmd_slo_status(args: argparse.Namespace) -> None:
-    """Print every SLO's status."""
-    from services.db import session_scope
-    from services.slos import service as slo_service
-    from services.slos.evaluation import SloDefinition, evaluate
-    from services.telemetry.factory import build_source
-    from services.timeutil import parse_instant
-
-    at = parse_instant(args.at) if args.at else datetime.now(UTC)
-    actor = _actor(args.actor)
-    with session_scope() as s:
-        slos = [SloDefinition.of(x) for x in slo_service.list_slos(s, actor=actor)]
-    statuses = evaluate(build_source(), slos, actor=actor, at=at)
-    if args.json:
-        print(json.dumps([st.as_json() for st in statuses], indent=2))
-        return
-    print(f"SLO status as of {at.isoformat()}")
-    for st in statuses:
-        sli = "no traffic" if st.sli is None else f"{st.sli * 100:.3f} %"
-        burns = "  ".join(f"{w}={'-' if b is None else f'{b:.2f}'}" for w, b in st.burn_rates.items())
-        firing = [a.policy.name for a in st.alerts if a.firing]
-        print(
-            f"- {st.slo.name}: SLI {sli} (objective {st.slo.objective:g} %, {st.good:,}/{st.total:,} good "
-            f"over {st.slo.window_days}d); budget left {st.remaining * 100:.1f} %; burn {burns}"
-            + (f"; FIRING: {', '.join(firing)}" if firing else "")
-        )
-
-
 def cmd_kql(args: argparse.Namespace) -> None:
     """Run one KQL query and print the rows."""
     from services.telemetry.formatting import format_frame
@@ -263,6 +219,7 @@ Handler = Callable[[argparse.Namespace], "int | None"]
 # Domain modules that add command groups: each has `register(sub) -> {(group, cmd): handler}` and keeps its
 # imports inside the handlers, so `sre-backoffice --help` stays fast.
 EXTENSIONS: tuple[str, ...] = (
+    "services.slos.cli",
     "services.incidents.cli",
     "services.alerts.cli",
     "services.api.cli",
@@ -279,8 +236,6 @@ COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("db", "upgrade"): cmd_db_upgrade,
     ("demo", "seed"): cmd_demo_seed,
     ("demo", "live"): cmd_demo_live,
-    ("slo", "status"): cmd_slo_status,
-    ("slo", "seed"): cmd_slo_seed,
     ("kql", None): cmd_kql,
     ("telemetry", "compact"): cmd_telemetry_compact,
     ("telemetry", "check"): cmd_telemetry_check,

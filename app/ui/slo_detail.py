@@ -45,19 +45,24 @@ def slo_detail(s: SloStatus) -> None:
 def _budget(s: SloStatus) -> None:
     slo = s.slo
     st.markdown(f"**SLI** = {inert(slo.describe_sli())}, over a rolling {slo.window_days}-day window.")
+    for which, text in (slo.ratio_queries() if slo.kind == "ratio" else {}).items():
+        st.caption(f"{which.capitalize()} query (its rows are counted in every window):")
+        st.code(text, language="kql")
     if s.total == 0:
+        where = "the queries" if slo.kind == "ratio" else "the service name"
         st.warning(
-            "No requests in the window: the SLI is undefined and no budget is being spent. "
-            "Check the service name and that telemetry is arriving."
+            f"No {slo.events} in the window: the SLI is undefined and no budget is being spent. "
+            f"Check {where} and that telemetry is arriving."
         )
     c = st.columns(6)
     c[0].metric("SLI", fmt.pct(s.sli), help=f"good / total = {s.good:,} / {s.total:,}")
     c[1].metric("Objective", f"{slo.objective:g} %", delta=None)
     c[5].metric(
-        "Error budget", fmt.num(s.allowed_bad), help=f"allowed bad requests = {s.error_budget:.4g} × {s.total:,}"
+        "Error budget", fmt.num(s.allowed_bad), help=f"allowed bad {slo.events} = {s.error_budget:.4g} × {s.total:,}"
     )
     c[2].metric("Budget remaining", fmt.pct(s.remaining, 1), help="1 − bad / (error budget × total)")
-    c[3].metric("Bad requests left", fmt.num(s.remaining_bad), help=f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}")
+    left = f"allowed bad {s.allowed_bad:,.1f} − bad {s.bad:,}"
+    c[3].metric(f"Bad {slo.events} left", fmt.num(s.remaining_bad), help=left)
     window, rate = s.pace
     c[4].metric(
         "Budget gone in",
@@ -68,7 +73,7 @@ def _budget(s: SloStatus) -> None:
     )
     eb = s.error_budget
     st.markdown(
-        f"Error budget = 1 − {slo.objective:g} % = **{eb * 100:.3g} %** of requests → allowed bad = "
+        f"Error budget = 1 − {slo.objective:g} % = **{eb * 100:.3g} %** of {slo.events} → allowed bad = "
         f"{eb:.4g} × {s.total:,} = **{s.allowed_bad:,.1f}**; bad = {s.total:,} − {s.good:,} = **{s.bad:,}**; "
         f"remaining = 1 − {s.bad:,} / {s.allowed_bad:,.1f} = **{fmt.pct(s.remaining, 2)}**."
     )
@@ -148,7 +153,7 @@ def _charts(s: SloStatus) -> None:
     with shown_errors("loading the SLO charts"):
         frame = series(s, hours_per_point=hours)
         if frame.empty:
-            st.info("No requests in the window, so there is nothing to chart.")
+            st.info(f"No {slo.events} in the window, so there is nothing to chart.")
         else:
             left, right = st.columns(2)
             left.markdown(f"**SLI over time** (per {hours} h; red: objective)")

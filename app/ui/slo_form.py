@@ -12,6 +12,7 @@ from services.db import session_scope
 from services.slos import service as slo_service
 from services.slos.budget import POLICIES
 from services.slos.evaluation import SloDefinition
+from services.slos.models import SLI_KINDS
 from services.slos.schemas import parse_slo_input
 
 DONE = "slos.done"
@@ -45,13 +46,13 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
             value=(existing.operation or "") if existing else "",
             help="Leave empty to cover every request of the service.",
         )
-        kinds = ["availability", "latency"]
+        kinds = list(SLI_KINDS)
         kind = c2.selectbox(
             "SLI kind",
             kinds,
             index=kinds.index(existing.kind) if existing else 0,
             help="availability = successful / all requests; latency = requests faster than the "
-            "threshold / all requests",
+            "threshold / all requests; ratio = rows of a good (or bad) KQL query / rows of a total KQL query",
         )
         objective = c1.number_input(
             "Objective (%)", value=existing.objective if existing else 99.0, step=0.1, format="%.3f"
@@ -65,6 +66,7 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
         window = c1.selectbox(
             "Rolling window (days)", windows, index=windows.index(existing.window_days) if existing else 2
         )
+        good, bad, total = _ratio_queries(existing)
         submitted = st.form_submit_button("Save changes" if existing else "Create SLO", type="primary")
     if submitted:
         data = {
@@ -75,6 +77,10 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
             "objective": objective,
             "threshold_ms": threshold if kind == "latency" else None,
             "window_days": window,
+            "description": existing.description if existing else "",
+            "good_query": good if kind == "ratio" else None,
+            "bad_query": bad if kind == "ratio" else None,
+            "total_query": total if kind == "ratio" else None,
         }
         with shown_errors("saving the SLO"):
             parsed = parse_slo_input(data)
@@ -89,6 +95,30 @@ def slo_form(actor: Actor, existing: SloDefinition | None = None, version: int |
             else:
                 message = f"SLO {parsed.name!r} created with its {RULES}, evaluated from the worker's next cycle."
             done(message)
+
+
+def _ratio_queries(existing: SloDefinition | None) -> tuple[str, str, str]:
+    """The ratio SLO's KQL (inside the form): its good or bad query, as the user picks, and its total query."""
+    st.markdown("**Ratio SLOs only**: KQL whose rows are counted (sum of ItemCount) in every window")
+    counts = ["good events", "bad events"]
+    which = st.radio(
+        "The first query selects",
+        counts,
+        index=1 if existing and existing.bad_query else 0,
+        horizontal=True,
+        help="A dependency's success rate: good = its successful calls. Or count the failures as bad events.",
+    )
+    first = st.text_area(
+        "Good (or bad) query",
+        value=(existing.good_query or existing.bad_query or "") if existing else "",
+        placeholder='AppDependencies | where Target == "api.dopa.go.th" | where Success == true',
+    )
+    total = st.text_area(
+        "Total query",
+        value=(existing.total_query or "") if existing else "",
+        placeholder='AppDependencies | where Target == "api.dopa.go.th"',
+    )
+    return (first, "", total) if which == counts[0] else ("", first, total)
 
 
 def delete_control(actor: Actor, slo: SloDefinition) -> None:

@@ -45,7 +45,9 @@ def owned_fields(slo: Slo, policy: AlertPolicy) -> dict[str, Any]:
     threshold = policy.threshold(slo.window_days)
     bad_pct = threshold * budget.error_budget(slo.objective) * 100
     describe = f"requests of {slo.service}" + (f" {slo.operation}" if slo.operation else "")
-    if slo.kind == "latency":
+    if slo.kind == "ratio":
+        describe = "bad events (" + ("rows of the bad query" if slo.bad_query else "total − good query rows") + ")"
+    elif slo.kind == "latency":
         describe += f" slower than {slo.threshold_ms:g} ms"
     else:
         describe = "failed " + describe

@@ -57,7 +57,7 @@ def slo_covers_operations(ev: Evidence, f: FeatureView) -> CheckResult:
         else:
             missing.append(op)
     if missing:
-        wide = [s.name for s in ev.slos if s.service == f.service and s.operation is None]
+        wide = [s.name for s in ev.slos if s.service == f.service and s.operation is None and s.counts_requests]
         hint = (
             f"; the service-wide SLOs of {f.service} ({', '.join(wide)}) cover it once the feature declares so"
             if wide and not f.service_slos_cover

@@ -208,7 +208,9 @@ class Evidence:
         return [
             s
             for s in self.slos
-            if s.service == f.service and (s.operation == operation or (s.operation is None and f.service_slos_cover))
+            if s.service == f.service
+            and s.counts_requests  # a ratio SLO counts its own queries' rows, not the operation's requests
+            and (s.operation == operation or (s.operation is None and f.service_slos_cover))
         ]
 
     def watching_rules(self, f: FeatureView) -> list[tuple[RuleView, str]]:

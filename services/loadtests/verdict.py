@@ -57,4 +57,4 @@ def verdict(run: RunReport, slo: SloDefinition, *, root: Path) -> SloVerdict:
 
 def verdicts(run: RunReport, slos: list[SloDefinition], *, root: Path) -> list[SloVerdict]:
     """Judge a run against every SLO of its service."""
-    return [verdict(run, s, root=root) for s in slos if s.service == run.service]
+    return [verdict(run, s, root=root) for s in slos if s.service == run.service and s.counts_requests]

@@ -62,10 +62,10 @@ def compute_impact(
     signature ("incident") and the whole service's ("service_wide"), and the error budget each SLO lost to each.
 
     budget burned = bad requests in the incident window / allowed bad requests over the SLO window ending at `end`.
-    SLOs of another service, or scoped to one operation, are left out.
+    SLOs of another service, scoped to one operation, or counting their own queries (ratio) are left out.
     """
     sig = signature or Signature()
-    mine = [s for s in slos if s.service == service and not s.operation]
+    mine = [s for s in slos if s.service == service and not s.operation and s.counts_requests]
     thresholds = {s.threshold_ms or DEFAULT_THRESHOLD_MS for s in mine if s.kind == "latency"} or {DEFAULT_THRESHOLD_MS}
     specs = [
         runner.spec("incident_impact", start=start, end=end, service=service, threshold_ms=threshold, **asdict(sig))

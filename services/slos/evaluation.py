@@ -9,53 +9,11 @@ from typing import Any
 import pandas as pd
 
 from services.auth import Actor
-from services.slos import budget
-from services.slos.models import Slo
+from services.slos import budget, ratio
+from services.slos.definition import SloDefinition
 from services.telemetry import runner
-from services.telemetry.source import QuerySpec, TelemetrySource
-
-
-@dataclass(frozen=True)
-class SloDefinition:
-    """The plain values of an SLO, detached from the database session (safe to cache and pass around)."""
-
-    id: int
-    name: str
-    service: str
-    operation: str | None
-    kind: str
-    objective: float
-    threshold_ms: float | None
-    window_days: int
-    version: int = 1
-
-    @classmethod
-    def of(cls, slo: Slo) -> SloDefinition:
-        """Copy the fields of a stored SLO."""
-        return cls(
-            slo.id,
-            slo.name,
-            slo.service,
-            slo.operation,
-            slo.kind,
-            slo.objective,
-            slo.threshold_ms,
-            slo.window_days,
-            slo.version,
-        )
-
-    def describe_sli(self) -> str:
-        """The SLI in words."""
-        scope = f"{self.service}" + (f" {self.operation}" if self.operation else "")
-        if self.kind == "latency":
-            return f"requests of {scope} faster than {self.threshold_ms:g} ms / all requests"
-        return f"successful requests of {scope} / all requests"
-
-    def describe_target(self) -> str:
-        """The objective in words, e.g. 'mana latency: 99 % of requests of mana faster than 300 ms over 30 days'."""
-        scope = f"{self.service}" + (f" {self.operation}" if self.operation else "")
-        good = f"faster than {self.threshold_ms:g} ms" if self.kind == "latency" else "successful"
-        return f"{self.name}: {self.objective:g} % of requests of {scope} {good} over {self.window_days} days"
+from services.telemetry.kql import KqlValue
+from services.telemetry.source import QueryResult, QuerySpec, TelemetrySource
 
 
 @dataclass
@@ -127,13 +85,7 @@ class SloStatus:
     def as_json(self) -> dict[str, Any]:
         """The `slo status --json` object."""
         return {
-            "name": self.slo.name,
-            "kind": self.slo.kind,
-            "service": self.slo.service,
-            "operation": self.slo.operation,
-            "objective": self.slo.objective,
-            "threshold_ms": self.slo.threshold_ms if self.slo.kind == "latency" else None,
-            "window_days": self.slo.window_days,
+            **self.slo.as_json(),
             "at": self.at.isoformat(),
             "good": self.good,
             "total": self.total,
@@ -168,28 +120,38 @@ def scan_keys(slos: list[SloDefinition]) -> dict[int, ScanKey]:
         if s.kind == "latency":
             keys[s.id] = ScanKey(s.service, s.operation or "", float(s.threshold_ms or 0.0))
     for s in slos:
-        if s.kind != "latency":
+        if s.kind == "availability":
             same = [k for k in keys.values() if (k.service, k.operation) == (s.service, s.operation or "")]
             keys[s.id] = same[0] if same else ScanKey(s.service, s.operation or "", 0.0)
     return keys
 
 
+def window_params(at: datetime, window_days: int) -> dict[str, KqlValue]:
+    """The times both scan queries take: the window (start, end), the bucket offset and the 5- and 30-minute starts."""
+    return {
+        "start": at - timedelta(days=window_days),
+        "end": at,
+        "offset": (at - EPOCH) % HOUR + US,
+        "start_5m": at - budget.BURN_WINDOWS["5m"],
+        "start_30m": at - budget.BURN_WINDOWS["30m"],
+    }
+
+
 def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
     """The slo_hourly query for one scan key over the longest window of its SLOs."""
-    start = at - timedelta(days=window_days)
-    offset = (at - EPOCH) % HOUR + US
+    p = window_params(at, window_days)
     label = key.service + (f" {key.operation}" if key.operation else "")
     return runner.spec(
         "slo_hourly",
-        start=start,
+        start=at - timedelta(days=window_days),
         end=at,
         label=f"slo_hourly[{label}]",
         service=key.service,
         operation=key.operation,
         threshold_ms=key.threshold_ms,
-        offset=offset,
-        start_5m=at - budget.BURN_WINDOWS["5m"],
-        start_30m=at - budget.BURN_WINDOWS["30m"],
+        offset=p["offset"],
+        start_5m=p["start_5m"],
+        start_30m=p["start_30m"],
     )
 
 
@@ -212,7 +174,7 @@ _HOURS = {"1h": 1, "6h": 6, "3d": 72}
 def status_from_hourly(slo: SloDefinition, at: datetime, scan: pd.DataFrame) -> SloStatus:
     """Build one SLO's status from its scan's rows: windows of whole hours are sums of buckets."""
     h = scan[scan["hours_ago"] < slo.window_days * 24] if len(scan) else scan
-    suffix = "latency" if slo.kind == "latency" else "availability"
+    suffix = slo.kind  # the scan's good column: good_availability, good_latency or good_ratio
     hourly = pd.DataFrame(
         {"hours_ago": h.get("hours_ago", []), "good": h.get(f"good_{suffix}", []), "total": h.get("total", [])}
     )
@@ -237,17 +199,28 @@ def status_from_hourly(slo: SloDefinition, at: datetime, scan: pd.DataFrame) -> 
 def evaluate(
     source: TelemetrySource, slos: list[SloDefinition], *, actor: Actor, at: datetime | None = None
 ) -> list[SloStatus]:
-    """Evaluate every SLO as of `at` (default now): one scan per service/operation/threshold, sent as one batch."""
+    """Evaluate every SLO as of `at` (default now): one scan per service/operation/threshold and two counts per ratio
+    SLO (its good or bad query, and its total), sent as one batch."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
-    keys = scan_keys(slos)
+    keys = scan_keys([s for s in slos if s.counts_requests])
     scans = list(dict.fromkeys(keys.values()))
-    days = {k: max(s.window_days for s in slos if keys[s.id] == k) for k in scans}
-    results = runner.run_batch(source, [hourly_spec(k, at, days[k]) for k in scans], actor=actor)
-    frames = {}
-    for k, res in zip(scans, results, strict=True):
-        f = res.frame
-        frames[k] = f.assign(hours_ago=hours_ago(f, at)) if len(f) else f
-    return [status_from_hourly(s, at, frames[keys[s.id]]) for s in slos]
+    days = {k: max(s.window_days for s in slos if keys.get(s.id) == k) for k in scans}
+    ratios = [s for s in slos if not s.counts_requests]
+    specs = [hourly_spec(k, at, days[k]) for k in scans]
+    for s in ratios:
+        specs += ratio.specs(s.name, s.ratio_queries(), window_params(at, s.window_days))
+    results = runner.run_batch(source, specs, actor=actor)
+    frames: dict[object, pd.DataFrame] = {k: _with_hours(res, at) for k, res in zip(scans, results, strict=False)}
+    counts = results[len(scans) :]
+    for i, s in enumerate(ratios):
+        numerator, total = _with_hours(counts[2 * i], at), _with_hours(counts[2 * i + 1], at)
+        frames[s.id] = ratio.scan_frame(numerator, total, numerator_is_bad=bool(s.bad_query))
+    return [status_from_hourly(s, at, frames[keys[s.id] if s.counts_requests else s.id]) for s in slos]
+
+
+def _with_hours(res: QueryResult, at: datetime) -> pd.DataFrame:
+    f = res.frame
+    return f.assign(hours_ago=hours_ago(f, at)) if len(f) else f
 
 
 def series(status: SloStatus, *, hours_per_point: int = 1) -> pd.DataFrame:

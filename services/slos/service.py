@@ -10,7 +10,7 @@ from services import audit
 from services.alerts import slo_rules
 from services.auth import Actor, require
 from services.errors import Conflict
-from services.repository import check_version, flush_versioned, get_or_raise
+from services.repository import check_version, flush_versioned, found_or_raise, get_or_raise
 from services.slos import repository as slo_repo
 from services.slos.models import Slo
 from services.slos.schemas import SloInput
@@ -50,6 +50,15 @@ def get_slo(session: Session, *, actor: Actor, slo_id: int) -> Slo:
     """One SLO, or NotFound."""
     require(actor, "slo.read")
     return get_or_raise(session, Slo, slo_id, missing=f"SLO {slo_id} does not exist; it may have been deleted.")
+
+
+def get_slo_by_name(session: Session, *, actor: Actor, name: str) -> Slo:
+    """One SLO by its name, or NotFound naming the command that lists them."""
+    require(actor, "slo.read")
+    return found_or_raise(
+        slo_repo.get_by_name(session, name),
+        missing=f"No SLO named {name!r}; `sre-backoffice slo list` shows them.",
+    )
 
 
 def _ensure_unique(session: Session, name: str, own_id: int | None = None) -> None:

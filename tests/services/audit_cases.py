@@ -19,6 +19,7 @@ from services.incidents import service as incidents
 from services.loadtests.schemas import ImportOptions, InputFile
 from services.postmortems import service as postmortems
 from services.slos import service as slos
+from services.slos.schemas import SloInput
 from services.telemetry.local import LocalTelemetrySource
 from services.testruns.schemas import parse_run_options
 from tests.board_fakes import FakeBoard
@@ -49,6 +50,8 @@ class Bookkeeping:
 
 
 HOUR = timedelta(hours=1)
+RATIO_SLO = SloInput(name="DOPA success", service="mana", kind="ratio", objective=99.5,
+                     good_query='AppDependencies | where Success == true', total_query="AppDependencies")  # fmt: skip
 
 
 def _one(action: str, entity: str, entity_id: str | None = "1") -> tuple[Record]:
@@ -229,6 +232,12 @@ MUTATIONS: dict[str, Mutation] = {
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN),
         (("slo.create", "slo", "1"), *_rules("create", "123"), ("slo.create", "slo", "2"), *_rules("create", "456")),
+    ),
+    # SLOs as code: the stored SLO 1 changes (its rules follow) and the file's new ratio SLO comes with its rules
+    "services.slos.apply.apply_slos": Mutation(
+        fx.slo,
+        lambda s, f: f(s, actor=ADMIN, wanted=[SLO.model_copy(update={"objective": 99.5}), RATIO_SLO]),
+        (("slo.update", "slo", "1"), *_rules("update", "123"), ("slo.create", "slo", "2"), *_rules("create", "456")),
     ),
     # an SLO whose rules were removed (as one from before rules followed their SLO) gets them again
     "services.alerts.slo_rules.sync_for_slo": Mutation(
@@ -460,6 +469,8 @@ READS: dict[str, Call] = {
     ),
     SL + "list_slos": _read(),
     SL + "get_slo": _read(slo_id=1),
+    SL + "get_slo_by_name": _read(name="mana availability"),
+    "services.slos.apply.plan_apply": _read(wanted=[RATIO_SLO], prune=True),
 }
 
 BOOKKEEPING: dict[str, Bookkeeping] = {

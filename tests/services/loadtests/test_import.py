@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,9 +206,12 @@ def _ramp_ndjson(path: Path, per_second: list[int]) -> Path:
     for second, n in enumerate(per_second):
         for i in range(n):
             at = (start + timedelta(seconds=second + i / max(n, 1))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            lines.append(
-                '{"metric":"http_reqs","type":"Point","data":{"time":"%s","value":1,"tags":{"name":"GET /"}}}' % at
-            )
+            point = {
+                "metric": "http_reqs",
+                "type": "Point",
+                "data": {"time": at, "value": 1, "tags": {"name": "GET /"}},
+            }
+            lines.append(json.dumps(point))
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -11,8 +11,9 @@ so a busy moment of the shared machine hits every step alike, medians of --repea
   - baseline:     junitparser alone, as its docs show: JUnitXml.fromfile(path), every suite, every case, its result
                   (and the fields the import keeps: name, classname, time, each result's message and text)
   - parse_files:  services.testruns.formats.parse_files on the same path (streaming parser, defusedxml, ParsedCase)
-  - import_run:   services.testruns.service.import_run on a new temporary SQLite database migrated to head (migration
-                  not timed): parse, the run and 100,000 result rows stored, the audit entry, the commit
+  - import_run:   services.testruns.service.import_run on a new temporary SQLite database migrated to head and a new
+                  SRE_TESTRUN_DIR (neither timed): parse, the run's row, its 100,000 results written to a Parquet file
+                  (zstd, flushed, renamed into place), the audit entry, the commit
 Target: the import under 2x junitparser alone. --profile prints cProfile's top 15 functions of parse_files.
 Then the Testing page (pages/testing.py through app/main.py in Streamlit's AppTest) over --runs runs of --run-cases
 cases each, all of one service and kind (the heaviest page: every run in the table, 50 in the history), imported one
@@ -160,6 +161,8 @@ def bench_import(path: Path, repeat: int, max_bytes: int, tmp: Path) -> None:
     for i in range(repeat):
         url = f"sqlite:///{tmp / f'import-{i}.db'}"
         upgrade(url)
+        os.environ["SRE_TESTRUN_DIR"] = str(tmp / f"testruns-{i}")
+        get_settings.cache_clear()
         for key, fn in (
             ("base", lambda: junitparser_alone(path)),
             ("parse", lambda: parse(path, max_bytes)),
@@ -183,7 +186,7 @@ def bench_import(path: Path, repeat: int, max_bytes: int, tmp: Path) -> None:
     rows = f"{counts['import'][0] // 1000:,}k" if counts["import"][0] >= 1000 else f"{counts['import'][0]}"
     for key, label in (
         ("parse", "formats.parse_files"),
-        ("import", f"import_run (parse + {rows} rows + audit, commit)"),
+        ("import", f"import_run (parse + {rows} results to Parquet + audit, commit)"),
     ):
         row(label, wall[key], cpu[key], f"({wall[key] / wall['base']:.2f}x junitparser alone; {same})")
     stored = wall["import"] - wall["parse"]
@@ -263,7 +266,9 @@ def testing_page(repeat: int) -> tuple[float, float, int] | str:
 def bench_page(runs: int, cases: int, repeat: int, max_bytes: int, tmp: Path) -> None:
     """Seed the runs into a database of their own, then time the page."""
     url = f"sqlite:///{tmp / 'page.db'}"
-    os.environ.update(SRE_DATABASE_URL=url, SRE_TELEMETRY_DIR=str(tmp / "telemetry"))
+    os.environ.update(
+        SRE_DATABASE_URL=url, SRE_TELEMETRY_DIR=str(tmp / "telemetry"), SRE_TESTRUN_DIR=str(tmp / "page-testruns")
+    )
     get_settings.cache_clear()
     get_engine.cache_clear()
     upgrade(url)

@@ -95,7 +95,7 @@ def copy_demo_data(tmp: Path, days: int, env: dict[str, str]) -> str:
     if (src / "backoffice.db").exists():
         with sqlite3.connect(src / "backoffice.db") as live, sqlite3.connect(tmp / "backoffice.db") as copy:
             live.backup(copy)  # consistent even while `make run` writes to it
-        for folder in ("telemetry", "loadtests"):
+        for folder in ("telemetry", "loadtests", "testruns"):
             if (src / folder).is_dir():
                 shutil.copytree(src / folder, tmp / folder)
         subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -282,6 +282,7 @@ def main() -> None:
             SRE_DATABASE_URL=f"sqlite:///{data / 'backoffice.db'}",
             SRE_TELEMETRY_DIR=str(data / "telemetry"),
             SRE_LOADTEST_DIR=str(data / "loadtests"),
+            SRE_TESTRUN_DIR=str(data / "testruns"),
         )
         t = time.perf_counter()
         source = copy_demo_data(data, args.days, env)

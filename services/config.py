@@ -194,6 +194,14 @@ class LoadtestSettings(BaseSettings):
     max_upload_mb: int = Field(default=1024, validation_alias="SRE_LOADTEST_MAX_UPLOAD_MB")
 
 
+class TestrunSettings(BaseSettings):
+    """Where test runs keep their results, one Parquet file per run."""
+
+    model_config = _section("SRE_TESTRUN_")
+
+    dir: Path = Field(default=DATA_DIR / "testruns", validation_alias="SRE_TESTRUN_DIR")
+
+
 class DemoSettings(BaseSettings):
     """The demo traffic generator."""
 
@@ -243,6 +251,7 @@ class Settings(BaseModel):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     loadtests: LoadtestSettings = Field(default_factory=LoadtestSettings)
+    testruns: TestrunSettings = Field(default_factory=TestrunSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     stubs: StubSettings = Field(default_factory=StubSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -10,7 +10,7 @@ from services.postmortems.models import Postmortem
 from services.saved_queries.models import SavedQuery
 from services.slos.models import Slo
 from services.stubs.models import StubSet, StubSetVersion
-from services.testruns.models import TestResult, TestRun
+from services.testruns.models import TestRun
 
 __all__ = [
     "Alert",
@@ -37,6 +37,5 @@ __all__ = [
     "Slo",
     "StubSet",
     "StubSetVersion",
-    "TestResult",
     "TestRun",
 ]

@@ -13,8 +13,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, cast
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from typing import IO, Any, cast
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -25,7 +25,7 @@ from services.testruns.schemas import ParsedReport
 from services.testruns.trx import TRX, TrxReader
 from services.uploads import corrupt, leaves_its_folder
 
-BLOCK = 1 << 20
+BLOCK = 1 << 16  # the parser's events are handled after each block: a suite's finished cases stay few
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with entries, an empty archive
 LIMIT = "SRE_UPLOAD_MAX_DECOMPRESSED_MB"
@@ -184,22 +184,89 @@ def _chunks(name: str, fh: IO[bytes], budget: _Budget) -> Iterator[bytes]:
 
 
 def _parse_stream(name: str, fh: IO[bytes], budget: _Budget) -> ParsedReport:
-    target = _Target(name)
-    # defusedxml refuses entity declarations (billion laughs) and external entities; a DTD alone is harmless
-    parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    guard = _EntityGuard()
+    # the document: expat and ElementTree's tree builder, both in C; Python sees one event per element start and end
+    parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
+    reading = _Reading(name)
     try:
         for chunk in _chunks(name, fh, budget):
+            guard.feed(chunk)  # before the document parser sees the chunk
             parser.feed(chunk)
+            reading.handle(parser.read_events())
         parser.close()
+        reading.handle(parser.read_events())
     except ParseError as exc:
-        raise _not_xml(name, exc, started=target.reader is not None) from None
+        raise _not_xml(name, exc, started=reading.reader is not None) from None
     except DefusedXmlException:
         raise InvalidInput(
             f"{name}: declares an XML entity, which a test report never needs and which can expand a small file into "
             "gigabytes or read files on the server; nothing was imported. Upload the report as the test tool wrote it."
         ) from None
-    assert target.reader is not None  # a parse that ended without a root element raised above
-    return target.reader.report()
+    assert reading.reader is not None  # a parse that ended without a root element raised above
+    return reading.reader.report()
+
+
+class _RootReached(Exception):
+    """The prolog is over: no entity can be declared after the root element starts."""
+
+
+class _StopAtRoot:
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        raise _RootReached
+
+    def close(self) -> None:
+        return None
+
+
+class _EntityGuard:
+    """defusedxml reads the prolog, the only place a document can declare an entity, and refuses any entity
+    declaration (billion laughs) or external entity; a DTD alone is harmless. It stops at the root element, so the
+    document itself is read once, by the C parser, which then meets no entity but XML's predefined ones."""
+
+    def __init__(self) -> None:
+        self._parser: DefusedXMLParser | None = DefusedXMLParser(
+            target=_StopAtRoot(), forbid_dtd=False, forbid_entities=True, forbid_external=True
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        if self._parser is None:
+            return
+        try:
+            self._parser.feed(chunk)
+        except _RootReached:
+            self._parser = None
+
+
+class _Reading:
+    """Hands each finished test result to its format's reader and drops it from the tree, so memory holds the cases
+    read, not every element and captured output of the file."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.reader: JUnitReader | TrxReader | None = None
+        self._open: list[Element] = []
+
+    def handle(self, events: Iterator[tuple[Any, ...]]) -> None:  # ("start" or "end", the element)
+        opened, reader = self._open, self.reader
+        for event, element in events:
+            if event == "start":
+                if reader is None:
+                    reader = self.reader = self._reader_for(element.tag)
+                opened.append(element)
+                reader.started(element)
+            else:
+                opened.pop()
+                assert reader is not None
+                if reader.ended(element, opened):
+                    opened[-1].remove(element)
+
+    def _reader_for(self, tag: str) -> JUnitReader | TrxReader:
+        # the root decides the format; anything else stops here, unread
+        if tag in ("testsuites", "testsuite"):
+            return JUnitReader(self.name)
+        if tag == f"{TRX}TestRun":
+            return TrxReader(self.name)
+        raise _NotReport(tag)
 
 
 def _not_xml(name: str, exc: ParseError, *, started: bool) -> InvalidInput:
@@ -210,44 +277,6 @@ def _not_xml(name: str, exc: ParseError, *, started: bool) -> InvalidInput:
         return InvalidInput(f"{name}: {what}. Nothing was imported. {UPLOAD_HINT}")
     reason = re.sub(r": line \d+, column \d+$", "", str(exc))
     return InvalidInput(f"{name}: not XML ({where}: {reason}); nothing was imported. {UPLOAD_HINT}")
-
-
-class _Target:
-    """A parser target that builds elements but hands each finished test result to its format's reader and drops
-    it, so memory holds the cases read, not every element and captured output of the file."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.reader: JUnitReader | TrxReader | None = None
-        self._builder = TreeBuilder()
-        self._open: list[Element] = []
-
-    def start(self, tag: str, attrib: dict[str, str]) -> Element:
-        element = self._builder.start(tag, attrib)
-        if self.reader is None:  # the root decides the format; anything else stops here, unread
-            if tag in ("testsuites", "testsuite"):
-                self.reader = JUnitReader(self.name)
-            elif tag == f"{TRX}TestRun":
-                self.reader = TrxReader(self.name)
-            else:
-                raise _NotReport(tag)
-        self._open.append(element)
-        self.reader.started(element)
-        return element
-
-    def end(self, tag: str) -> Element:
-        element = self._builder.end(tag)
-        self._open.pop()
-        assert self.reader is not None
-        if self.reader.ended(element, self._open):
-            self._open[-1].remove(element)
-        return element
-
-    def data(self, data: str) -> None:
-        self._builder.data(data)
-
-    def close(self) -> Element:
-        return self._builder.close()
 
 
 def _amount(size: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from math import isfinite
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -24,20 +25,26 @@ class JUnitReader:
         self.cases: list[ParsedCase] = []
         self.starts: list[datetime] = []
         self.ends: list[datetime] = []
+        self.suites: list[str] = []  # the names of the testsuite elements open around the parser's position
 
     def started(self, element: Element) -> None:
-        if element.tag == "testsuite" and (start := timestamp(element.get("timestamp"))):
+        if element.tag != "testsuite":
+            return
+        self.suites.append(element.get("name", ""))
+        if start := timestamp(element.get("timestamp")):
             self.starts.append(start)
             took = _seconds(self.name, element.get("time"), f"suite {element.get('name', '')}")
             if took is not None:
                 self.ends.append(start + timedelta(seconds=took))
 
     def ended(self, element: Element, ancestors: list[Element]) -> bool:
-        if element.tag != "testcase":
-            return False
-        suite = next((el.get("name", "") for el in reversed(ancestors) if el.tag == "testsuite"), "")
-        self.cases.append(self._case(element, suite))
-        return True
+        tag = element.tag
+        if tag == "testcase":
+            self.cases.append(self._case(element, self.suites[-1] if self.suites else ""))
+            return True
+        if tag == "testsuite":
+            self.suites.pop()
+        return False
 
     def _case(self, element: Element, suite: str) -> ParsedCase:
         case = TestCase.fromelem(element)
@@ -46,12 +53,13 @@ class JUnitReader:
             duration = case.time  # junitparser drops thousands separators ("1,234.5"), as old Surefire wrote them
         except ValueError:
             duration = math.nan
-        if duration is not None and not math.isfinite(duration):
+        if duration is not None and not isfinite(duration):
             raise bad_duration(self.name, f"test {classname}.{name}", "time", element.get("time"))
+        if not len(element):  # most cases: no child, so passed with nothing to look at
+            return ParsedCase(suite, classname, name, "passed", duration)
         outcome: Outcome = "passed"
         found: Any = None
-        # Failure, Error and Skipped children, in document order (most cases have no child: nothing to look at)
-        results = case.result if len(element) else []
+        results = case.result  # Failure, Error and Skipped children, in document order
         for kind, outcome_of_kind in RESULT_KINDS:  # a failure wins over an error written beside it, then a skip
             found = next((result for result in results if isinstance(result, kind)), None)
             if found is not None:

@@ -1,11 +1,12 @@
-"""The test-run tables: one row per imported run, one per test case in it."""
+"""The test-run table: one row per imported run with its figures; its test cases are in its results file
+(storage.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UTCDateTime, utcnow
@@ -40,6 +41,8 @@ class TestRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     imported_by: Mapped[str] = mapped_column(String(200))
+    # the name of its results file under SRE_TESTRUN_DIR; set in the import's own transaction, once the file is in place
+    results_file: Mapped[str | None] = mapped_column(String(300))
 
     def as_dict(self) -> dict[str, Any]:
         """The fields an audit record keeps."""
@@ -60,27 +63,6 @@ class TestRun(Base):
                 "errors",
                 "skipped",
                 "duration_s",
+                "results_file",
             )
         }
-
-
-class TestResult(Base):
-    """One test case's result in a run."""
-
-    __tablename__ = "test_result"
-    __table_args__ = (
-        CheckConstraint("outcome IN ('passed', 'failed', 'error', 'skipped')", name="outcome_known"),
-        Index("ix_test_result_test_key", "test_key"),
-    )
-    __test__ = False
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("test_run.id", ondelete="CASCADE"), index=True)
-    test_key: Mapped[str] = mapped_column(String(1000))  # suite/classname/name: the same test across runs
-    suite: Mapped[str] = mapped_column(String(500))
-    classname: Mapped[str] = mapped_column(String(500))
-    name: Mapped[str] = mapped_column(String(1000))
-    outcome: Mapped[str] = mapped_column(String(10))
-    duration_s: Mapped[float | None] = mapped_column(Float)
-    message: Mapped[str] = mapped_column(Text, default="")
-    stack: Mapped[str] = mapped_column(Text, default="")

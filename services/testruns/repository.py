@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.testruns.models import TestResult, TestRun
+from services.testruns.models import TestRun
 
 
-def add_run(session: Session, run: TestRun, results: Sequence[dict[str, Any]]) -> TestRun:
-    """Store a run and its results (one bulk insert) and flush for the run's id."""
+def add_run(session: Session, run: TestRun) -> TestRun:
+    """Store a run and flush for its id (its results go to its results file, storage.py)."""
     session.add(run)
     session.flush()
-    if results:  # a Core insert of the table (executemany, no ORM bookkeeping): a run can hold 100,000 results
-        table = cast(Table, TestResult.__table__)
-        session.execute(insert(table), [{**r, "run_id": run.id} for r in results])
     return run
 
 
@@ -46,26 +42,15 @@ def runs_for(
     return list(session.scalars(q))
 
 
-def results(session: Session, run_id: int, *, outcomes: Sequence[str] | None = None) -> list[TestResult]:
-    """A run's results (of the given outcomes), in file order."""
-    q = select(TestResult).where(TestResult.run_id == run_id).order_by(TestResult.id)
-    if outcomes:
-        q = q.where(TestResult.outcome.in_(outcomes))
-    return list(session.scalars(q))
-
-
-def outcomes(session: Session, run_ids: Sequence[int]) -> list[tuple[int, str, str, float | None]]:
-    """(run id, test key, outcome, duration) of every result of the runs: what flakiness and trends read."""
+def results_files(session: Session, run_ids: Sequence[int]) -> set[str]:
+    """The results-file names the runs (of those that exist) hold."""
     if not run_ids:
-        return []
-    q = select(TestResult.run_id, TestResult.test_key, TestResult.outcome, TestResult.duration_s).where(
-        TestResult.run_id.in_(run_ids)
-    )
-    return [(int(a), str(b), str(c), d) for a, b, c, d in session.execute(q)]
+        return set()
+    q = select(TestRun.results_file).where(TestRun.id.in_(run_ids), TestRun.results_file.is_not(None))
+    return {str(name) for name in session.scalars(q)}
 
 
 def delete_run(session: Session, run: TestRun) -> None:
-    """Delete a run and its results."""
-    session.execute(delete(TestResult).where(TestResult.run_id == run.id))
+    """Delete a run (its results file goes once the transaction commits, service.delete_run)."""
     session.delete(run)
     session.flush()

@@ -1,10 +1,10 @@
-"""What a test report holds once read (formats.py), and what an import is told about the run."""
+"""What a test report holds once read (formats.py), what an import is told about the run, and a stored result."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -15,9 +15,8 @@ Outcome = Literal["passed", "failed", "error", "skipped"]
 KINDS = ("unit", "integration", "system", "acceptance")
 
 
-@dataclass(frozen=True)
-class ParsedCase:
-    """One test case of a report."""
+class ParsedCase(NamedTuple):
+    """One test case of a report: a named tuple, as a report can hold 100,000 and a frozen dataclass costs more."""
 
     suite: str  # the testsuite name (JUnit) or the TestDefinitions className's namespace part (TRX); "" if none
     classname: str  # JUnit classname / TRX TestMethod className ("" if none)
@@ -42,6 +41,22 @@ class ParsedReport:
     summary_outcome: str | None = None
     counters: dict[str, int] = field(default_factory=dict)
     aborted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One test case's result in a stored run, as read back from the run's results file."""
+
+    __test__ = False  # not a pytest test class
+
+    test_key: str  # classname (or suite) :: name: the same test across runs
+    suite: str
+    classname: str
+    name: str
+    outcome: str  # passed, failed, error, skipped
+    duration_s: float | None
+    message: str
+    stack: str
 
 
 class RunOptions(BaseModel):

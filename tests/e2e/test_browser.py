@@ -32,7 +32,11 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of the app under test: its own database and telemetry folder."""
     data = tmp_path_factory.mktemp("e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRE_")}
-    env.update(SRE_DATABASE_URL=f"sqlite:///{data / 'state.db'}", SRE_TELEMETRY_DIR=str(data / "telemetry"))
+    env.update(
+        SRE_DATABASE_URL=f"sqlite:///{data / 'state.db'}",
+        SRE_TELEMETRY_DIR=str(data / "telemetry"),
+        SRE_TESTRUN_DIR=str(data / "testruns"),
+    )
     return env
 
 

@@ -39,6 +39,7 @@ def data_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         SRE_DATABASE_URL=f"sqlite:///{data / 'state.db'}",
         SRE_TELEMETRY_DIR=str(data / "telemetry"),
         SRE_LOADTEST_DIR=str(data / "loadtests"),
+        SRE_TESTRUN_DIR=str(data / "testruns"),
     )
     subprocess.run([*CLI, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([*CLI, "demo", "seed", "--days", "1"], env=env, cwd=ROOT, check=True, capture_output=True)

@@ -71,7 +71,6 @@ OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "gate_sign_off": ("feature", lambda r: r.feature_id),
     "gate_template": ("gate_template", lambda r: r.version),
     "test_run": ("test_run", lambda r: r.id),
-    "test_result": ("test_run", lambda r: r.run_id),
     "stub_set": ("stub_set", lambda r: r.id),
     "stub_set_version": ("stub_set", lambda r: r.set_id),
 }

@@ -19,6 +19,7 @@ import pytest
 from services.errors import InvalidInput
 from services.testruns.formats import parse_files, parse_one
 from services.testruns.schemas import ParsedReport
+from tests.hostile_uploads import write_gzip
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "testruns"
 MB = 1 << 20
@@ -335,6 +336,29 @@ def test_entities_are_refused() -> None:
     external = b"""<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>
     <testsuite><testcase name="&x;"/></testsuite>"""
     assert "declares an XML entity" in _refusal([("xxe.xml", external)])
+
+
+def test_entities_are_refused_wherever_the_blocks_cut_the_prolog(tmp_path: Path) -> None:
+    # the document is read in 64 KB blocks: a declaration far into the prolog, or cut across two blocks, is refused
+    entity = b'<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">'
+    for pad in (200_000, 65_536 - 60, 65_536 - 5):
+        head = b'<?xml version="1.0"?><!DOCTYPE lolz [<!-- ' + b"x" * pad + b" -->"
+        laughs = head + entity + b']><testsuite name="&lol2;"><testcase name="t"/></testsuite>'
+        assert _refusal([("lol.xml", laughs)]).startswith("lol.xml: declares an XML entity"), pad
+    bomb = write_gzip(tmp_path / "lol.xml.gz", b'<?xml version="1.0"?><!DOCTYPE t [' + entity + b"]><testsuite>",
+                      filler=b'<testcase name="&lol2;"/>', size=20 * MB, tail=b"</testsuite>")  # fmt: skip
+    assert _refusal([("lol.xml.gz", bomb)], max_bytes=LIMIT).startswith("lol.xml.gz: declares an XML entity")
+
+
+def test_a_doctype_without_entities_and_character_references_are_read() -> None:
+    report = _one(
+        "dtd.xml",
+        b'<?xml version="1.0"?><!DOCTYPE testsuite [<!ELEMENT testsuite ANY>]><testsuite name="s">'
+        b'<testcase classname="c" name="caf&#233; &amp; &lt;b&gt;"/></testsuite>',
+    )
+    assert [c.name for c in report.cases] == ["café & <b>"]
+    undefined = _refusal([("undef.xml", b'<testsuite><testcase name="&x;"/></testsuite>')])
+    assert undefined.startswith("undef.xml: not XML (line 1, column 12: undefined entity)")
 
 
 def test_bad_durations_are_refused_with_the_value() -> None:

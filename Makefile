@@ -28,7 +28,7 @@ $(WIREMOCK_JAR):
 
 setup: $(STAMP)
 	$(BIN)/sre-backoffice db upgrade
-	$(BIN)/sre-backoffice demo seed --if-empty
+	$(BIN)/sre-backoffice demo seed --if-empty --recent-days 2
 
 run: setup
 	@echo "SRE Backoffice on http://localhost:$(PORT) (Ctrl+C stops the app, the API, the worker and the demo traffic)"

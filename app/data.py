@@ -9,6 +9,8 @@ import streamlit as st
 from app.resources import settings, telemetry_source
 from services.auth import Actor
 from services.db import session_scope
+from services.demo import history
+from services.demo.history import Pending
 from services.monitoring import live
 from services.monitoring.live import LiveSnapshot
 from services.overview import Tile, tiles
@@ -93,3 +95,9 @@ def service_name() -> str:
 def live_snapshot(_actor: Actor, role: str, service: str, at: datetime) -> LiveSnapshot:
     """Live metrics as of `at` (floored to 5 s, so every viewer in the same 5 s shares one set of queries)."""
     return live.snapshot(telemetry_source(), actor=_actor, service=service, at=at)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def demo_history() -> Pending | None:
+    """The demo's older days still being written in the background (None when there are none)."""
+    return history.pending(settings().telemetry.dir)

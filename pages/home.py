@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.auth import current_actor
-from app.data import now_floor, service_name
+from app.data import demo_history, now_floor, service_name
 from app.feature_data import board_cards, board_version
 from app.ui.errors import shown_errors
 from app.ui.feature_board import flash, new_feature_form, workflow_board
@@ -17,6 +17,12 @@ st.caption(
     "gate is passed or waived. Below, the SRE practices each phase uses, with live figures from telemetry."
 )
 flash()
+if (older := demo_history()) is not None:
+    st.info(
+        f"Demo history is still being written in the background: {older.done} of {older.total} older day(s) done. "
+        f"Figures over more than the newest {older.recent_days} day(s) grow as the days land.",
+        icon=":material/hourglass_top:",
+    )
 with shown_errors("judging the features' gates"):
     workflow_board(board_cards(actor, actor.role, board_version(actor)))
 new_feature_form(actor)

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=7)
     seed.add_argument("--end", help="ISO-8601 end of the seeded period (default: now)")
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the store already has requests")
+    seed.add_argument(
+        "--recent-days",
+        type=int,
+        default=0,
+        help="write only the newest N days now and leave the older ones to `demo live` (0: every day now)",
+    )
     live = demo.add_parser("live", help="append current demo traffic every few seconds until stopped")
     live.add_argument("--interval", type=float, default=None, help="seconds between writes")
 
@@ -73,7 +79,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     from services.auth import require
     from services.config import get_settings
     from services.db import session_scope
-    from services.demo import generator
+    from services.demo import generator, history
     from services.demo.seed_features import seed_demo_features
     from services.demo.seed_incidents import seed_demo_incidents
     from services.demo.seed_stubs import seed_demo_stubs
@@ -87,6 +93,8 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.days < 1 or args.days > 400:
         raise InvalidInput("--days must be between 1 and 400")
+    if args.recent_days < 0:
+        raise InvalidInput("--recent-days must be 0 (every day now) or more")
     end = parse_instant(args.end) if args.end else generator.floor_minute(datetime.now(UTC))
     with session_scope() as s:
         slos = [slo.name for slo in slo_service.seed_team_targets(s, actor=actor)]
@@ -98,9 +106,16 @@ def cmd_demo_seed(args: argparse.Namespace) -> None:
     if args.if_empty and table_files(settings.telemetry.dir, "AppRequests"):
         print(f"telemetry already present in {settings.telemetry.dir}; not seeding it")
     else:
-        counts = generator.seed(settings.telemetry.dir, days=args.days, seed=args.seed, end=end)
+        root, recent = settings.telemetry.dir, args.recent_days
+        later = history.plan(root, end=end, days=args.days, recent_days=recent, seed=args.seed) if recent else None
+        which = slice(-recent, None) if later else slice(None)
+        counts = generator.seed(root, days=args.days, seed=args.seed, end=end, which=which)
         for table, n in counts.items():
             print(f"{table}: {n:,} rows")
+        if later:
+            print(f"the newest {recent} day(s) written; `demo live` writes the {later.total} older in the background")
+        else:
+            history.clear(root)
         with session_scope() as s:
             service = settings.telemetry.service_name
             opened = seed_demo_incidents(s, actor=actor, end=end, days=args.days, service=service)
@@ -126,12 +141,13 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     """Append live demo traffic until interrupted."""
     from services.config import get_settings
     from services.db import session_scope
-    from services.demo import generator
+    from services.demo import generator, history
     from services.demo.live import start_live
     from services.shutdown import stop_on_signals
 
     stop = stop_on_signals()  # SIGINT or SIGTERM ends the loop after the file being written, with no traceback
     settings = get_settings()
+    history.start_backfill(settings.telemetry.dir, stop=stop)  # the older days `demo seed --recent-days` left
     interval = args.interval or settings.demo.live_interval_s
     with session_scope() as s:
         start_live(s, actor=_actor(args.actor), root=settings.telemetry.dir, interval_s=interval)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from services import audit
 from services.auth import Actor
 from services.db import session_scope
+from services.demo import history
 from tests.pages.conftest import MAIN
 
 TIMEOUT = 60
@@ -140,3 +145,14 @@ def test_a_misconfigured_azure_source_names_the_setting(app_env: Engine, monkeyp
     assert any("SRE_AZURE_WORKSPACE_ID" in e.value for e in at.error)
     at.switch_page("../pages/audit.py").run()
     assert not at.exception and len(at.dataframe[0].value) == len(SEEDED)
+
+
+def test_home_says_while_the_demo_history_is_still_being_written(app_env: Engine, isolated_settings: Path) -> None:
+    root = isolated_settings / "telemetry"
+    later = history.plan(root, end=datetime.now(UTC).replace(second=0, microsecond=0), days=30, recent_days=2, seed=7)
+    assert later is not None
+    note = [i.value for i in _app().info if "Demo history" in i.value]
+    assert len(note) == 1 and f"0 of {later.total} older day(s) done" in note[0]
+    history.clear(root)
+    st.cache_data.clear()
+    assert not [i.value for i in _app().info if "Demo history" in i.value]

@@ -6,8 +6,8 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
-from app.ui.linked import range_params
-from app.ui.monitoring import failures_chart, pick, picked_bin, samples_table, table
+from app.ui.figure_links import failures_over_time
+from app.ui.monitoring import pick, samples_table, table
 from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.monitoring import failures
@@ -39,25 +39,7 @@ with shown_errors("reading failures"):
     m1.metric("requests", fmt.num(ov.requests))
     m2.metric("failed requests", fmt.num(ov.failed))
     m3.metric("failure rate", fmt.pct(ov.failure_rate, 2))
-    event = st.altair_chart(failures_chart(ov.over_time), width="stretch", on_select="rerun", key="failures.chart")
-    st.caption(
-        f"Bins of {ov.grain}; failure rate = failed / requests per bin (requests counted as sum(ItemCount)). "
-        "Click a bar to open its requests."
-    )
-    if (picked := picked_bin(event, ov.grain)) is not None:
-        b1, b2 = st.columns(2)
-        b1.page_link(
-            "../pages/transactions.py",
-            label=f"Requests of {fmt.when(picked[0])} – {fmt.when(picked[1])}",
-            icon=":material/search:",
-            query_params=range_params(*picked, role=role),
-        )
-        b2.page_link(
-            "../pages/failures.py",
-            label="Failures of this bin only",
-            icon=":material/zoom_in:",
-            query_params=range_params(*picked, role=role),
-        )
+    failures_over_time(ov, role)
     st.subheader("By operation", divider="gray")
     table(ov.operations)
     failing = list(ov.operations.loc[ov.operations["failed"] > 0, "Name"])

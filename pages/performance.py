@@ -6,11 +6,10 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.figure_links import by_release
 from app.ui.linked import preselect
 from app.ui.monitoring import COLUMNS, histogram, operations_table, pick, samples_table, table
-from app.ui.safe import inert
 from app.ui.timerange import time_range
-from app.ui.zone import zone_name
 from services.monitoring import failures, figures, performance
 
 actor = current_actor()
@@ -32,22 +31,7 @@ with shown_errors("reading performance"):
         "Percentiles with percentile() (nearest rank locally, an estimate on Azure), over rows, not ItemCount; "
         f"{performance.ALL_OPERATIONS} takes them over every request's own duration."
     )
-    st.subheader("By release", divider="gray")
-    releases = figures.releases(catalogue_query, actor=actor, service=role, start=start, end=end)
-    zone = zone_name()
-    seen = st.column_config.DatetimeColumn
-    table(
-        releases,
-        order=["AppVersion", "first_seen", "last_seen", "requests", "failed", "p95_ms"],
-        empty="No release served requests in this range.",
-        AppVersion=st.column_config.TextColumn("release (AppVersion)", width="medium"),
-        first_seen=seen(f"first request ({zone})", format="YYYY-MM-DD HH:mm", timezone=zone),
-        last_seen=seen(f"last request ({zone})", format="YYYY-MM-DD HH:mm", timezone=zone),
-    )
-    st.caption(
-        f"{len(releases)} release(s) of {inert(role) if role else 'every role'} served requests in the range (the Home "
-        "tile's figure over 30 days), oldest first; p95 over each release's request rows."
-    )
+    by_release(figures.releases(catalogue_query, actor=actor, service=role, start=start, end=end), role)
     names = list(ops["Name"])
     preselect("performance.operation", "operation", names)  # a link's ?operation=, once; then the user's choice
     if st.session_state.get("performance.operation") not in names:

@@ -211,23 +211,23 @@ def _export(args: argparse.Namespace) -> None:
 def _apply(args: argparse.Namespace) -> None:
     from services.db import session_scope
     from services.errors import InvalidInput
-    from services.slos import apply, files
+    from services.slos import apply, documents, files
 
-    documents: list[files.SloDocument] = []
+    read: list[files.SloDocument] = []
     for name in args.files:
         try:
             text = Path(name).read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInput(f"cannot read {name}: {exc.strerror}; nothing was applied") from None
-        documents += files.read(text, file_name=name)
+        read += documents.read(text, file_name=name)
     where: dict[str, str] = {}
-    for d in documents:
+    for d in read:
         if d.slo.name in where:
             raise InvalidInput(
                 f"SLO {d.slo.name!r} is defined twice ({where[d.slo.name]} and {d.where}); nothing was applied"
             )
         where[d.slo.name] = d.where
-    wanted = [d.slo for d in documents]
+    wanted = [d.slo for d in read]
     with session_scope() as s:
         actor = _actor(args)
         if args.dry_run:

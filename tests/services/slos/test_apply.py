@@ -14,7 +14,7 @@ from services.alerts import repository as alert_repo
 from services.auth import Actor
 from services.db import session_scope
 from services.errors import InvalidInput, PermissionDenied
-from services.slos import apply, files
+from services.slos import apply, documents
 from services.slos import service as slo_service
 
 LEAD = Actor("lena", "lead")
@@ -24,7 +24,7 @@ NAMES = ["mana availability", "shops latency", "DOPA success", "login-failures"]
 
 
 def _wanted(text: str = TEAM) -> list:
-    return [d.slo for d in files.read(text, file_name="team.openslo.yaml")]
+    return [d.slo for d in documents.read(text, file_name="team.openslo.yaml")]
 
 
 def _actions(engine: Engine) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from services.errors import InvalidInput
-from services.slos import files, openslo, sloth
+from services.slos import documents, files, openslo, sloth
 from services.slos.evaluation import SloDefinition
 
 HERE = Path(__file__).with_name("files")
@@ -25,7 +25,7 @@ def _fields(docs: list[files.SloDocument]) -> list[dict]:
 
 def test_an_openslo_file_round_trips() -> None:
     text = (HERE / "team.openslo.yaml").read_text()
-    docs = files.read(text, file_name="team.openslo.yaml")
+    docs = documents.read(text, file_name="team.openslo.yaml")
     by_name = {d.slo.name: d.slo for d in docs}
     assert list(by_name) == ["mana availability", "shops latency", "DOPA success", "login-failures"]
     # the request queries read back as the request SLOs they describe; the others are ratios of their own KQL
@@ -39,14 +39,14 @@ def test_an_openslo_file_round_trips() -> None:
     assert docs[2].where == "team.openslo.yaml document 3 (DOPA success)"
     exported = files.dump([openslo.document(d) for d in _definitions(docs)])
     assert list(yaml.safe_load_all(exported)) == list(yaml.safe_load_all(text))  # the same documents
-    again = files.read(exported, file_name="exported.yaml")
+    again = documents.read(exported, file_name="exported.yaml")
     assert _fields(again) == _fields(docs)
     assert files.dump([openslo.document(d) for d in _definitions(again)]) == exported
 
 
 def test_a_sloth_file_round_trips() -> None:
     text = (HERE / "team.sloth.yaml").read_text()
-    docs = files.read(text, file_name="team.sloth.yaml")
+    docs = documents.read(text, file_name="team.sloth.yaml")
     assert [(d.slo.name, d.slo.kind, d.slo.objective, d.slo.window_days) for d in docs] == [
         ("mana availability", "availability", 99.0, 30),
         ("login failures", "ratio", 95.0, 30),  # Sloth's error_query is the bad query
@@ -56,17 +56,17 @@ def test_a_sloth_file_round_trips() -> None:
     assert docs[2].slo.threshold_ms == 300.0 and docs[2].slo.operation == "GET /api/shops"
     exported = files.dump(sloth.documents(_definitions(docs)))
     assert list(yaml.safe_load_all(exported)) == list(yaml.safe_load_all(text))
-    assert _fields(files.read(exported, file_name="exported.yaml")) == _fields(docs)
+    assert _fields(documents.read(exported, file_name="exported.yaml")) == _fields(docs)
 
 
 def test_the_same_slos_in_either_format() -> None:
-    ours = files.read((HERE / "team.sloth.yaml").read_text(), file_name="team.sloth.yaml")
+    ours = documents.read((HERE / "team.sloth.yaml").read_text(), file_name="team.sloth.yaml")
     as_openslo = files.dump([openslo.document(d) for d in _definitions(ours)])
-    assert _fields(files.read(as_openslo, file_name="x.yaml")) == _fields(ours)
+    assert _fields(documents.read(as_openslo, file_name="x.yaml")) == _fields(ours)
 
 
 def test_a_good_query_ratio_cannot_be_written_as_sloth() -> None:
-    docs = files.read((HERE / "team.openslo.yaml").read_text(), file_name="team.openslo.yaml")
+    docs = documents.read((HERE / "team.openslo.yaml").read_text(), file_name="team.openslo.yaml")
     with pytest.raises(InvalidInput, match="'DOPA success' counts good events .* export it as OpenSLO"):
         sloth.documents(_definitions(docs))
 
@@ -79,7 +79,7 @@ def _openslo(**spec_changes: object) -> dict:
 
 def _refusal(doc: object, file_name: str = "slos.yaml") -> str:
     with pytest.raises(InvalidInput) as exc:
-        files.read(yaml.safe_dump_all(doc if isinstance(doc, list) else [doc]), file_name=file_name)
+        documents.read(yaml.safe_dump_all(doc if isinstance(doc, list) else [doc]), file_name=file_name)
     message = str(exc.value)
     assert message.endswith("Nothing was applied."), message
     return message
@@ -174,9 +174,9 @@ def test_sloth_slis_and_alerting_beyond_a_name_are_named() -> None:
 
 def test_files_that_are_not_slo_files_are_refused_with_where() -> None:
     with pytest.raises(InvalidInput, match=r"x.yaml is not valid YAML at line 3, column 1: expected ',' or ']'"):
-        files.read("a: 1\nb: [2\n", file_name="x.yaml")
+        documents.read("a: 1\nb: [2\n", file_name="x.yaml")
     with pytest.raises(InvalidInput, match=r"x.yaml document 1 is neither OpenSLO \(apiVersion: openslo/v1\) nor"):
-        files.read("kind: SLO\n", file_name="x.yaml")
+        documents.read("kind: SLO\n", file_name="x.yaml")
     with pytest.raises(InvalidInput, match="x.yaml holds no SLO"):
-        files.read("# nothing yet\n", file_name="x.yaml")
+        documents.read("# nothing yet\n", file_name="x.yaml")
     assert "kind Service is not supported: only kind SLO" in _refusal(_openslo() | {"kind": "Service"})

@@ -37,6 +37,14 @@ INSTANCES: tuple[str, ...] = (
 APP_SERVICE_INDEX = len(VERSIONS) * PODS_PER_VERSION
 WORKER_INSTANCE_BASE = APP_SERVICE_INDEX + 1
 
+# the Application Insights resource and workspace the telemetry belongs to: the standard columns every row carries
+RESOURCE = {
+    "_ResourceId": "/subscriptions/6f1c2b9e-3d4a-4e8f-9b0c-5a7d2e1f8c34/resourceGroups/mana-prod/providers/"
+    "microsoft.insights/components/mana-ai",
+    "ResourceGUID": "3b8e4c1a-9f2d-4a6b-8c7e-1d5f0a2b9c46",
+    "IKey": "c2a9d4e7-5b1f-4c8a-9e3d-7f6b2a1c0d58",
+    "TenantId": "8d4f1a6c-2e9b-4b7d-a3c5-0f1e9d2c7b64",
+}
 SDK = {
     "AppRequests": "aspnet5c:2.22.0-997",
     "AppDependencies": "rdddsc:2.22.0-997",

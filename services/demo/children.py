@@ -271,7 +271,7 @@ def metrics(b: Batch, deps: Dependencies, rng: np.random.Generator) -> pa.Table:
                     "Max": pa.array(np.round(hi, 3)),
                     "ItemCount": pa.array(count),
                 },
-                {"SDKVersion": c.SDK["AppMetrics"]},
+                {"SDKVersion": c.SDK["AppMetrics"], **c.RESOURCE},
             )
         )
     return pa.concat_tables(tables)

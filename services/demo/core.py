@@ -125,7 +125,7 @@ class Batch:
             table,
             len(idx),
             {**base, "TimeGenerated": timestamps(at_us), **cols},
-            {"ClientType": "PC", "SDKVersion": c.SDK[table]},
+            {"ClientType": "PC", "SDKVersion": c.SDK[table], **c.RESOURCE},
         )
 
 
@@ -288,5 +288,5 @@ def requests_table(b: Batch) -> pa.Table:
             "PerformanceBucket": pick_text(c.BUCKETS, np.searchsorted(c.BUCKET_EDGES, b.dur, side="right")),
             "Source": pc.if_else(worker, "sb://mana-bus.servicebus.windows.net/settlements", NULL),
         },
-        {"ClientType": "PC", "SDKVersion": c.SDK["AppRequests"]},
+        {"ClientType": "PC", "SDKVersion": c.SDK["AppRequests"], **c.RESOURCE},
     )

@@ -27,8 +27,9 @@ from services.demo.population import population
 from services.demo.tables import generate
 from services.telemetry.store import table_dir, write_table
 
-# the tables the demo writes (page views, availability results and SDK statistics come only from ingestion)
-TABLES_WRITTEN = ("AppRequests", "AppDependencies", "AppExceptions", "AppTraces", "AppEvents", "AppMetrics")
+# the tables the demo writes (page views, browser timings and SDK statistics come only from ingestion)
+TABLES_WRITTEN = ("AppRequests", "AppDependencies", "AppExceptions", "AppTraces", "AppEvents", "AppMetrics",
+                  "AppPerformanceCounters", "AppAvailabilityResults")  # fmt: skip
 
 __all__ = ["DEFAULT_SEED", "INCIDENTS", "Incident", "days_of", "generate", "incident_windows", "live", "seed"]
 

@@ -12,8 +12,10 @@ import numpy as np
 import pyarrow as pa
 
 from services.demo import children
+from services.demo.availability import availability_results
 from services.demo.columns import to_us
 from services.demo.core import DEFAULT_SEED, requests_table, sample
+from services.demo.counters import performance_counters
 from services.demo.incidents import Incident
 from services.demo.population import Population, population
 
@@ -32,7 +34,8 @@ def generate(
     The same rng state, arguments and population give the same rows. `incidents` (see incident_windows)
     apply where they overlap the interval; the AppVersion timeline follows the regression incident
     (2026.11.3 before, 2026.11.4 during, 2026.11.5 after it; 2026.11.5 throughout without it). Every row's
-    TimeGenerated lies in [start, end).
+    TimeGenerated lies in [start, end). The role instances' performance counters follow their requests
+    (services.demo.counters); the availability tests run every 5 minutes (services.demo.availability).
     """
     pop = population_ or population(DEFAULT_SEED)
     win = {i.name: (to_us(i.start), to_us(i.end)) for i in incidents}
@@ -45,4 +48,7 @@ def generate(
         "AppTraces": children.traces(b, rng),
         "AppEvents": children.events(b),
         "AppMetrics": children.metrics(b, deps, rng),
+        # drawn last, so the tables above are the same with or without them
+        "AppPerformanceCounters": performance_counters(b, rng, rate_per_minute),
+        "AppAvailabilityResults": availability_results(rng, b.s_us, b.e_us, win),
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import duckdb_kql
 
@@ -12,6 +14,7 @@ from services.errors import InvalidInput, QueryError
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LONG_EXPECTING = re.compile(r"expecting \{[^}]{120,}\}")  # the parser lists every token it could take
 
 KqlValue = str | bool | int | float | datetime | timedelta | tuple[str, ...] | None
 
@@ -68,15 +71,25 @@ def literal(value: KqlValue) -> str:
     raise InvalidInput(f"A value of type {type(value).__name__} cannot be put into a query.")
 
 
+@lru_cache(maxsize=512)  # the pages, reruns and rule cycles check the same texts again: parse each once
+def _diagnostics(kql: str) -> tuple[duckdb_kql.Diagnostic, ...]:
+    return tuple(duckdb_kql.validate(kql))
+
+
 def syntax_error(kql: str, name: str) -> QueryError | None:
     """A QueryError with line and column when the KQL does not parse, else None."""
-    diags = duckdb_kql.validate(kql)
-    if not diags:
+    return syntax_message(_diagnostics(kql), name)
+
+
+def syntax_message(diagnostics: Sequence[duckdb_kql.Diagnostic], name: str) -> QueryError | None:
+    """The first diagnostic as a QueryError with line and column (None without diagnostics)."""
+    if not diagnostics:
         return None
-    d = diags[0]
+    d = diagnostics[0]
     line, col = d.span.line, d.span.column + 1
+    message = _LONG_EXPECTING.sub("expecting more here (an operator, a name or a value)", d.message)
     return QueryError(
-        f"KQL syntax error in {name} at line {line}, column {col}: {d.message}",
+        f"KQL syntax error in {name} at line {line}, column {col}: {message}",
         query_name=name,
         line=line,
         column=col,

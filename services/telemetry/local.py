@@ -13,10 +13,16 @@ import duckdb_kql
 import pandas as pd
 
 from services.errors import QueryError
-from services.telemetry.kql import syntax_error
+from services.telemetry import classic
+from services.telemetry.kql_errors import explain, without_prefix
 from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
 from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, code_span, normalise_frame
 from services.telemetry.store import Footer, readable_files
+from services.telemetry.translation import translate
+
+# the names a query may read a table's files by: its own, and its classic Application Insights name
+_NAMES = {t: re.compile(r"\b(?:" + "|".join([t, *(c for c, (w, _) in classic.TABLES.items() if w == t)]) + r")\b")
+          for t in TABLES}  # fmt: skip
 
 
 def _sql_ts(value: Any) -> str:
@@ -50,7 +56,12 @@ class LocalTelemetrySource:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = self._local.con = duckdb_kql.connect()
+            con = duckdb_kql.connect()
+            for table in TABLES:
+                con.execute(f'CREATE VIEW "{table}" AS {empty_select(table)}')
+            for name in classic.TABLES:  # over the workspace views, which each query points at its files
+                con.execute(classic.view_sql(name))
+            self._local.con = con
         return con
 
     def _views(self, con: duckdb.DuckDBPyConnection, kql: str, timespan: Timespan | None) -> list[SkippedFile]:
@@ -58,7 +69,7 @@ class LocalTelemetrySource:
         skipped: list[SkippedFile] = []
         for table in TABLES:
             files, bad = readable_files(self.root, table, *(timespan or (None, None)))
-            if re.search(rf"\b{table}\b", kql):
+            if _NAMES[table].search(kql):
                 skipped.extend(bad)
             if not files:
                 con.execute(f'CREATE OR REPLACE VIEW "{table}" AS {empty_select(table)}')
@@ -75,40 +86,30 @@ class LocalTelemetrySource:
 
     def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
         """Run one KQL query over the store, restricted to the timespan; raises QueryError."""
-        err = syntax_error(kql, name)
-        if err:
-            raise err
         started = time.perf_counter()
+        try:
+            translated = translate(kql)
+        except Exception as exc:  # every refusal and every engine failure becomes one message that says what to do
+            raise explain(exc, kql, name) from None
+        params = translated.bound(timespan[1] if timespan else None)
         frame = pd.DataFrame()
         skipped: list[SkippedFile] = []
         for attempt in range(2):
             con = self._connection()
             try:
                 skipped = self._views(con, kql, timespan)
-                now = timespan[1] if timespan else None
-                rel = duckdb_kql.kql(con, kql, query_now=now)
+                rel = con.sql(translated.sql, params=params) if params else con.sql(translated.sql)
                 frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
                 break
-            except duckdb_kql.KqlUnsupportedError as exc:
-                hint = ""
-                if "percentiles" in str(exc):
-                    hint = " Use one percentile() per column instead of percentiles()."
-                elif "make-series" in str(exc) or "make_series" in str(exc):
-                    hint = " Use summarize ... by bin() instead of make-series."
-                raise QueryError(
-                    f"{name}: the local engine does not support this KQL ({exc}).{hint}", query_name=name
-                ) from None
-            except duckdb_kql.KqlError as exc:
-                raise QueryError(f"{name}: {exc}", query_name=name) from None
             except duckdb.IOException as exc:
                 if attempt == 0 and "No such file" in str(exc):
                     continue  # a compaction replaced a file between listing and reading: list again
                 raise self._store_error(name, exc) from None
-            except (duckdb.InvalidInputException, duckdb.Error) as exc:
+            except duckdb.Error as exc:
                 if isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower():
                     # every footer was checked, so this is damage inside a file: DuckDB's message names it
                     raise self._store_error(name, exc) from None
-                raise QueryError(f"{name}: {_first_line(exc)}", query_name=name) from None
+                raise explain(exc, kql, name) from None
         truncated = bool(self.row_cap) and len(frame) > self.row_cap
         if truncated:
             frame = frame.iloc[: self.row_cap]
@@ -124,7 +125,7 @@ class LocalTelemetrySource:
 
     def _store_error(self, name: str, exc: Exception) -> QueryError:
         return QueryError(
-            f"{name}: cannot read the telemetry store {self.root}: {_first_line(exc)}. "
+            f"{name}: cannot read the telemetry store {self.root}: {without_prefix(_first_line(exc))}. "
             "`sre-backoffice telemetry check` lists the files it cannot read.",
             query_name=name,
         )

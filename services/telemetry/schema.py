@@ -1,106 +1,159 @@
-"""The workspace-based Application Insights tables the local store keeps (names and types as in Azure)."""
+"""The workspace-based Application Insights tables the local store keeps (names and types as in Azure).
+
+Columns as the Azure Monitor Logs table reference documents them (learn.microsoft.com/azure/azure-monitor/reference/
+tables/<table>, source MicrosoftDocs/azure-reference-other azure-monitor-ref/tables/includes/<table>-include.md),
+completed by the classic-to-workspace column table of "Migrate to workspace-based Application Insights resources"
+(PerformanceBucket, Size); docs/kql.md lists both sources. A file written before a column existed reads it as null.
+"""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
+_S = pa.string()
 
 COMMON: list[tuple[str, pa.DataType]] = [
     ("TimeGenerated", TS),
-    ("AppRoleName", pa.string()),
-    ("AppRoleInstance", pa.string()),
-    ("AppVersion", pa.string()),
-    ("OperationId", pa.string()),
-    ("OperationName", pa.string()),
-    ("ParentId", pa.string()),
-    ("SessionId", pa.string()),
-    ("UserId", pa.string()),
-    ("UserAuthenticatedId", pa.string()),
-    ("ClientIP", pa.string()),
-    ("ClientCountryOrRegion", pa.string()),
-    ("ClientType", pa.string()),
-    ("SDKVersion", pa.string()),
-    ("Properties", pa.string()),  # dynamic: a JSON object as text
+    ("AppRoleName", _S),
+    ("AppRoleInstance", _S),
+    ("AppVersion", _S),
+    ("OperationId", _S),
+    ("OperationName", _S),
+    ("ParentId", _S),
+    ("SessionId", _S),
+    ("UserId", _S),
+    ("UserAuthenticatedId", _S),
+    ("ClientIP", _S),
+    ("ClientCountryOrRegion", _S),
+    ("ClientType", _S),
+    ("SDKVersion", _S),
+    ("Properties", _S),  # dynamic: a JSON object as text
+    ("UserAccountId", _S),
+    ("ClientStateOrProvince", _S),
+    ("ClientCity", _S),
+    ("ClientBrowser", _S),
+    ("ClientOS", _S),
+    ("ClientModel", _S),
+    ("SyntheticSource", _S),
+    ("IKey", _S),
+    ("ResourceGUID", _S),
 ]
 ITEM_COUNT = ("ItemCount", pa.int64())
-MEASUREMENTS = ("Measurements", pa.string())
+MEASUREMENTS = ("Measurements", _S)  # dynamic
+# the standard columns every Log Analytics table has, after Type
+STANDARD: list[tuple[str, pa.DataType]] = [
+    ("SourceSystem", _S),
+    ("TenantId", _S),
+    ("_ResourceId", _S),
+    ("_SubscriptionId", _S),
+    ("_BilledSize", pa.float64()),
+    ("_IsBillable", _S),
+]
+REFERENCED = [("ReferencedItemId", _S), ("ReferencedType", _S)]
 
 OWN: dict[str, list[tuple[str, pa.DataType]]] = {
     "AppRequests": [
-        ("Id", pa.string()),
-        ("Name", pa.string()),
-        ("Url", pa.string()),
+        ("Id", _S),
+        ("Name", _S),
+        ("Url", _S),
         ("Success", pa.bool_()),
-        ("ResultCode", pa.string()),
+        ("ResultCode", _S),
         ("DurationMs", pa.float64()),
-        ("Source", pa.string()),
-        ("PerformanceBucket", pa.string()),
+        ("Source", _S),
+        ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
+        *REFERENCED,
     ],
     "AppDependencies": [
-        ("Id", pa.string()),
-        ("Name", pa.string()),
-        ("Target", pa.string()),
-        ("DependencyType", pa.string()),
-        ("Data", pa.string()),
+        ("Id", _S),
+        ("Name", _S),
+        ("Target", _S),
+        ("DependencyType", _S),
+        ("Data", _S),
         ("Success", pa.bool_()),
-        ("ResultCode", pa.string()),
+        ("ResultCode", _S),
         ("DurationMs", pa.float64()),
-        ("PerformanceBucket", pa.string()),
+        ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
+        *REFERENCED,
     ],
     "AppExceptions": [
-        ("ExceptionType", pa.string()),
-        ("Message", pa.string()),
-        ("Method", pa.string()),
-        ("Assembly", pa.string()),
-        ("OuterType", pa.string()),
-        ("OuterMessage", pa.string()),
-        ("InnermostType", pa.string()),
-        ("InnermostMessage", pa.string()),
-        ("ProblemId", pa.string()),
-        ("HandledAt", pa.string()),
+        ("ExceptionType", _S),
+        ("Message", _S),
+        ("Method", _S),
+        ("Assembly", _S),
+        ("OuterType", _S),
+        ("OuterMessage", _S),
+        ("InnermostType", _S),
+        ("InnermostMessage", _S),
+        ("ProblemId", _S),
+        ("HandledAt", _S),
         ("SeverityLevel", pa.int32()),
-        ("Details", pa.string()),
+        ("Details", _S),  # dynamic
         MEASUREMENTS,
         ITEM_COUNT,
+        ("OuterMethod", _S),
+        ("OuterAssembly", _S),
+        ("InnermostMethod", _S),
+        ("InnermostAssembly", _S),
     ],
-    "AppTraces": [("Message", pa.string()), ("SeverityLevel", pa.int32()), MEASUREMENTS, ITEM_COUNT],
-    "AppEvents": [("Name", pa.string()), MEASUREMENTS, ITEM_COUNT],
+    "AppTraces": [("Message", _S), ("SeverityLevel", pa.int32()), MEASUREMENTS, ITEM_COUNT, *REFERENCED],
+    "AppEvents": [("Name", _S), MEASUREMENTS, ITEM_COUNT],
     "AppMetrics": [
-        ("Name", pa.string()),
+        ("Name", _S),
         ("Sum", pa.float64()),
         ("Min", pa.float64()),
         ("Max", pa.float64()),
         ITEM_COUNT,
     ],
     "AppPageViews": [
-        ("Id", pa.string()),
-        ("Name", pa.string()),
-        ("Url", pa.string()),
+        ("Id", _S),
+        ("Name", _S),
+        ("Url", _S),
         ("DurationMs", pa.float64()),
-        ("PerformanceBucket", pa.string()),
+        ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
     ],
     "AppAvailabilityResults": [
-        ("Id", pa.string()),
-        ("Name", pa.string()),
-        ("Location", pa.string()),
+        ("Id", _S),
+        ("Name", _S),
+        ("Location", _S),
         ("Success", pa.bool_()),
-        ("Message", pa.string()),
+        ("Message", _S),
         ("DurationMs", pa.float64()),
-        ("PerformanceBucket", pa.string()),
+        ("PerformanceBucket", _S),
+        MEASUREMENTS,
+        ITEM_COUNT,
+        ("Size", pa.float64()),
+    ],
+    # no ItemCount and no Measurements, as in Azure: one row is one sample of one counter
+    "AppPerformanceCounters": [
+        ("Name", _S),
+        ("Category", _S),
+        ("Counter", _S),
+        ("Instance", _S),
+        ("Value", pa.float64()),
+    ],
+    "AppBrowserTimings": [
+        ("Name", _S),
+        ("Url", _S),
+        ("NetworkDurationMs", pa.float64()),
+        ("SendDurationMs", pa.float64()),
+        ("ReceiveDurationMs", pa.float64()),
+        ("ProcessingDurationMs", pa.float64()),
+        ("TotalDurationMs", pa.float64()),
+        ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
     ],
     # not an Azure table: the exporters' own statistics (Item_Success_Count...), posted to the ingestion endpoint
     # beside the service's telemetry and kept apart from its AppMetrics
     "AppSdkStats": [
-        ("Name", pa.string()),
+        ("Name", _S),
         ("Sum", pa.float64()),
         ("Min", pa.float64()),
         ("Max", pa.float64()),
@@ -112,10 +165,22 @@ TABLES: tuple[str, ...] = tuple(OWN)
 
 
 def table_schema(table: str) -> pa.Schema:
-    """The Arrow schema of one table: common columns, its own columns, then Type."""
+    """The Arrow schema of one table: common columns, its own columns, Type, then the standard columns."""
     if table not in OWN:
         raise KeyError(f"unknown telemetry table {table!r}; known: {', '.join(TABLES)}")
-    return pa.schema([*COMMON, *OWN[table], ("Type", pa.string())])
+    return _SCHEMAS[table]
+
+
+def _schema(table: str) -> pa.Schema:
+    return pa.schema([*COMMON, *OWN[table], ("Type", _S), *STANDARD])
+
+
+_SCHEMAS = {t: _schema(t) for t in OWN}
+
+
+def columns(table: str) -> list[str]:
+    """The table's column names, in order."""
+    return table_schema(table).names
 
 
 DUCKDB_TYPES = {

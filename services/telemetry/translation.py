@@ -1,0 +1,102 @@
+"""KQL to DuckDB SQL through duckdb-kql, once per query text: the parse is the slow part (a quarter of a second for
+the SLO query), and the pages, reruns and the worker's rule cycles send the same texts again and again.
+
+The translation depends only on the text and on the tables' columns, which are fixed (schema.py and classic.py), so
+it is cached by text. The query clock (`now()`, `ago()`) is a bound value, not part of the SQL: the cached SQL runs
+with each call's own end of range.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from threading import Lock
+from typing import Any
+
+import duckdb_kql
+
+from services.telemetry import classic
+from services.telemetry.schema import TABLES, columns
+
+# every table a query can name, with its columns in the order of its DuckDB view
+SCHEMA: dict[str, list[str]] = {t: columns(t) for t in TABLES} | {c: classic.columns(c) for c in classic.TABLES}
+CLOCK_SLOT = "kqlnow"  # duckdb-kql's placeholder for the query clock (translate.CLOCK_SLOT)
+# the clock the text is translated with; a query that pins its own (`set query_now = ...`) keeps that one
+_PROBE = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One query text as SQL: the values to bind with it, and whether the query clock is one of them."""
+
+    sql: str
+    parameters: dict[str, Any]
+    clock: bool  # bind the caller's `now` as the clock (False when the query pins its own or reads none)
+
+    def bound(self, now: datetime | None) -> dict[str, Any]:
+        """The values to run the SQL with, the clock set to `now` (the wall clock without one)."""
+        if not self.clock:
+            return self.parameters
+        at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)  # KQL datetimes are naive UTC
+        return {**self.parameters, CLOCK_SLOT: at}
+
+
+class _Cache:
+    """A bounded least-recently-used map from query text to its translation or to the error translating it gave."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Translation | Exception] = OrderedDict()
+        self._lock = Lock()
+        self.hits = self.misses = 0
+
+    def get(self, kql: str) -> Translation | Exception | None:
+        with self._lock:
+            found = self._items.get(kql)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(kql)
+            self.hits += 1
+            return found
+
+    def put(self, kql: str, value: Translation | Exception) -> None:
+        with self._lock:
+            self._items[kql] = value
+            self._items.move_to_end(kql)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+CACHE = _Cache(CACHE_SIZE)
+
+
+def _translate(kql: str) -> Translation:
+    result = duckdb_kql.to_sql(kql, schema=SCHEMA, query_now=_PROBE)
+    if result.unbound:
+        raise duckdb_kql.KqlSchemaError(", ".join(result.unbound), hint="declared query parameter with no value")
+    params = dict(result.parameters)
+    probe = _PROBE.replace(tzinfo=None)
+    clock = params.get(CLOCK_SLOT) == probe
+    return Translation(str(result), params, clock)
+
+
+def translate(kql: str) -> Translation:
+    """The SQL of a KQL text (cached); raises the engine's error (KqlError, or what else it raised) unchanged."""
+    found = CACHE.get(kql)
+    if found is None:
+        try:
+            found = _translate(kql)
+        except Exception as exc:  # a text that does not translate fails the same way every time
+            found = exc
+        CACHE.put(kql, found)
+    if isinstance(found, Exception):
+        raise found.with_traceback(None)
+    return found

@@ -1,0 +1,89 @@
+"""A query text is parsed once: reruns use the cached translation, with the clock of each run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb_kql
+import pytest
+
+from services.errors import QueryError
+from services.telemetry import translation
+from services.telemetry.local import LocalTelemetrySource
+from tests.telemetry_fixtures import AT, req, write
+
+DAY = (AT - timedelta(days=1), AT)
+HOUR_EARLIER = (AT - timedelta(days=1), AT - timedelta(hours=1))
+LAST_30M = "AppRequests | where TimeGenerated > ago(30m) | count"
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The texts duckdb-kql translated; a check of the syntax on its own would fail the test."""
+    seen: list[str] = []
+    real = duckdb_kql.to_sql
+
+    def counting(kql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(kql)
+        return real(kql, *args, **kwargs)
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the local source parses a text once, in its translation")
+
+    translation.CACHE.clear()
+    monkeypatch.setattr(duckdb_kql, "to_sql", counting)
+    monkeypatch.setattr(duckdb_kql, "validate", refused)
+    yield seen
+    translation.CACHE.clear()
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> LocalTelemetrySource:
+    root = tmp_path / "t"
+    write(root, "AppRequests", [req(m) for m in (10, 70, 80)])  # 11:50, 10:50 and 10:40 on the fixture day
+    return LocalTelemetrySource(root)
+
+
+def count(source: LocalTelemetrySource, kql: str, span: tuple[Any, Any]) -> int:
+    return int(source.query(kql, timespan=span).frame.iloc[0, 0])
+
+
+def test_a_rerun_skips_the_parser_and_keeps_its_own_clock(source: LocalTelemetrySource, parses: list[str]) -> None:
+    # ending at 12:00, the last 30 minutes hold the 11:50 request; ending at 11:00, the 10:50 and 10:40 ones
+    assert count(source, LAST_30M, DAY) == 1
+    assert count(source, LAST_30M, HOUR_EARLIER) == 2
+    assert count(source, LAST_30M, DAY) == 1
+    assert parses == [LAST_30M]
+    assert translation.CACHE.hits == 2 and translation.CACHE.misses == 1
+
+
+def test_a_query_that_sets_its_own_clock_keeps_it(source: LocalTelemetrySource, parses: list[str]) -> None:
+    pinned = f"set query_now = datetime(2026-11-01T11:00:00Z);\n{LAST_30M}"
+    # after 10:30: all three requests, whatever the end of the range
+    assert count(source, pinned, DAY) == 3
+    assert count(source, pinned, DAY) == 3
+    assert len(parses) == 1
+
+
+def test_a_failing_text_is_parsed_once_and_fails_alike(source: LocalTelemetrySource, parses: list[str]) -> None:
+    messages = []
+    for _ in range(2):
+        with pytest.raises(QueryError) as exc:
+            source.query("AppRequests | summarize percentiles(DurationMs, 50, 95)", timespan=DAY, name="p")
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1] and "percentiles() (line 1, column 25)" in messages[0]
+    assert len(parses) == 1
+
+
+def test_the_cache_keeps_the_most_recent_texts(
+    source: LocalTelemetrySource, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(translation.CACHE, "size", 2)
+    texts = [f"AppRequests | where DurationMs > {n} | count" for n in (1, 2, 3)]
+    for text in [*texts, texts[2], texts[0]]:
+        count(source, text, DAY)
+    # the third text pushed out the first, so only the first was parsed twice
+    assert parses == [*texts, texts[0]]

@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/live_clef_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/testrun_bench.py
 	$(BIN)/python bench/ui_load_bench.py

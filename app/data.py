@@ -12,6 +12,7 @@ from services.db import session_scope
 from services.demo import history
 from services.demo.history import Pending
 from services.monitoring import live
+from services.monitoring.gaps import Gap
 from services.monitoring.live import LiveSnapshot
 from services.overview import Tile, tiles
 from services.slos import service as slo_service
@@ -93,8 +94,14 @@ def service_name() -> str:
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=32)
 def live_snapshot(_actor: Actor, role: str, service: str, at: datetime) -> LiveSnapshot:
-    """Live metrics as of `at` (floored to 5 s, so every viewer in the same 5 s shares one set of queries)."""
+    """Live metrics as of `at` (the end of a 5-second slot: every viewer in the same 5 s shares one set of queries)."""
     return live.snapshot(telemetry_source(), actor=_actor, service=service, at=at)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=16)
+def live_gaps(_actor: Actor, role: str, minute: datetime) -> list[Gap]:
+    """The stop/start gaps as of a whole minute: one query a minute for every viewer of a role."""
+    return live.recent_gaps(telemetry_source(), actor=_actor, at=minute)
 
 
 @st.cache_data(ttl=5, show_spinner=False)

@@ -6,6 +6,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.gap_table import gap_section
 from app.ui.safe import inert
 from app.ui.timerange import time_range
 from services.monitoring import appmap
@@ -22,9 +23,13 @@ with shown_errors("drawing the application map"):
         st.info(f"No requests or dependency calls between {fmt.when(start)} and {fmt.when(end)}; widen the range.")
         st.stop()
     st.graphviz_chart(amap.dot, width="stretch")
-    st.caption(appmap.RULE + " Edge labels: calls, failure rate = failed / calls, average duration.")
+    st.caption(
+        appmap.RULE + " Edge labels: calls, failure rate = failed / calls, average duration. A role with a stop/start "
+        "gap is amber (unless red) and names its silent instances."
+    )
     pct = {"failure_rate": st.column_config.NumberColumn("failure rate", format="percent")}
     st.dataframe(amap.edges, hide_index=True, width="stretch", column_config=pct, key="appmap.edges")
+    gap_section(amap.gaps, over="that began in the range", key="appmap.gaps")
     st.subheader("Open a node", divider="gray")
     node = st.selectbox("Node", amap.node_names, key="appmap.node")
     callers = appmap.callers(amap, node)

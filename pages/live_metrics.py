@@ -1,10 +1,14 @@
-"""Live metrics: request and failure rates, p95, dependency calls and the latest exceptions, refreshed every 5 s."""
+"""Live metrics: request and failure rates, p95, dependency calls, the latest exceptions and the stop/start gaps,
+refreshed every 5 s."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from app.auth import current_actor
-from app.data import live_snapshot, now_floor, service_name
+from app.data import live_gaps, live_snapshot, service_name
 from app.ui.errors import shown_errors
+from app.ui.gap_table import gap_section
 from app.ui.live_figures import WINDOW_MIN, live_figures, live_freshness
 from services.monitoring import live
 
@@ -23,11 +27,15 @@ st.caption(
 def live_panel() -> None:
     """One refresh: the live queries and their figures."""
     with shown_errors("refreshing live metrics"):
-        snap = live_snapshot(actor, actor.role, service, now_floor(5))
+        now = datetime.now(UTC)
+        # the window ends with the 5-second slot: a row ingested a second ago is in it, and viewers share the slot
+        snap = live_snapshot(actor, actor.role, service, live.slot_end(now))
         for note in snap.notes:
             st.warning(note)
         live_figures(snap)
         live_freshness(snap)
+        found = live_gaps(actor, actor.role, live.gap_range(now)[1])
+        gap_section(found, over="every role, the last hour", key="live.gaps")
 
 
 live_panel()

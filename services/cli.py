@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     tel.add_parser("compact", help="merge each table's small files into one")
     tel.add_parser("check", help="list files queries leave out (not Parquet, not in the table's schema)")
+    ret = tel.add_parser("retention", help="remove each table's rows older than SRE_RETENTION_DAYS allows")
+    ret.add_argument("--dry-run", action="store_true", help="count what would be removed; change nothing")
 
     ui = sub.add_parser("ui", help="serve the Streamlit UI (on SRE_BIND_ADDRESS, 127.0.0.1 unless set)")
     ui.add_argument("--port", type=int, default=8501)
@@ -188,6 +190,33 @@ def cmd_telemetry_compact(args: argparse.Namespace) -> None:
         print(f"{table}: {n} files merged" if n else f"{table}: nothing to merge")
 
 
+def cmd_telemetry_retention(args: argparse.Namespace) -> None:
+    """Apply SRE_RETENTION_DAYS to the local store now (or, with --dry-run, say what it would remove)."""
+    from services.config import get_settings
+    from services.db import session_scope
+    from services.telemetry.maintenance import apply_retention
+    from services.telemetry.retention import parse_policy
+
+    policy = parse_policy(get_settings().telemetry.retention_days)
+    with session_scope() as s:
+        done = apply_retention(
+            s,
+            actor=_actor(args.actor),
+            root=get_settings().telemetry.dir,
+            policy=policy,
+            now=datetime.now(UTC),
+            dry_run=args.dry_run,
+        )
+    if not done:
+        print("SRE_RETENTION_DAYS is not set: every table keeps every row")
+    verb = "would remove" if args.dry_run else "removed"
+    for r in done:
+        print(
+            f"{r.table}: keeps rows from {r.cutoff:%Y-%m-%d} 00:00 UTC; {verb} {r.rows_removed:,} rows "
+            f"({r.files_removed} files whole, {r.files_rewritten} rewritten)"
+        )
+
+
 def cmd_telemetry_check(args: argparse.Namespace) -> None:
     """List the store's files that queries leave out, with the reason per file; fail when there is any."""
     from services.config import get_settings
@@ -255,6 +284,7 @@ COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("kql", None): cmd_kql,
     ("telemetry", "compact"): cmd_telemetry_compact,
     ("telemetry", "check"): cmd_telemetry_check,
+    ("telemetry", "retention"): cmd_telemetry_retention,
     ("ui", None): cmd_ui,
 }
 

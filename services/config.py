@@ -38,6 +38,8 @@ class TelemetrySettings(BaseSettings):
     dir: Path = Field(default=DATA_DIR / "telemetry", validation_alias="SRE_TELEMETRY_DIR")
     row_cap: int = Field(default=50_000, validation_alias="SRE_QUERY_ROW_CAP")
     service_name: str = Field(default="mana", validation_alias="SRE_SERVICE_NAME")
+    # days of rows each table keeps: "30" for every table, or "AppTraces=7,AppRequests=90,*=30"; empty keeps all
+    retention_days: str = Field(default="", validation_alias="SRE_RETENTION_DAYS")
 
 
 class AzureSettings(BaseSettings):
@@ -128,12 +130,14 @@ class StubSettings(BaseSettings):
 
 
 class WorkerSettings(BaseSettings):
-    """The worker's cycle and how long a claimed notification stays its own."""
+    """The worker's cycle, how long a claimed notification stays its own, and how often it tends the local store."""
 
     model_config = _section("SRE_WORKER_")
 
     interval_s: float = Field(default=10.0, validation_alias="SRE_WORKER_INTERVAL_S")
     lease_s: float = Field(default=60.0, validation_alias="SRE_WORKER_LEASE_S")
+    # minutes between the worker's passes over the local store (compaction of small files, retention); 0: none
+    maintenance_min: float = Field(default=10.0, validation_alias="SRE_WORKER_MAINTENANCE_MIN")
 
 
 class BoardSettings(BaseSettings):

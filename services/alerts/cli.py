@@ -59,9 +59,13 @@ def _worker(args: argparse.Namespace) -> None:
     if args.once:
         print(json.dumps(worker.run_once(source, notifiers)))
         return
+    policy = worker.retention_policy()  # a setting it cannot read stops it now, not on its first pass
     stop = stop_on_signals()  # SIGINT or SIGTERM ends the loop after the current cycle, with no traceback
+    upkeep = f"store upkeep every {settings.worker.maintenance_min:g} min ({policy.describe()})"
+    if settings.worker.maintenance_min <= 0 or settings.telemetry.source != "local":
+        upkeep = "no store upkeep"
     print(
-        f"worker: rules every {settings.worker.interval_s:g}s; channels {', '.join(notifiers) or 'none'}",
+        f"worker: rules every {settings.worker.interval_s:g}s; {upkeep}; channels {', '.join(notifiers) or 'none'}",
         flush=True,
     )
     worker.run(source, notifiers, stop=stop, interval_s=settings.worker.interval_s)

@@ -1,4 +1,5 @@
-"""The team's starting rules: the burn-rate pairs of every SLO, failed logins per account, DOPA failures."""
+"""The team's starting rules: the burn-rate pairs of every SLO, failed logins per account, DOPA failures, and a role
+instance that went silent without its last batch (a stop/start gap)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from services.alerts import service as alert_service
 from services.alerts import slo_rules
 from services.auth import Actor
 from services.config import get_settings
+from services.monitoring import gaps
 from services.slos import service as slo_service
 
 FAILED_LOGINS = 'AppEvents\n| where Name == "LoginFailed"\n| extend account = tostring(Properties.account)'
@@ -70,6 +72,21 @@ def team_rules() -> list[dict[str, Any]]:
             "mute_min": 30,
             "actions": [{"channel": "incident", "params": {"severity": "Sev2"}}, email],
             "description": "Identity verification is failing: open a Sev2 incident.",
+        },
+        {
+            "name": "a role instance went silent without its last batch (stop/start gap)",
+            "query": gaps.rule_query(),
+            "aggregation": "Count",
+            "dimension": "AppRoleInstance",
+            "operator": "GreaterThan",
+            "threshold": 0,
+            "frequency_min": 5,
+            "window_min": int(gaps.RULE_WINDOW.total_seconds() // 60),
+            "severity": "Sev3",
+            "mute_min": 60,
+            "actions": [email],
+            "description": "An instance that sent every minute stopped while its role kept serving: its last "
+            "telemetry is likely lost (a pod stopped before its SDK flushed). Check the pod's restarts and logs.",
         },
     ]
 

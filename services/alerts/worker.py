@@ -1,4 +1,6 @@
-"""`sre-backoffice worker`: evaluate due rules, deliver the outbox, receive Azure Monitor alerts."""
+"""`sre-backoffice worker`: evaluate due rules, deliver the outbox, receive Azure Monitor alerts, and every
+SRE_WORKER_MAINTENANCE_MIN minutes tend the local telemetry store (small files merged, SRE_RETENTION_DAYS applied) on a
+thread of its own, so a long merge never holds up a rule."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from services.alerts import repository as alert_repo
 from services.config import get_settings
 from services.db import session_scope, utcnow
 from services.errors import InvalidInput, ServiceError
+from services.ingest.spool import unconfirmed_files
+from services.telemetry.maintenance import Maintenance, maintain_store
+from services.telemetry.retention import RetentionPolicy, parse_policy
 from services.telemetry.source import TelemetrySource
 
 log = logging.getLogger("sre_backoffice.worker")
@@ -100,9 +105,54 @@ def run_once(source: TelemetrySource, notifiers: dict[str, Any], *, now: datetim
     }
 
 
+def retention_policy() -> RetentionPolicy:
+    """SRE_RETENTION_DAYS as a policy; InvalidInput (the worker does not start) when it cannot be read."""
+    return parse_policy(get_settings().telemetry.retention_days)
+
+
+def maintain(*, now: datetime | None = None) -> Maintenance | None:
+    """One pass over the local store as the worker, audited when it changed something (None on the azure source)."""
+    settings = get_settings()
+    if settings.telemetry.source != "local":
+        return None
+    with session_scope() as s:
+        return maintain_store(
+            s,
+            actor=actions.SYSTEM,
+            root=settings.telemetry.dir,
+            policy=retention_policy(),
+            now=now or utcnow(),
+            skip=unconfirmed_files(settings.ingest.spool_dir),
+        )
+
+
+def _maintenance_loop(stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            done = maintain()
+            if done is not None and done.changed:
+                removed = sum(r.rows_removed for r in done.retention)
+                log.info("store maintenance: %s files merged, %s old rows removed", done.files_merged, removed)
+        except Exception:
+            log.exception("store maintenance failed; trying again in %g min", every_s / 60)
+
+
+def start_maintenance(stop: threading.Event) -> threading.Thread | None:
+    """The maintenance thread (None when SRE_WORKER_MAINTENANCE_MIN is 0 or the source is azure)."""
+    settings = get_settings()
+    every_s = settings.worker.maintenance_min * 60
+    if every_s <= 0 or settings.telemetry.source != "local":
+        return None
+    thread = threading.Thread(target=_maintenance_loop, args=(stop, every_s), name="store-maintenance", daemon=True)
+    thread.start()
+    return thread
+
+
 def run(source: TelemetrySource, notifiers: dict[str, Any], *, stop: threading.Event, interval_s: float = 10.0) -> None:
-    """Cycle until `stop` is set."""
+    """Cycle until `stop` is set, with the store's maintenance on its own thread."""
     check_lease()
+    retention_policy()  # refused at start, not on the first pass minutes later
+    keeper = start_maintenance(stop)
     while not stop.is_set():
         try:
             stats = run_once(source, notifiers)
@@ -111,3 +161,5 @@ def run(source: TelemetrySource, notifiers: dict[str, Any], *, stop: threading.E
         except Exception:
             log.exception("worker cycle failed; trying again next cycle")
         stop.wait(interval_s)
+    if keeper is not None:
+        keeper.join(timeout=5)  # a pass in progress finishes its file; a killed one leaves no half-written file

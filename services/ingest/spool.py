@@ -124,6 +124,16 @@ class Spool:
         self.slot.release()
 
 
+def store_name(segment: Path) -> str:
+    """The name a segment's rows get in each table's folder: the same on a replay, which so replaces, not adds."""
+    return f"ingest-{segment.parent.name}-{segment.stem}"
+
+
+def unconfirmed_files(root: Path) -> frozenset[str]:
+    """Store file names a replay may write again: those of the segments still in the spool (compaction leaves them)."""
+    return frozenset(f"{store_name(seg)}.parquet" for seg in root.glob("slot-*/segment-*.ndjson"))
+
+
 def _drain_segment(segment: Path, store: Path) -> int:
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with open(segment, "rb") as fh:
@@ -139,7 +149,7 @@ def _drain_segment(segment: Path, store: Path) -> int:
                 tables[table].extend(rows)
     written = 0
     for table, rows in tables.items():
-        write_table(store, table, to_table(table, rows), name=f"ingest-{segment.parent.name}-{segment.stem}")
+        write_table(store, table, to_table(table, rows), name=store_name(segment))
         written += len(rows)
     segment.unlink()
     _fsync_dir(segment.parent)

@@ -1,4 +1,5 @@
-"""The application map: a node per role and per dependency target, edges with calls, failure rate and duration."""
+"""The application map: a node per role and per dependency target, edges with calls, failure rate and duration, and
+the stop/start gaps of each role's instances (services.monitoring.gaps)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 
 from services.auth import Actor
+from services.monitoring import gaps as stop_start
 from services.monitoring.common import fetch, to_int
 from services.telemetry.runner import Runner, may_read
 
@@ -17,7 +19,7 @@ RULE = (
     f"An edge or role is red when its failure rate is above {FAILURE_RATE_LIMIT:.0%} "
     f"or its average duration above {AVG_MS_LIMIT / 1000:g} s."
 )
-RED, GREEN, GREY = "#d33", "#2e7d32", "#888888"
+RED, GREEN, GREY, AMBER = "#d33", "#2e7d32", "#888888", "#e65100"
 
 
 @dataclass
@@ -28,6 +30,7 @@ class AppMap:
     edges: pd.DataFrame
     dot: str
     notes: list[str] = field(default_factory=list)
+    gaps: list[stop_start.Gap] = field(default_factory=list)
 
     @property
     def roles(self) -> list[str]:
@@ -68,8 +71,14 @@ def _ms(value: float) -> str:
     return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
-def dot(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
-    """DOT text: roles as boxes, targets as ellipses (a target named like a role is that role), red when unhealthy."""
+def _gap_line(found: list[stop_start.Gap]) -> str:
+    names = ", ".join(dict.fromkeys(g.instance for g in found))
+    return f"\n{len(found)} stop/start gap{'s' * (len(found) > 1)}: {names}" if found else ""
+
+
+def dot(nodes: pd.DataFrame, edges: pd.DataFrame, gaps: list[stop_start.Gap] | None = None) -> str:
+    """DOT text: roles as boxes, targets as ellipses (a target named like a role is that role), red when unhealthy;
+    a role with stop/start gaps names its silent instances and is amber unless red."""
     lines = [
         "digraph appmap {",
         'rankdir=LR; nodesep=0.4; ranksep=1.0; node [fontname="Helvetica", fontsize=10]; '
@@ -78,13 +87,15 @@ def dot(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
     role_rows = nodes.to_dict("records") if not nodes.empty else []
     edge_rows = edges.to_dict("records") if not edges.empty else []
     roles = {str(r["AppRoleName"]) for r in role_rows}
+    silent = stop_start.by_role(gaps or [])
     for r in role_rows:
         rate, avg = float(r["failure_rate"]), float(r["avg_ms"])
-        bad = unhealthy(rate, avg)
+        bad, found = unhealthy(rate, avg), silent.get(str(r["AppRoleName"]), [])
         label = f"{r['AppRoleName']}\n{int(r['requests']):,} requests · {_rate(rate)} failed · avg {_ms(avg)}"
+        colour = RED if bad else (AMBER if found else GREEN)
         lines.append(
             f'{quote("role:" + str(r["AppRoleName"]))} [shape=box, style="rounded,filled", fillcolor="#eef4ff", '
-            f'color="{RED if bad else GREEN}", penwidth={3 if bad else 1.5}, label={quote(label)}];'
+            f'color="{colour}", penwidth={3 if bad or found else 1.5}, label={quote(label + _gap_line(found))}];'
         )
     targets: set[str] = set()
     for e in edge_rows:
@@ -111,7 +122,7 @@ def dot(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
 
 
 def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> AppMap:
-    """The map over a range: role nodes from AppRequests, edges from AppDependencies."""
+    """The map over a range: role nodes from AppRequests, edges from AppDependencies, the gaps that began in it."""
     may_read(actor)
     notes: list[str] = []
     nodes = to_int(fetch(run, "appmap_nodes", start, end, notes, actor=actor), "requests", "failed")
@@ -122,4 +133,5 @@ def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> App
                 frame[col] = frame[col].astype(float).fillna(0.0)
     if not edges.empty:
         edges["unhealthy"] = [unhealthy(f, a) for f, a in zip(edges["failure_rate"], edges["avg_ms"], strict=True)]
-    return AppMap(nodes=nodes, edges=edges, dot=dot(nodes, edges), notes=notes)
+    found = stop_start.find(run, actor=actor, start=start, end=end, notes=notes)
+    return AppMap(nodes=nodes, edges=edges, dot=dot(nodes, edges, found), notes=notes, gaps=found)

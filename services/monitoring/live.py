@@ -2,7 +2,8 @@
 
 It polls stored telemetry (on Azure, ingestion delay applies: the newest rows are a few minutes old), so every
 snapshot says the newest timestamp it saw. Figures cover the last WINDOW; the sparklines the last SPARK minutes in
-BUCKET steps. One batch of four catalogue queries per refresh (one round trip on Azure).
+BUCKET steps. One batch of four catalogue queries per refresh (one round trip on Azure). The stop/start gaps of every
+role (services.monitoring.gaps) are counted in whole minutes, so they are read once a minute (`recent_gaps`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from services.auth import Actor
+from services.monitoring import gaps
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 
@@ -22,6 +24,9 @@ WINDOW = timedelta(minutes=5)
 SPARK = timedelta(minutes=15)
 BUCKET = timedelta(minutes=1)
 LOOKBACK = timedelta(days=1)  # how far back to look for the newest row when the live window is empty
+REFRESH = timedelta(seconds=5)
+# an instance needs its steady half hour inside the range: gaps that began in the last hour show
+GAPS_LOOKBACK = timedelta(minutes=90)
 SERIES_COLUMNS = ["bucket", "requests", "failed", "p95_ms", "calls", "calls_failed"]
 
 
@@ -67,6 +72,14 @@ class LiveSnapshot:
     def lag(self) -> timedelta | None:
         """How far the newest row is behind `at` (ingestion delay plus quiet time)."""
         return None if self.newest is None else self.at - self.newest
+
+
+def slot_end(now: datetime) -> datetime:
+    """The end of the 5-second refresh slot `now` falls in: the page's `at`, so every viewer in one slot shares one
+    snapshot and a row stamped up to the moment of the refresh (ingested a second ago) is inside its window."""
+    now = now.astimezone(UTC)
+    floor = now.replace(second=now.second - now.second % 5, microsecond=0)
+    return floor + REFRESH
 
 
 def specs(*, service: str, at: datetime, limit: int = 10) -> list[QuerySpec]:
@@ -144,3 +157,16 @@ def snapshot(source: TelemetrySource, *, actor: Actor, service: str, at: datetim
         notes=notes,
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def gap_range(at: datetime) -> tuple[datetime, datetime]:
+    """The range the gaps are read over as of `at`: GAPS_LOOKBACK up to the start of `at`'s minute."""
+    end = at.astimezone(UTC).replace(second=0, microsecond=0)
+    return end - GAPS_LOOKBACK, end
+
+
+def recent_gaps(source: TelemetrySource, *, actor: Actor, at: datetime) -> list[gaps.Gap]:
+    """The stop/start gaps of every role that began in the last hour as of `at`'s minute (the same for every refresh
+    within the minute: the page reads them once a minute)."""
+    start, end = gap_range(at)
+    return gaps.find(runner.bound(source), actor=actor, start=start, end=end, notes=[])

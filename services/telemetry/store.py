@@ -141,7 +141,8 @@ def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[A
     else:
         rows = list(rows)
         n = len(rows)
-        columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
+        named = {k for r in rows for k in r}  # a column no row names is missing (so Type is the table's name)
+        columns = {f.name: [r.get(f.name) for r in rows] for f in schema if f.name in named}
     unknown = set(columns) - set(schema.names)
     if unknown:
         raise ValueError(f"{table} has no columns {sorted(unknown)}")
@@ -282,9 +283,13 @@ def _remove_stale_temporaries(d: Path) -> None:
                 tmp.unlink()
 
 
-def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | None]:
-    """Merge a table's files into one: write the merged file first, then remove the parts it replaced."""
-    files = list(readable_files(root, table)[0])  # a file not in the table's schema stays where it is, unmerged
+def compact(
+    root: Path, table: str, *, min_files: int = 2, files: list[Path] | None = None, keep_parts: bool = False
+) -> tuple[int, Path | None]:
+    """Merge a table's files (every readable one, or `files`) into one: write the merged file first, then remove the
+    parts it replaced (or, with `keep_parts`, leave them and their manifest, which hides them, for a later pass)."""
+    if files is None:
+        files = list(readable_files(root, table)[0])  # a file not in the table's schema stays where it is, unmerged
     if len(files) < min_files:
         return 0, None
     merged = pa.concat_tables([in_schema(table, pq.read_table(f)) for f in files])
@@ -295,6 +300,8 @@ def compact(root: Path, table: str, *, min_files: int = 2) -> tuple[int, Path | 
     manifest = d / MANIFESTS / f"{name}.txt"
     manifest.write_text("\n".join([f"{name}.parquet", *(f.name for f in files)]))
     out = write_table(root, table, merged, name=name)
+    if keep_parts:
+        return len(files), out
     for f in files:
         f.unlink(missing_ok=True)
     manifest.unlink()

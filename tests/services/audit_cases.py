@@ -21,6 +21,7 @@ from services.postmortems import service as postmortems
 from services.slos import service as slos
 from services.slos.schemas import SloInput
 from services.telemetry.local import LocalTelemetrySource
+from services.telemetry.retention import parse_policy
 from services.testruns.schemas import parse_run_options
 from tests.board_fakes import FakeBoard
 from tests.services import audit_fixtures as fx
@@ -259,9 +260,9 @@ MUTATIONS: dict[str, Mutation] = {
     AL + "delete_rule": Mutation(
         fx.rule, lambda s, f: f(s, actor=ADMIN, rule_id=1), _one("alert_rule.delete", "alert_rule")
     ),
-    # without SLOs, the team's rules are the failed-login pair and the DOPA one
+    # without SLOs, the team's rules are the failed-login pair, the DOPA one and the stop/start gap one
     "services.alerts.seeds.seed_team_rules": Mutation(
-        fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "123")
+        fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "1234")
     ),
     QS + "save_query": Mutation(
         fx.nothing,
@@ -306,6 +307,17 @@ MUTATIONS: dict[str, Mutation] = {
         fx.small_files,
         lambda s, f: f(s, actor=ADMIN, root=fx.store()),
         _one("telemetry.compact", "telemetry_store", None),
+    ),
+    # retention (30 days) hides the 40-day-old file and rewrites the other; the worker's pass does the same
+    "services.telemetry.maintenance.apply_retention": Mutation(
+        fx.aged_files,
+        lambda s, f: f(s, actor=ADMIN, root=fx.store(), policy=parse_policy("30"), now=AT),
+        _one("telemetry.retention", "telemetry_store", None),
+    ),
+    "services.telemetry.maintenance.maintain_store": Mutation(
+        fx.aged_files,
+        lambda s, f: f(s, actor=ADMIN, root=fx.store(), policy=parse_policy("30"), now=AT),
+        _one("telemetry.maintenance", "telemetry_store", None),
     ),
     # one record per run of `demo live`, at its start, not per tick
     "services.demo.live.start_live": Mutation(fx.nothing, fx.live_run, _one("demo.live", "telemetry_store", None)),

@@ -132,6 +132,13 @@ def small_files(_s: Session) -> None:
         write(store(), "AppRequests", [req(minutes)])
 
 
+def aged_files(_s: Session) -> None:
+    """AppRequests files for retention (30 days) to hide whole (40 days before AT) and to rewrite (40 days and a minute
+    before AT: a new file holds the newer row)."""
+    write(store(), "AppRequests", [req(40 * 24 * 60)])
+    write(store(), "AppRequests", [req(40 * 24 * 60), req(1)])
+
+
 def feature(s: Session) -> None:
     """Feature 1, in Planning on template version 1."""
     features.create_feature(s, actor=ADMIN, data=FEATURE)

@@ -16,7 +16,7 @@ def test_every_query_rule_exports_as_a_scheduled_query_rule(
     assert main(["alerts", "export", "--format", "arm"]) == 0
     tpl = json.loads(capsys.readouterr().out)
     kinds = [r["type"] for r in tpl["resources"]]
-    assert kinds == ["Microsoft.Insights/actionGroups"] + ["Microsoft.Insights/scheduledQueryRules"] * 3
+    assert kinds == ["Microsoft.Insights/actionGroups"] + ["Microsoft.Insights/scheduledQueryRules"] * 4
     group = tpl["resources"][0]["properties"]
     assert group["emailReceivers"] == [
         {"name": "email-1", "emailAddress": "sre-operators@mana.example", "useCommonAlertSchema": True}

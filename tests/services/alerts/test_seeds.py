@@ -25,9 +25,9 @@ ADMIN = Actor("admin", "admin")
 def test_seeding_creates_each_rule_once(sqlite_engine: Engine) -> None:
     with session_scope() as s:
         slo_service.seed_team_targets(s, actor=ADMIN)  # each SLO comes with its 3 burn-rate rules
-        assert seed_team_rules(s, actor=ADMIN) == 3  # the 3 business rules
+        assert seed_team_rules(s, actor=ADMIN) == 4  # the 3 business rules and the stop/start gap rule
         assert seed_team_rules(s, actor=ADMIN) == 0  # seeding again creates nothing
-        assert len(alert_service.list_rules(s, actor=ADMIN)) == 9  # 3 burn-rate rules × 2 SLOs + 3 business rules
+        assert len(alert_service.list_rules(s, actor=ADMIN)) == 10  # 3 burn-rate rules × 2 SLOs + 4 team rules
     with session_scope() as s:
         burn = [(r.slo_id, r.slo_policy) for r in alert_service.list_rules(s, actor=ADMIN) if r.kind == "slo_burn"]
         # every SLO gets one rule per burn-rate policy of the SLO page, so the worker pages when the page says so
@@ -53,7 +53,7 @@ def test_the_business_rules_fire_on_what_they_watch_and_act(team_rules: None, tm
     src = LocalTelemetrySource(tmp_path / "t")
 
     evaluated = worker.evaluate_due(src, now=AT)
-    assert evaluated.rules == 9
+    assert evaluated.rules == 10
     assert sorted((c.rule, c.dimension) for c in evaluated.changes if c.state == "fired") == [
         ("DOPA dependency failure rate > 5 % for 10 min", ""),
         ("failed logins for one account > 10 in 15 min: lock it", "somchai"),  # 12 > 10

@@ -125,3 +125,9 @@ def test_a_role_without_telemetry_query_is_refused(source: LocalTelemetrySource,
     monkeypatch.setitem(auth.PERMISSIONS, "telemetry.query", "admin")
     with pytest.raises(PermissionDenied):
         live.snapshot(source, actor=Actor("v", "viewer"), service="mana", at=AT)
+
+
+def test_the_window_ends_with_the_refresh_slot() -> None:
+    # a row stamped at 12:00:03.2 (ingested a moment ago) is inside the window of the refresh that runs at 12:00:03.9
+    assert live.slot_end(AT + timedelta(seconds=3.9)) == AT + timedelta(seconds=5)
+    assert live.slot_end(AT + timedelta(seconds=5)) == AT + timedelta(seconds=10)

@@ -1,0 +1,244 @@
+"""Ingestion benchmark: request envelopes as the classic .NET SDK sends them (gzipped NDJSON, 500 a batch) posted to
+`sre-backoffice api` on loopback by concurrent clients, next to baselines measured in the same run.
+
+usage: .venv/bin/python bench/ingest_bench.py [--envelopes 100000] [--batch 500] [--clients 8]
+
+The API runs as its own process on a fresh store, spool and SQLite database, with SRE_INGEST_FLUSH_S=1. Measured:
+accepted envelopes per second (first post to last answer), p50 and p99 answer time, the API process's peak resident
+memory (VmHWM), and the time from the last answer until every row is queryable (a KQL count on the store, polled).
+Baselines on the same bodies, in this process: gunzip + json.loads of every line alone; the same rows (mapped
+beforehand) written straight to Parquet with pyarrow, 500 rows a file and all in one file; and the service's own
+track() (decode, map, spool append with fsync) without HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+KEY = "00000000-0000-0000-0000-00000000b3c4"
+HEADERS = {"Content-Type": "application/x-json-stream", "Content-Encoding": "gzip"}
+OPS = ("GET /api/shops", "GET /api/shops/{id}", "POST /api/orders", "POST /api/auth/login")
+
+
+def envelope(i: int, at: datetime) -> dict[str, Any]:
+    """One Request envelope as the classic .NET SDK writes it (its tags, a sampled item now and then)."""
+    op = OPS[i % len(OPS)]
+    ok = i % 17 != 0
+    return {
+        "name": "Microsoft.ApplicationInsights.Request",
+        "time": (at + timedelta(microseconds=i * 37)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "iKey": KEY,
+        "sampleRate": 50.0 if i % 10 == 0 else 100.0,
+        "tags": {
+            "ai.cloud.role": "mana",
+            "ai.cloud.roleInstance": f"mana-7d9f-pod{i % 8}",
+            "ai.operation.id": f"{i:032x}",
+            "ai.operation.name": op,
+            "ai.location.ip": "10.1.2.3",
+            "ai.user.id": f"u{i % 997}",
+            "ai.session.id": f"s{i % 4001}",
+            "ai.application.ver": "2026.12.1",
+            "ai.internal.sdkVersion": "aspnet5c:2.22.0-997",
+            "ai.internal.nodeName": f"aks-node-{i % 3}",
+        },
+        "data": {
+            "baseType": "RequestData",
+            "baseData": {
+                "ver": 2,
+                "id": f"{i:016x}",
+                "name": op,
+                "duration": f"00:00:00.{(i * 7919) % 1000:03d}",
+                "responseCode": "200" if ok else "500",
+                "success": ok,
+                "url": f"https://mana-api.azurewebsites.net{op.split()[1].replace('{id}', str(i % 500))}",
+                "properties": {"tenant": "th", "AspNetCoreEnvironment": "Production"},
+            },
+        },
+    }
+
+
+def bodies(n: int, batch: int) -> list[bytes]:
+    """`n` envelopes in gzipped NDJSON bodies of `batch` each, timed over the last minute."""
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    out = []
+    for start in range(0, n, batch):
+        items = range(start, min(n, start + batch))
+        lines = "\n".join(json.dumps(envelope(i, at), separators=(",", ":")) for i in items)
+        out.append(gzip.compress(lines.encode(), compresslevel=6))
+    return out
+
+
+def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`sre-backoffice api` on `port`, once /healthz answers."""
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "services.cli", "api"], env=env, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return proc
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the API did not start; its log: {log}") from None
+            time.sleep(0.2)
+
+
+async def post_all(url: str, payloads: list[bytes], clients: int) -> tuple[float, list[float], int, list[str]]:
+    """Post every body from `clients` concurrent clients: wall time, answer times, envelopes accepted, failures."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for b in payloads:
+        queue.put_nowait(b)
+    latencies: list[float] = []
+    failures: list[str] = []
+    accepted = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while not queue.empty():
+            body = queue.get_nowait()
+            t = time.perf_counter()
+            try:
+                r = await http.post(url, content=body, headers=HEADERS)
+                if r.status_code == 200:
+                    accepted += r.json()["itemsAccepted"]
+                else:
+                    failures.append(f"{r.status_code} {r.text[:120]}")
+            except httpx.TransportError as exc:
+                failures.append(type(exc).__name__)
+            latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return time.perf_counter() - started, latencies, accepted, failures
+
+
+def queryable_after(store: Path, n: int, *, limit_s: float = 120) -> float:
+    """Seconds until a KQL count over the store sees all `n` requests."""
+    from services.telemetry.local import LocalTelemetrySource
+
+    source = LocalTelemetrySource(store)
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        frame = source.query("AppRequests | count", timespan=None, name="bench").frame
+        if int(frame.iloc[0, 0]) >= n:
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    raise SystemExit(f"only part of the {n:,} rows became queryable within {limit_s:g} s")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (Linux VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def baselines(payloads: list[bytes], tmp: Path) -> dict[str, float]:
+    """Seconds for each baseline over the same bodies."""
+    from services.ingest.mapping import to_row
+    from services.ingest.service import track
+    from services.ingest.spool import Spool
+    from services.telemetry.store import to_table, write_table
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    decoded = [[json.loads(line) for line in gzip.decompress(b).splitlines()] for b in payloads]
+    out["decode"] = time.perf_counter() - t
+    batches = [[to_row(e)[1] for e in envs] for envs in decoded]
+    t = time.perf_counter()
+    for i, rows in enumerate(batches):
+        write_table(tmp / "pa-batches", "AppRequests", to_table("AppRequests", rows), name=f"b{i:05d}")
+    out["parquet_batches"] = time.perf_counter() - t
+    t = time.perf_counter()
+    write_table(tmp / "pa-one", "AppRequests", to_table("AppRequests", [r for rows in batches for r in rows]))
+    out["parquet_one"] = time.perf_counter() - t
+    spool = Spool(tmp / "track-spool", tmp / "track-store")
+    t = time.perf_counter()
+    for b in payloads:
+        track(b, content_encoding="gzip", keys={KEY: "bench"}, spool=spool, max_bytes=64 << 20)
+    out["track"] = time.perf_counter() - t
+    spool.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--envelopes", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--clients", type=int, default=8)
+    args = ap.parse_args()
+
+    from services.migrate import upgrade
+    from tests.e2e.streamlit_server import free_port
+
+    tmp = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    payloads = bodies(args.envelopes, args.batch)
+    size = sum(len(b) for b in payloads)
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    upgrade(url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SRE_")}
+    env |= {
+        "SRE_DATABASE_URL": url,
+        "SRE_TELEMETRY_DIR": str(tmp / "store"),
+        "SRE_INGEST_SPOOL_DIR": str(tmp / "spool"),
+        "SRE_INGEST_KEYS": f"bench={KEY}",
+        "SRE_INGEST_FLUSH_S": "1",
+        "SRE_API_PORT": str(port),
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = start_api(env, port, tmp / "api.log")
+    try:
+        track_url = f"http://127.0.0.1:{port}/v2/track"
+        wall, lat, accepted, failures = asyncio.run(post_all(track_url, payloads, args.clients))
+        visible = queryable_after(tmp / "store", args.envelopes)
+        rss = peak_rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    base = baselines(payloads, tmp)
+
+    q = statistics.quantiles(lat, n=100, method="inclusive")
+    n = args.envelopes
+    print(
+        f"{n:,} Request envelopes, {len(payloads)} gzipped NDJSON bodies of {args.batch} "
+        f"({size / len(payloads) / 1024:.0f} KB each), {args.clients} concurrent clients on loopback"
+    )
+    print(f"{'measure':<66} {'envelopes/s':>12} {'seconds':>8}")
+    lines = [
+        ("baseline: gunzip + json.loads of every line, nothing else", base["decode"]),
+        ("baseline: the same rows straight to Parquet (pyarrow), 500 a file", base["parquet_batches"]),
+        ("baseline: the same rows straight to Parquet (pyarrow), one file", base["parquet_one"]),
+        ("track() in-process: decode, map, spool append + fsync, no HTTP", base["track"]),
+    ]
+    for label, secs in lines:
+        print(f"{label:<66} {n / secs:>12,.0f} {secs:>8.2f}")
+    print(f"{'POST /v2/track on uvicorn: accepted':<66} {accepted / wall:>12,.0f} {wall:>8.2f}")
+    print(f"answer time p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms; API peak RSS {rss:.0f} MB")
+    print(f"last answer -> every row queryable by KQL: {visible:.2f} s (flush every 1 s)")
+    if failures or accepted != n:
+        print(f"REFUSED OR LOST: {len(failures)} failed, e.g. {failures[:3]}; accepted {accepted:,} of {n:,}")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,6 @@ try:
     where = telemetry_source().describe()
 except ServiceError as exc:  # a misconfigured source: say so once here; pages that need telemetry say it too
     where = f"not available ({exc})"
-zone_picker()
+zone_picker(current_actor())
 st.sidebar.caption(f"Telemetry: {where}")
 pg.run()

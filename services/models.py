@@ -7,6 +7,7 @@ from services.features.models import Feature, FeatureMove, GateSignOff, GateTemp
 from services.incidents.models import BoardIssueLink, Incident, IncidentEvent, Runbook, SeverityDefinition
 from services.loadtests.models import LoadTestCheck, LoadTestEndpoint, LoadTestRun, LoadTestThreshold
 from services.postmortems.models import Postmortem
+from services.preferences.models import UserPreference
 from services.saved_queries.models import SavedQuery
 from services.slos.models import Slo
 from services.stubs.models import StubSet, StubSetVersion
@@ -38,4 +39,5 @@ __all__ = [
     "StubSet",
     "StubSetVersion",
     "TestRun",
+    "UserPreference",
 ]

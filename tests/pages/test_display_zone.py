@@ -15,7 +15,11 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from services import audit
+from services.auth import Actor
 from services.config import get_settings
+from services.db import session_scope
+from services.preferences import service as preferences
 from tests.pages.conftest import MAIN
 from tests.services.monitoring.fixtures import write_all
 
@@ -83,3 +87,21 @@ def test_the_sidebar_pick_changes_the_charts_and_stays_in_the_url(bangkok: datet
     assert _chart(back)[0]["layer"][0]["encoding"]["x"]["title"] == "time (America/New_York)"
     back.selectbox(key="ui.timezone").set_value("Asia/Bangkok").run()  # the default again: the URL drops it
     assert "tz" not in back.query_params
+
+
+def test_a_pick_is_remembered_for_its_user_in_a_new_session(bangkok: datetime, sqlite_engine: Engine) -> None:
+    at = _failures()
+    at.selectbox(key="ui.timezone").set_value("Europe/London").run()
+    later = _failures()  # a new browser session, no ?tz: the same user sees their own pick
+    assert later.selectbox(key="ui.timezone").value == "Europe/London"
+    assert _chart(later)[0]["layer"][0]["encoding"]["x"]["title"] == "time (Europe/London)"
+    with session_scope() as s:
+        others = preferences.display_timezone(s, actor=Actor("vera", "viewer"))
+        [record] = audit.list_records(s, actor=Actor("ada", "admin"), entity="user_preference")
+    assert others is None  # another user keeps the setting's zone
+    assert (record.action, record.after) == (
+        "user_preference.update",
+        {"user_name": get_settings().auth.default_user, "display_timezone": "Europe/London"},
+    )
+    later.selectbox(key="ui.timezone").set_value("Asia/Bangkok").run()  # back to the default: nothing remembered
+    assert _failures().selectbox(key="ui.timezone").value == "Asia/Bangkok"

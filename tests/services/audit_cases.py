@@ -264,6 +264,11 @@ MUTATIONS: dict[str, Mutation] = {
     "services.alerts.seeds.seed_team_rules": Mutation(
         fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "1234")
     ),
+    "services.preferences.service.set_display_timezone": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, zone="Asia/Bangkok"),
+        _one("user_preference.update", "user_preference", ADMIN.name),
+    ),
     QS + "save_query": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, name="errors", text="AppExceptions | take 10"),
@@ -424,6 +429,7 @@ def _read(**kwargs: Any) -> Call:
 
 
 READS: dict[str, Call] = {
+    "services.preferences.service.display_timezone": _read(),
     "services.alerts.log.history": _read(),
     "services.alerts.log.notifications": _read(),
     AL + "list_rules": _read(),

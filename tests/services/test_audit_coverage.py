@@ -62,6 +62,7 @@ OWNERS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "alert_rule": ("alert_rule", lambda r: r.id),
     "alert": ("alert_rule", lambda r: r.rule_id),
     "saved_query": ("saved_query", lambda r: r.id),
+    "user_preference": ("user_preference", lambda r: r.user_name),
     "loadtest_run": ("loadtest_run", lambda r: r.id),
     "loadtest_threshold": ("loadtest_run", lambda r: r.run_id),
     "loadtest_check": ("loadtest_run", lambda r: r.run_id),

@@ -21,10 +21,13 @@ from services.telemetry.runner import Runner, may_read
 
 QUERY = "instance_gaps"
 STEADY_WINDOW_MIN, STEADY_MINUTES, SILENT_MINUTES, RESTART_BEFORE_MIN = 30, 27, 3, 10
+EXPECTED_OPERATIONS = 20  # its steady rate would have sent as many in the silence: fewer, and silence proves nothing
 RULE_WINDOW = timedelta(hours=2)  # the seeded rule reads its last 2 hours: a gap shows for up to 90 minutes
 DEFINITION = (
     f"A **stop/start gap**: an instance (AppRoleInstance) that sent telemetry in at least {STEADY_MINUTES} of the "
     f"{STEADY_WINDOW_MIN} minutes up to its last minute, then nothing in the next {SILENT_MINUTES} whole minutes, "
+    f"though at its rate of those {STEADY_WINDOW_MIN} minutes it would have sent at least {EXPECTED_OPERATIONS} "
+    "operations (distinct OperationIds) in them, "
     f"while other instances of its role received requests in each of those {SILENT_MINUTES} minutes. It is "
     f"**restarted** when an instance of the role first seen from {RESTART_BEFORE_MIN} minutes before that last minute "
     "on has taken over, **back** when the same instance sends again, otherwise **still silent**. What it sent last "

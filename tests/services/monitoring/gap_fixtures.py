@@ -1,5 +1,5 @@
-"""Hand-made telemetry for the stop/start gap detector: one row a minute per instance (10 s into the minute), minutes
-counted back from AT (12:00), from m = 85 (10:35) on. Minute m's bin is 12:00 − m min.
+"""Hand-made telemetry for the stop/start gap detector: ROWS operations a minute per instance (from 5 s into the
+minute, a row each), minutes counted back from AT (12:00), from m = 85 (10:35) on. Minute m's bin is 12:00 − m min.
 
 role mana (requests, pod-a's odd minutes as traces):
   pod-b  m 85..1                   serves throughout: the sibling
@@ -9,6 +9,7 @@ role mana (requests, pod-a's odd minutes as traces):
   pod-g  m 85..8 without 26..20 even  no gap: steady 26 of 30
   pod-e  m 85..1 without 30, 29    no gap: silent 2 minutes only
   pod-c  every 3rd minute, m 84..30 no gap: never steady
+  pod-s  m 85..11, 2 a minute       no gap: 6 operations in 3 minutes, a silence proves nothing
 role mana-worker: w-1 and w-2 m 85..16, then both silent: no gap (the whole role went quiet)
 role billing: bill-1 m 85..21 (last 11:39), bill-2 m 85..1, bill-3 from m 19 (11:41): bill-1 restarted as bill-3, 20 min
 """
@@ -23,6 +24,7 @@ from typing import Any
 from tests.telemetry_fixtures import AT, write
 
 FIRST = 85
+ROWS = 10  # a minute: 300 operations in 30 steady minutes, 30 expected in a 3-minute silence (the detector wants 20)
 EXPECTED = [  # (role, instance, silent since, silent minutes, outcome, steady minutes), newest first
     ("mana", "pod-f", "11:53", 7, "still silent", 27),
     ("mana", "pod-a", "11:50", 10, "still silent", 30),
@@ -31,9 +33,10 @@ EXPECTED = [  # (role, instance, silent since, silent minutes, outcome, steady m
 ]
 
 
-def _row(at: datetime, role: str, instance: str, m: int) -> dict[str, Any]:
-    return {"TimeGenerated": at - timedelta(minutes=m) + timedelta(seconds=10), "AppRoleName": role,
-            "AppRoleInstance": instance, "ItemCount": 1}  # fmt: skip
+def _rows(at: datetime, role: str, instance: str, m: int, n: int) -> list[dict[str, Any]]:
+    return [{"TimeGenerated": at - timedelta(minutes=m) + timedelta(seconds=5 + 5 * i), "AppRoleName": role,
+             "AppRoleInstance": instance, "OperationId": f"{instance}-{m}-{i}", "ItemCount": 1}
+            for i in range(n)]  # fmt: skip
 
 
 def _minutes(first: int, last: int, without: Iterable[int] = ()) -> list[int]:
@@ -50,6 +53,7 @@ def write_gaps(root: Path, at: datetime = AT) -> Path:
         ("mana", "pod-g"): _minutes(FIRST, 8, (26, 24, 22, 20)),
         ("mana", "pod-e"): _minutes(FIRST, 1, (30, 29)),
         ("mana", "pod-c"): [m for m in _minutes(84, 30) if m % 3 == 0],
+        ("mana", "pod-s"): _minutes(FIRST, 11),
         ("mana-worker", "w-1"): _minutes(FIRST, 16),
         ("mana-worker", "w-2"): _minutes(FIRST, 16),
         ("billing", "bill-1"): _minutes(FIRST, 21),
@@ -59,11 +63,11 @@ def write_gaps(root: Path, at: datetime = AT) -> Path:
     requests, traces = [], []
     for (role, instance), minutes in plan.items():
         for m in minutes:
-            row = _row(at, role, instance, m)
-            if instance == "pod-a" and m % 2:
-                traces.append({**row, "Message": "tick", "SeverityLevel": 1})
-            else:
-                requests.append({**row, "Name": "GET /api/shops", "Success": True, "DurationMs": 20.0})
+            for row in _rows(at, role, instance, m, 2 if instance == "pod-s" else ROWS):
+                if instance == "pod-a" and m % 2:
+                    traces.append({**row, "Message": "tick", "SeverityLevel": 1})
+                else:
+                    requests.append({**row, "Name": "GET /api/shops", "Success": True, "DurationMs": 20.0})
     write(root, "AppRequests", requests)
     write(root, "AppTraces", traces)
     return root

@@ -42,7 +42,7 @@ def test_the_gaps_and_only_those(source: LocalTelemetrySource) -> None:
     found = gaps.find(partial(runner.run, source), actor=VIEWER, start=START, end=AT, notes=[])
     assert _seen(found) == EXPECTED
     pod_a = found[1]
-    assert pod_a.last_row == AT - timedelta(minutes=11) + timedelta(seconds=10)  # its last trace, 11:49:10
+    assert pod_a.last_row == AT - timedelta(minutes=11) + timedelta(seconds=50)  # its last trace, 11:49:50
     assert pod_a.resumed is None and found[3].resumed == AT - timedelta(minutes=20)
     shown = gaps.table(found)
     assert list(shown.columns) == gaps.COLUMNS

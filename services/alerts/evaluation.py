@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from services.errors import InvalidInput
-from services.telemetry.kql import literal
+from services.telemetry.kql import KqlValue, literal
 from services.telemetry.source import TelemetrySource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,21 +80,27 @@ class RuleSpec:
         return f"{self.aggregation} of {of} {SYMBOL[self.operator]} {self.threshold:g} over {self.window_min} min"
 
 
-def compose(rule: RuleSpec, at: datetime, *, steps: int = 1) -> tuple[str, datetime]:
-    """The KQL (rule query + per-bucket partials) covering `steps` evaluations ending at `at`, and its start."""
+# the names the composed query gives its window: values beside the text, so a rule's text is the same every cycle
+# and the local store translates it once (services.telemetry.parameters)
+WINDOW_START, WINDOW_END, BUCKET_OFFSET = "rule_window_start", "rule_window_end", "rule_bucket_offset"
+
+
+def compose(rule: RuleSpec, at: datetime, *, steps: int = 1) -> tuple[str, dict[str, KqlValue], datetime]:
+    """The KQL (rule query + per-bucket partials) covering `steps` evaluations ending at `at`, the values of its
+    window parameters, and its start."""
     rule.check()
     buckets = rule.window_min // rule.frequency_min + rule.evaluation_periods - 1 + steps - 1
     start = at - rule.frequency * buckets
     offset = (at - EPOCH) % rule.frequency + US
     measure = f"todouble({rule.measure_column})" if rule.measure_column else "1.0"
-    by = f"bucket = bin(TimeGenerated - {literal(offset)}, {literal(rule.frequency)})"
+    by = f"bucket = bin(TimeGenerated - {BUCKET_OFFSET}, {literal(rule.frequency)})"
     if rule.dimension:
         by += f", dimension = tostring({rule.dimension})"
     text = (
-        f"{rule.query.strip()}\n| where TimeGenerated > {literal(start)} and TimeGenerated <= {literal(at)}\n"
+        f"{rule.query.strip()}\n| where TimeGenerated > {WINDOW_START} and TimeGenerated <= {WINDOW_END}\n"
         f"| summarize n = count(), total = sum({measure}), low = min({measure}), high = max({measure}) by {by}"
     )
-    return text, start
+    return text, {WINDOW_START: start, WINDOW_END: at, BUCKET_OFFSET: offset}, start
 
 
 def bucket_index(frame: pd.DataFrame, rule: RuleSpec, at: datetime) -> pd.Series:
@@ -107,8 +113,8 @@ def bucket_index(frame: pd.DataFrame, rule: RuleSpec, at: datetime) -> pd.Series
 
 def fetch(source: TelemetrySource, rule: RuleSpec, at: datetime, *, steps: int = 1, name: str = "rule") -> pd.DataFrame:
     """Per-bucket partials with `j` and `dimension` columns."""
-    text, start = compose(rule, at, steps=steps)
-    return partials_of(source.query(text, timespan=(start, at), name=name).frame, rule, at)
+    text, values, start = compose(rule, at, steps=steps)
+    return partials_of(source.query(text, timespan=(start, at), name=name, parameters=values).frame, rule, at)
 
 
 def backtest_steps(rule: RuleSpec, days: float) -> int:

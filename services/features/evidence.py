@@ -314,8 +314,8 @@ def _specs(
         for rule in watched.values():
             assert rule.spec is not None
             steps = alert_eval.backtest_steps(rule.spec, BACKTEST_DAYS)
-            text, start = alert_eval.compose(rule.spec, at, steps=steps)
-            specs.append((("backtest", str(rule.id)), QuerySpec(f"backtest[{rule.name}]", text, (start, at))))
+            text, values, start = alert_eval.compose(rule.spec, at, steps=steps)
+            specs.append((("backtest", str(rule.id)), QuerySpec(f"backtest[{rule.name}]", text, (start, at), values)))
     return specs
 
 

@@ -24,6 +24,7 @@ from azure.monitor.query import LogsBatchQuery, LogsQueryClient, LogsQueryError,
 
 from services.errors import InvalidInput, QueryError
 from services.telemetry.kql import syntax_error
+from services.telemetry.parameters import Parameters, inlined
 from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
 
 if TYPE_CHECKING:
@@ -176,8 +177,11 @@ class AzureTelemetrySource:
         what, ident, _ = self._target
         return f"Azure Monitor Log Analytics {what} {ident} at {self.endpoint}"
 
-    def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
-        """Run one KQL query over the timespan on Azure Monitor; raises QueryError."""
+    def query(
+        self, kql: str, *, timespan: Timespan | None, name: str = "query", parameters: Parameters | None = None
+    ) -> QueryResult:
+        """Run one KQL query over the timespan on Azure Monitor (`parameters` as `let`s in front); raises QueryError."""
+        kql = inlined(kql, parameters or {})
         err = syntax_error(kql, name)
         if err:
             raise err
@@ -195,18 +199,23 @@ class AzureTelemetrySource:
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run several queries in $batch requests (one by one on a resource); results in request order."""
         for spec in specs:
-            err = syntax_error(spec.text, spec.name)
+            err = syntax_error(inlined(spec.text, spec.parameters), spec.name)
             if err:
                 raise err
         if not self.workspace_id or len(specs) < 2:
-            return [self.query(s.text, timespan=s.timespan, name=s.name) for s in specs]
+            return [self.query(s.text, timespan=s.timespan, name=s.name, parameters=s.parameters) for s in specs]
         results: list[QueryResult] = []
         for at in range(0, len(specs), _BATCH_LIMIT):
             chunk = specs[at : at + _BATCH_LIMIT]
             started = time.perf_counter()
             wait = self.server_timeout_s
             batch = [
-                LogsBatchQuery(self.workspace_id, s.text, timespan=_absolute(s.timespan), server_timeout=wait)
+                LogsBatchQuery(
+                    self.workspace_id,
+                    inlined(s.text, s.parameters),
+                    timespan=_absolute(s.timespan),
+                    server_timeout=wait,
+                )
                 for s in chunk
             ]
             try:

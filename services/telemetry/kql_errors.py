@@ -47,8 +47,18 @@ def _refusal(name: str, what: u.Unsupported, pos: Position) -> QueryError:
     return _error(name, f"{what.label}{_where(pos)} is not supported by the local engine. {instead}.", pos)
 
 
-def explain(exc: BaseException, kql: str, name: str) -> QueryError:
-    """The one message for an error the engine raised on `kql` (named `name` in the message)."""
+def explain(exc: BaseException, kql: str, name: str, *, added_lines: int = 0) -> QueryError:
+    """The one message for an error the engine raised on `kql` (named `name` in the message). `added_lines`: lines put
+    in front of the caller's text (declared parameters), so the position named is in the text the caller wrote."""
+    err = _explain(exc, kql, name)
+    if not added_lines or err.line is None or err.line <= added_lines:
+        return err
+    line = err.line - added_lines
+    text = str(err).replace(_where((err.line, err.column or 0)), _where((line, err.column or 0)), 1)
+    return QueryError(text, query_name=err.query_name, line=line, column=err.column)
+
+
+def _explain(exc: BaseException, kql: str, name: str) -> QueryError:
     if isinstance(exc, duckdb_kql.KqlSyntaxError):
         return syntax(exc.diagnostics, kql, name) or _error(name, f"KQL syntax error: {exc}")
     if isinstance(exc, duckdb_kql.KqlUnsupportedError):

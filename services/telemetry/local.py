@@ -15,6 +15,7 @@ import pandas as pd
 from services.errors import QueryError
 from services.telemetry import classic
 from services.telemetry.kql_errors import explain, without_prefix
+from services.telemetry.parameters import Parameters, declared
 from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
 from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, code_span, normalise_frame
 from services.telemetry.store import Footer, readable_files
@@ -23,6 +24,8 @@ from services.telemetry.translation import translate
 # the names a query may read a table's files by: its own, and its classic Application Insights name
 _NAMES = {t: re.compile(r"\b(?:" + "|".join([t, *(c for c, (w, _) in classic.TABLES.items() if w == t)]) + r")\b")
           for t in TABLES}  # fmt: skip
+# a query that may read tables it does not name: every view is pointed at its files first
+_ANY_TABLE = re.compile(r"\b(?:union|search|find|table|database|cluster)\b", re.IGNORECASE)
 
 
 def _sql_ts(value: Any) -> str:
@@ -65,11 +68,17 @@ class LocalTelemetrySource:
         return con
 
     def _views(self, con: duckdb.DuckDBPyConnection, kql: str, timespan: Timespan | None) -> list[SkippedFile]:
-        """Point every table's view at its readable files; the files left out of the tables `kql` names."""
+        """Point the views of the tables `kql` names (every view, for a query that may read others) at their readable
+        files; the files left out of those tables. A view no query names keeps its last files: only a query that
+        names its table reads it, and that query points it anew first."""
         skipped: list[SkippedFile] = []
+        every = bool(_ANY_TABLE.search(kql)) or duckdb_kql.get_functions() is not None
         for table in TABLES:
+            named = bool(_NAMES[table].search(kql))
+            if not (named or every):
+                continue
             files, bad = readable_files(self.root, table, *(timespan or (None, None)))
-            if _NAMES[table].search(kql):
+            if named:
                 skipped.extend(bad)
             if not files:
                 con.execute(f'CREATE OR REPLACE VIEW "{table}" AS {empty_select(table)}')
@@ -84,14 +93,19 @@ class LocalTelemetrySource:
             )
         return skipped
 
-    def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
-        """Run one KQL query over the store, restricted to the timespan; raises QueryError."""
+    def query(
+        self, kql: str, *, timespan: Timespan | None, name: str = "query", parameters: Parameters | None = None
+    ) -> QueryResult:
+        """Run one KQL query over the store, restricted to the timespan; `parameters` are declared and bound, so the
+        text's translation is reused whatever their values; raises QueryError."""
         started = time.perf_counter()
+        kql = declared(kql, parameters or {})
+        added = 1 if parameters else 0  # the declaration's line: positions in messages are in the caller's text
         try:
             translated = translate(kql)
+            params = translated.bound(timespan[1] if timespan else None, parameters)
         except Exception as exc:  # every refusal and every engine failure becomes one message that says what to do
-            raise explain(exc, kql, name) from None
-        params = translated.bound(timespan[1] if timespan else None)
+            raise explain(exc, kql, name, added_lines=added) from None
         frame = pd.DataFrame()
         skipped: list[SkippedFile] = []
         for attempt in range(2):
@@ -109,7 +123,7 @@ class LocalTelemetrySource:
                 if isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower():
                     # every footer was checked, so this is damage inside a file: DuckDB's message names it
                     raise self._store_error(name, exc) from None
-                raise explain(exc, kql, name) from None
+                raise explain(exc, kql, name, added_lines=added) from None
         truncated = bool(self.row_cap) and len(frame) > self.row_cap
         if truncated:
             frame = frame.iloc[: self.row_cap]
@@ -132,7 +146,7 @@ class LocalTelemetrySource:
 
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run the queries one after the other, in order."""
-        return [self.query(s.text, timespan=s.timespan, name=s.name) for s in specs]
+        return [self.query(s.text, timespan=s.timespan, name=s.name, parameters=s.parameters) for s in specs]
 
 
 def _projection(table: str, footers: list[Footer]) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from services.telemetry.kql import KqlValue
 
 Timespan = tuple[datetime, datetime]
 
@@ -59,6 +63,7 @@ class QuerySpec:
     name: str
     text: str
     timespan: Timespan | None = None
+    parameters: Mapping[str, KqlValue] = field(default_factory=dict)  # values beside the text (telemetry.parameters)
 
 
 class TelemetrySource(Protocol):
@@ -66,8 +71,16 @@ class TelemetrySource(Protocol):
 
     kind: str
 
-    def query(self, kql: str, *, timespan: Timespan | None, name: str = "query") -> QueryResult:
-        """Run one KQL query; `timespan` restricts every table to [start, end]."""
+    def query(
+        self,
+        kql: str,
+        *,
+        timespan: Timespan | None,
+        name: str = "query",
+        parameters: Mapping[str, KqlValue] | None = None,
+    ) -> QueryResult:
+        """Run one KQL query; `timespan` restricts every table to [start, end]; `parameters` are values the text names
+        (services.telemetry.parameters)."""
         ...
 
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:

@@ -9,7 +9,8 @@ with each call's own end of range.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import duckdb_kql
 
 from services.telemetry import classic
+from services.telemetry.parameters import engine_value
 from services.telemetry.schema import TABLES, columns
 
 # every table a query can name, with its columns in the order of its DuckDB view
@@ -29,18 +31,26 @@ CACHE_SIZE = 512
 
 @dataclass(frozen=True)
 class Translation:
-    """One query text as SQL: the values to bind with it, and whether the query clock is one of them."""
+    """One query text as SQL: the values to bind with it, whether the query clock is one of them, and the declared
+    query parameters the caller gives per call (name -> the SQL's placeholder)."""
 
     sql: str
     parameters: dict[str, Any]
     clock: bool  # bind the caller's `now` as the clock (False when the query pins its own or reads none)
+    slots: dict[str, str] = field(default_factory=dict)
+    unbound: tuple[str, ...] = ()  # declared without a default: the caller must give each
 
-    def bound(self, now: datetime | None) -> dict[str, Any]:
-        """The values to run the SQL with, the clock set to `now` (the wall clock without one)."""
-        if not self.clock:
-            return self.parameters
-        at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)  # KQL datetimes are naive UTC
-        return {**self.parameters, CLOCK_SLOT: at}
+    def bound(self, now: datetime | None, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The values to run the SQL with: the declared parameters from `values`, the clock set to `now` (the wall
+        clock without one). KqlSchemaError when a declared parameter has no value."""
+        values = values or {}
+        missing = [n for n in self.unbound if n not in values]
+        if missing:
+            raise duckdb_kql.KqlSchemaError(", ".join(missing), hint="declared query parameter with no value")
+        out = {**self.parameters, **{self.slots[n]: engine_value(v) for n, v in values.items() if n in self.slots}}
+        if self.clock:
+            out[CLOCK_SLOT] = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)  # naive UTC in KQL
+        return out
 
 
 class _Cache:
@@ -80,12 +90,11 @@ CACHE = _Cache(CACHE_SIZE)
 
 def _translate(kql: str) -> Translation:
     result = duckdb_kql.to_sql(kql, schema=SCHEMA, query_now=_PROBE)
-    if result.unbound:
-        raise duckdb_kql.KqlSchemaError(", ".join(result.unbound), hint="declared query parameter with no value")
     params = dict(result.parameters)
     probe = _PROBE.replace(tzinfo=None)
     clock = params.get(CLOCK_SLOT) == probe
-    return Translation(str(result), params, clock)
+    slots = {d.name: d.slot for d in result.declarations if d.slot in result.slots}
+    return Translation(str(result), params, clock, slots, tuple(result.unbound))
 
 
 def translate(kql: str) -> Translation:

@@ -10,8 +10,9 @@ from typing import Any
 import duckdb_kql
 import pytest
 
-from services.errors import QueryError
-from services.telemetry import translation
+from services.alerts.evaluation import RuleSpec, fetch
+from services.errors import InvalidInput, QueryError
+from services.telemetry import parameters, translation
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
@@ -87,3 +88,38 @@ def test_the_cache_keeps_the_most_recent_texts(
         count(source, text, DAY)
     # the third text pushed out the first, so only the first was parsed twice
     assert parses == [*texts, texts[0]]
+
+
+def _rule(query: str) -> RuleSpec:
+    return RuleSpec(query=query, aggregation="Count", measure_column="", dimension="", operator="GreaterThan",
+                    threshold=0, frequency_min=5, window_min=30)  # fmt: skip
+
+
+def test_an_alert_rule_is_parsed_once_whatever_its_window(source: LocalTelemetrySource, parses: list[str]) -> None:
+    # the worker evaluates a rule every cycle over a window that moves: the values travel beside the text
+    rule = _rule("AppRequests")
+    seen = [fetch(source, rule, at)["n"].sum() for at in (AT, AT - timedelta(hours=1), AT - timedelta(minutes=5))]
+    # (11:30, 12:00] holds the 11:50 request; (10:30, 11:00] the 10:50 and 10:40 ones; (11:25, 11:55] the 11:50 one
+    assert seen == [1, 2, 1]
+    assert len(parses) == 1 and parses[0].startswith("declare query_parameters(rule_window_start:datetime")
+
+
+def test_a_parameter_error_names_the_line_the_caller_wrote(source: LocalTelemetrySource, parses: list[str]) -> None:
+    rule = _rule("AppRequests\n| where Foo == 1")
+    with pytest.raises(QueryError, match=r"AppRequests has no column Foo \(line 2, column 9\)") as exc:
+        fetch(source, rule, AT)
+    assert (exc.value.line, exc.value.column) == (2, 9)
+
+
+def test_parameters_go_in_front_as_a_declaration_locally_and_as_lets_on_azure() -> None:
+    values = {"since": AT, "step": timedelta(minutes=5), "who": 'a"b', "n": 3, "ok": True}
+    assert parameters.declared("T", values) == (
+        "declare query_parameters(since:datetime, step:timespan, who:string, n:long, ok:bool);\nT"
+    )
+    assert parameters.inlined("T", values) == (
+        'let since = datetime(2026-11-01T12:00:00.000000Z);\nlet step = time(0.00:05:00.000000);\nlet who = "a\\"b";\n'
+        "let n = long(3);\n"
+        "let ok = true;\nT"
+    )
+    with pytest.raises(InvalidInput, match="a name is letters, digits and _"):
+        parameters.declared("T", {"x; drop": 1})

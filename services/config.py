@@ -227,6 +227,10 @@ class IngestSettings(BaseSettings):
     flush_rows: int = Field(default=20_000, validation_alias="SRE_INGEST_FLUSH_ROWS")
     max_body_mb: int = Field(default=20, validation_alias="SRE_INGEST_MAX_BODY_MB")
     max_decompressed_mb: int = Field(default=64, validation_alias="SRE_INGEST_MAX_DECOMPRESSED_MB")
+    # items a second each key may send to this API process (a token bucket holding one second's worth); 0: no limit
+    rate_per_key: int = Field(default=50_000, ge=0, validation_alias="SRE_INGEST_RATE_PER_KEY")
+    # an item timed further ahead of the server's clock than this is refused (as is one before 2000)
+    max_future_min: int = Field(default=1440, ge=0, validation_alias="SRE_INGEST_MAX_FUTURE_MIN")
 
     def key_environments(self) -> dict[str, str]:
         """Instrumentation key (lower case) → the environment it belongs to."""

@@ -24,7 +24,8 @@ PATHS = (*TRACK_PATHS, *OTLP_PATHS)  # every ingestion path: bodies up to SRE_IN
 
 async def track(request: Request) -> JSONResponse:
     """Envelopes as a JSON array, one object or newline-delimited, gzip by header or content; answered 200, 206 with
-    the index of each refused item, 400 when nothing could be read or accepted, 503 (retry) when the spool failed."""
+    the index of each refused item, 400 when nothing could be read or accepted, 429 (with Retry-After) over the key's
+    rate, 503 (retry) when the spool failed."""
     body = await request.body()
     rt = runtime(get_settings())
     try:
@@ -35,6 +36,7 @@ async def track(request: Request) -> JSONResponse:
             keys=rt.keys,
             spool=rt.spool,
             max_bytes=rt.max_bytes,
+            admission=rt.admission,
         )
     except OSError as exc:  # the spool could not be written (disk full): nothing was acknowledged
         message = f"the backoffice could not store the batch ({exc.strerror or exc}); retry"
@@ -43,7 +45,8 @@ async def track(request: Request) -> JSONResponse:
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    return JSONResponse(answer.body(), status_code=answer.status)
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
 
 
 def otlp_export(signal: str) -> Callable[[Request], Awaitable[Response]]:
@@ -62,13 +65,14 @@ def otlp_export(signal: str) -> Callable[[Request], Awaitable[Response]]:
             keys=rt.keys,
             spool=rt.spool,
             max_bytes=rt.max_bytes,
+            admission=rt.admission,
         )
         return Response(answer.content, status_code=answer.status, media_type=answer.media_type, headers=answer.headers)
 
     export.__doc__ = (
         f"OTLP/HTTP {signal}: an {otlp.SIGNALS[signal][0].DESCRIPTOR.name} as application/x-protobuf or "
         "application/json, gzip optional, the key as `Authorization: Bearer <key>` or `x-api-key`; answered 200 "
-        "(partialSuccess when items were refused), 400, 401, 403, 413, 415, 503 with Retry-After."
+        "(partialSuccess when items were refused), 400, 401, 403, 413, 415, 429 and 503 with Retry-After."
     )
     return export
 

@@ -14,7 +14,8 @@ import bisect
 import json
 import math
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 BASE_TYPES = {
@@ -41,10 +42,41 @@ BUCKET_EDGES = (250, 500, 1000, 3000, 7000, 15000, 30000, 60000, 120000, 300000)
 BUCKETS = ("<250ms", "250ms-500ms", "500ms-1sec", "1sec-3sec", "3sec-7sec", "7sec-15sec", "15sec-30sec",
            "30sec-1min", "1min-2min", "2min-5min", ">=5min")  # fmt: skip
 _SPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no sender of these protocols ran before; such a time is a broken clock
+TOO_EARLY = "before 2000-01-01T00:00:00Z, the earliest accepted: fix the sender's clock"
 
 
 class Refused(Exception):
     """An envelope that cannot become a row: answered as that item's 400."""
+
+
+class OutOfBounds(Refused):
+    """An envelope timed before 2000 or too far ahead of the server's clock (counted apart from other refusals)."""
+
+
+def _utc(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond:06d}Z" if t.microsecond else "Z")
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The times an item may have: from 2000-01-01 to `max_future` after the server's clock at the call."""
+
+    now: datetime
+    max_future: timedelta
+
+    def check(self, t: datetime) -> datetime:
+        """`t`, or OutOfBounds naming the time and the bound it breaks."""
+        if t < EARLIEST:
+            raise OutOfBounds(f"time {_utc(t)} is {TOO_EARLY}")
+        latest = self.now + self.max_future
+        if t > latest:
+            minutes = f"{self.max_future.total_seconds() / 60:g}"
+            raise OutOfBounds(
+                f"time {_utc(t)} is more than {minutes} min ahead of the backoffice's clock (latest accepted "
+                f"{_utc(latest)}): fix the sender's clock, or raise SRE_INGEST_MAX_FUTURE_MIN"
+            )
+        return t
 
 
 def performance_bucket(ms: float | None) -> str | None:
@@ -71,14 +103,18 @@ def duration_ms(value: Any) -> float | None:
     return ms
 
 
-def _time(value: Any) -> datetime:
+def _time(value: Any, bounds: TimeBounds | None) -> datetime:
     if not isinstance(value, str) or not value:
         raise Refused("the envelope has no time")
     try:
         t = datetime.fromisoformat(value.strip())
     except ValueError:
         raise Refused(f"time {value!r} is not an ISO 8601 instant") from None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        t = (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC instant
+        raise OutOfBounds(f"time {value!r} is {TOO_EARLY}") from None
+    return bounds.check(t) if bounds else t
 
 
 def _json(value: Any) -> str | None:
@@ -106,12 +142,12 @@ def item_count(envelope: dict[str, Any]) -> int:
     return max(1, round(100.0 / percent))
 
 
-def _common(envelope: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+def _common(envelope: dict[str, Any], base: dict[str, Any], bounds: TimeBounds | None) -> dict[str, Any]:
     tags = envelope.get("tags") or {}
     if not isinstance(tags, dict):
         raise Refused("tags is not an object")
     return {
-        "TimeGenerated": _time(envelope.get("time")),
+        "TimeGenerated": _time(envelope.get("time"), bounds),
         "AppRoleName": _text(tags.get("ai.cloud.role")),
         "AppRoleInstance": _text(tags.get("ai.cloud.roleInstance")),
         "AppVersion": _text(tags.get("ai.application.ver")),
@@ -212,8 +248,9 @@ def _metric(base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return (SDK_STATS_TABLE if name in SDK_STATS else "AppMetrics"), row
 
 
-def to_row(envelope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The table and row of one envelope; Refused says why it cannot be one."""
+def to_row(envelope: dict[str, Any], bounds: TimeBounds | None = None) -> tuple[str, dict[str, Any]]:
+    """The table and row of one envelope; Refused says why it cannot be one (OutOfBounds: its time is outside
+    `bounds`, when given)."""
     data = envelope.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("baseData"), dict):
         raise Refused("the envelope has no data.baseData")
@@ -222,7 +259,7 @@ def to_row(envelope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if table is None:
         raise Refused(f"baseType {base_type!r} is not one Application Insights ingests")
     base = data["baseData"]
-    row = _common(envelope, base)
+    row = _common(envelope, base, bounds)
     if table == "AppMetrics":
         table, own = _metric(base)
         row.update(own)

@@ -26,6 +26,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from services.ingest.decode import TooLarge, Unreadable, gunzip
+from services.ingest.mapping import OutOfBounds
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 MEDIA_TYPES = {"application/x-protobuf": PROTOBUF, "application/protobuf": PROTOBUF, "application/json": JSON}
@@ -42,6 +43,7 @@ SIGNALS: dict[str, tuple[type[Message], type[Message], str]] = {
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HEX_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
 SCHEMES = ("bearer ", "apikey ", "api-key ")
+PROBLEMS_SHOWN = 5  # distinct reasons a partial success's errorMessage names
 
 
 class Unsupported(Exception):
@@ -55,15 +57,18 @@ class Mapped:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     rejected: int = 0
     problems: list[str] = field(default_factory=list)
+    out_of_bounds: int = 0  # of the rejected, those timed before 2000 or too far ahead
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         """One more row of `table`."""
         self.rows.setdefault(table, []).append(row)
 
-    def refuse(self, problem: str) -> None:
+    def refuse(self, problem: str, cause: Exception | None = None) -> None:
         """One more refused item."""
         self.rejected += 1
-        if problem not in self.problems:
+        self.out_of_bounds += isinstance(cause, OutOfBounds)
+        # the answer shows the first few; keeping every distinct one would cost a scan per item of a bad batch
+        if len(self.problems) < PROBLEMS_SHOWN and problem not in self.problems:
             self.problems.append(problem)
 
 
@@ -120,6 +125,21 @@ def read(signal: str, body: bytes, *, content_type: str, content_encoding: str, 
     return message
 
 
+def item_count(signal: str, request: Any) -> int:
+    """The spans, log records or data points of an export request (what its partial success counts)."""
+    if signal == "traces":
+        return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+    if signal == "logs":
+        return sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
+    return sum(
+        len(getattr(m, kind).data_points)
+        for rm in request.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if (kind := m.WhichOneof("data"))
+    )
+
+
 def _hex_ids_as_base64(value: Any) -> Any:
     """OTLP/JSON's hex ids in protobuf's JSON spelling (base64); an id that is not hex becomes empty (a span or
     record without a valid id is then refused on its own, not the whole body)."""
@@ -151,7 +171,7 @@ def success(signal: str, kind: str, mapped: Mapped) -> bytes:
         partial = response.partial_success
         setattr(partial, SIGNALS[signal][2], mapped.rejected)
         rest = "the rest was stored" if mapped.rows else "nothing was stored"
-        partial.error_message = "; ".join([*mapped.problems[:5], rest])
+        partial.error_message = "; ".join([*mapped.problems, rest])
     return _encode(response, kind)
 
 

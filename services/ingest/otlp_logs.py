@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from services.ingest import otlp
-from services.ingest.mapping import Refused, to_row
+from services.ingest.mapping import Refused, TimeBounds, to_row
 
 EVENT_NAME, EVENT_MARKER = "microsoft.custom_event.name", "APPLICATION_INSIGHTS_EVENT_MARKER_ATTRIBUTE"
 AVAILABILITY = {
@@ -100,17 +100,17 @@ def envelope(record: LogRecord, resource: dict[str, str], logger: str) -> dict[s
             "data": {"baseType": f"{kind}Data", "baseData": base}}  # fmt: skip
 
 
-def to_rows(request: ExportLogsServiceRequest) -> otlp.Mapped:
-    """Every log record's row; a refused record stores nothing."""
+def to_rows(request: ExportLogsServiceRequest, bounds: TimeBounds | None = None) -> otlp.Mapped:
+    """Every log record's row; a refused record (one timed outside `bounds` too) stores nothing."""
     mapped = otlp.Mapped()
     for rl in request.resource_logs:
         resource = otlp.resource_tags(otlp.attributes(rl.resource.attributes))
         for sl in rl.scope_logs:
             for record in sl.log_records:
                 try:
-                    table, row = to_row(envelope(record, resource, sl.scope.name))
+                    table, row = to_row(envelope(record, resource, sl.scope.name), bounds)
                 except Refused as exc:
-                    mapped.refuse(f"log record: {exc}")
+                    mapped.refuse(f"log record: {exc}", exc)
                     continue
                 mapped.add(table, row)
     return mapped

@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.metrics.v1.metrics_pb2 import DataPointFlags, Metric
 
 from services.ingest import otlp
-from services.ingest.mapping import Refused, to_row
+from services.ingest.mapping import Refused, TimeBounds, to_row
 
 NO_VALUE = DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
 
@@ -63,8 +63,9 @@ def envelopes(metric: Metric, resource: dict[str, str]) -> list[dict[str, Any] |
     return out
 
 
-def to_rows(request: ExportMetricsServiceRequest) -> otlp.Mapped:
-    """Every data point's row (the exporters' own statistics go to AppSdkStats, as on the track path)."""
+def to_rows(request: ExportMetricsServiceRequest, bounds: TimeBounds | None = None) -> otlp.Mapped:
+    """Every data point's row (the exporters' own statistics go to AppSdkStats, as on the track path); a point timed
+    outside `bounds` is refused."""
     mapped = otlp.Mapped()
     for rm in request.resource_metrics:
         resource = otlp.resource_tags(otlp.attributes(rm.resource.attributes))
@@ -73,9 +74,9 @@ def to_rows(request: ExportMetricsServiceRequest) -> otlp.Mapped:
                 for item in envelopes(metric, resource):
                     if not isinstance(item, Refused):
                         try:
-                            mapped.add(*to_row(item))
+                            mapped.add(*to_row(item, bounds))
                             continue
                         except Refused as exc:
                             item = exc
-                    mapped.refuse(str(item))
+                    mapped.refuse(str(item), item)
     return mapped

@@ -13,7 +13,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from services.ingest import otlp
-from services.ingest.mapping import Refused, to_row
+from services.ingest.mapping import Refused, TimeBounds, to_row
 
 REQUEST_KINDS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
 # attributes the exporter leaves out of customDimensions (`_is_standard_attribute`)
@@ -287,17 +287,18 @@ def events(span: Span, resource: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def to_rows(request: ExportTraceServiceRequest) -> otlp.Mapped:
-    """Every span's rows (its request or dependency and its events'); a refused span stores nothing."""
+def to_rows(request: ExportTraceServiceRequest, bounds: TimeBounds | None = None) -> otlp.Mapped:
+    """Every span's rows (its request or dependency and its events'); a refused span stores nothing (so does one of
+    its events timed outside `bounds`)."""
     mapped = otlp.Mapped()
     for rs in request.resource_spans:
         resource = otlp.resource_tags(otlp.attributes(rs.resource.attributes))
         for ss in rs.scope_spans:
             for span in ss.spans:
                 try:
-                    rows = [to_row(e) for e in (envelope(span, resource), *events(span, resource))]
+                    rows = [to_row(e, bounds) for e in (envelope(span, resource), *events(span, resource))]
                 except Refused as exc:
-                    mapped.refuse(f"span {span.name!r}: {exc}")
+                    mapped.refuse(f"span {span.name!r}: {exc}", exc)
                     continue
                 for table, row in rows:
                     mapped.add(table, row)

@@ -1,13 +1,16 @@
-"""The API process's ingestion state: the ingestion keys, the spool (orphaned slots replayed first) and the flusher
-thread that moves spooled rows into the store every SRE_INGEST_FLUSH_S or SRE_INGEST_FLUSH_ROWS rows."""
+"""The API process's ingestion state: the ingestion keys, the admission checks (each key's rate, the items' time
+bounds), the spool (orphaned slots replayed first) and the flusher thread that moves spooled rows into the store every
+SRE_INGEST_FLUSH_S or SRE_INGEST_FLUSH_ROWS rows (and reports what admission refused)."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import threading
+from datetime import timedelta
 
 from services.config import Settings
+from services.ingest.admission import Admission
 from services.ingest.spool import Spool, replay_orphans
 
 log = logging.getLogger("sre_backoffice.ingest")
@@ -22,6 +25,7 @@ class IngestRuntime:
         self.keys = cfg.key_environments()
         self.max_bytes = cfg.max_decompressed_mb << 20
         self.flush_s, self.flush_rows = cfg.flush_s, cfg.flush_rows
+        self.admission = Admission(rate_per_key=cfg.rate_per_key, max_future=timedelta(minutes=cfg.max_future_min))
         store = settings.telemetry.dir
         replayed = replay_orphans(cfg.spool_dir, store)
         if replayed:
@@ -39,6 +43,7 @@ class IngestRuntime:
                     self.spool.flush()
             except Exception:  # the rows stay spooled; the next tick (or the next start) writes them
                 log.exception("ingest: flushing the spool failed; the rows stay spooled")
+            self.admission.log_due()
 
     def close(self) -> None:
         """Stop the flusher and write what is spooled (at exit; a crash leaves it for the next start to replay)."""

@@ -1,6 +1,6 @@
-"""Worker benchmark: 200 alert rules evaluated against 10 million AppRequests rows, next to one bare query.
+"""Worker benchmark: 1,000 alert rules evaluated against 10 million AppRequests rows, next to one bare query.
 
-usage: .venv/bin/python bench/worker_bench.py [--rules 200] [--data bench/out/slo10m]
+usage: .venv/bin/python bench/worker_bench.py [--rules 1000] [--data bench/out/slo10m]
 
 Reuses the data set of bench/slo_bench.py (seeded there if absent). The rules mix what the team runs: failure
 counts per operation, average durations, failed logins per account, DOPA failure rates, SLO burn-rate pairs, with
@@ -91,7 +91,7 @@ def rule_set(n: int) -> list[dict[str, object]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rules", type=int, default=200)
+    ap.add_argument("--rules", type=int, default=1000)
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "slo10m")
     args = ap.parse_args()
     from bench.common import ensure_data

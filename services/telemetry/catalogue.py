@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from services.telemetry.kql import KqlValue, literal
 
 QUERY_DIR = Path(__file__).with_name("queries")
 _PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+PARAMETER_PREFIX = "catalogue_"  # {start} as a declared parameter: catalogue_start
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,21 @@ class CatalogueQuery:
         if missing:
             raise InvalidInput(f"Query {self.name!r} needs values for: {', '.join(missing)}.")
         return _PARAM.sub(lambda m: literal(values[m.group(1)]), self.text)
+
+    def parameterised(self, **values: KqlValue) -> tuple[str, dict[str, KqlValue]]:
+        """The KQL text with every datetime parameter a declared query parameter (its value beside the text, so the
+        text stays the same as time moves and its translation is reused) and every other one a literal."""
+        missing = [p for p in self.params if p not in values]
+        if missing:
+            raise InvalidInput(f"Query {self.name!r} needs values for: {', '.join(missing)}.")
+        times = [k for k in self.params if isinstance(values[k], datetime)]
+        beside: dict[str, KqlValue] = {f"{PARAMETER_PREFIX}{k}": values[k] for k in times}
+
+        def put(m: re.Match[str]) -> str:
+            value = values[m.group(1)]
+            return f"{PARAMETER_PREFIX}{m.group(1)}" if isinstance(value, datetime) else literal(value)
+
+        return _PARAM.sub(put, self.text), beside
 
 
 def _parse(path: Path) -> CatalogueQuery:
@@ -69,6 +86,11 @@ def get(name: str) -> CatalogueQuery:
         return catalogue()[name]
     except KeyError:
         raise InvalidInput(f"No catalogue query named {name!r}; known: {', '.join(catalogue())}.") from None
+
+
+def parameterised(name: str, **values: KqlValue) -> tuple[str, dict[str, KqlValue]]:
+    """Render a catalogue query by name with its datetimes as query parameters (CatalogueQuery.parameterised)."""
+    return get(name).parameterised(**values)
 
 
 def render(name: str, **values: KqlValue) -> str:

@@ -29,7 +29,8 @@ def may_read(actor: Actor) -> None:
 
 def spec(name: str, *, start: datetime, end: datetime, label: str = "", **params: KqlValue) -> QuerySpec:
     """The catalogue query `name` rendered over [start, end], for run_batch; `label` names it in messages."""
-    return QuerySpec(label or name, catalogue.render(name, start=start, end=end, **params), (start, end))
+    text, beside = catalogue.parameterised(name, start=start, end=end, **params)
+    return QuerySpec(label or name, text, (start, end), beside)
 
 
 def run(
@@ -37,8 +38,8 @@ def run(
 ) -> QueryResult:
     """Render the catalogue query `name` over [start, end] and run it on `source`."""
     may_read(actor)
-    text = catalogue.render(name, start=start, end=end, **params)
-    return source.query(text, timespan=(start, end), name=name)
+    text, beside = catalogue.parameterised(name, start=start, end=end, **params)
+    return source.query(text, timespan=(start, end), name=name, parameters=beside)
 
 
 def run_batch(source: TelemetrySource, specs: list[QuerySpec], *, actor: Actor) -> list[QueryResult]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,9 @@ import duckdb_kql
 import pytest
 
 from services.alerts.evaluation import RuleSpec, fetch
+from services.auth import Actor
 from services.errors import InvalidInput, QueryError
-from services.telemetry import parameters, translation
+from services.telemetry import parameters, runner, translation
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
@@ -123,3 +124,19 @@ def test_parameters_go_in_front_as_a_declaration_locally_and_as_lets_on_azure() 
     )
     with pytest.raises(InvalidInput, match="a name is letters, digits and _"):
         parameters.declared("T", {"x; drop": 1})
+
+
+def test_a_catalogue_query_is_parsed_once_as_its_range_moves(source: LocalTelemetrySource, parses: list[str]) -> None:
+    # a page reruns its catalogue queries over a range that moves with the clock: the times are values, not text
+    viewer = Actor("v", "viewer")
+
+    def requests(end: datetime) -> int:
+        found = runner.run(
+            source, "service_health", actor=viewer, start=end - timedelta(hours=1), end=end, service="mana"
+        )
+        return int(found.frame["requests"].iloc[0])
+
+    counts = [requests(end) for end in (AT, AT - timedelta(minutes=30), AT - timedelta(minutes=5))]
+    # (11:00, 12:00] holds the 11:50 request; (10:30, 11:30] the 10:50 and 10:40 ones; (10:55, 11:55] the 11:50 one
+    assert counts == [1, 2, 1]
+    assert len(parses) == 1 and "catalogue_start" in parses[0]

@@ -16,6 +16,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -63,7 +65,7 @@ def items(body: bytes, *, content_encoding: str = "", max_bytes: int) -> list[It
     if not text.strip():
         raise Unreadable("the body is empty")
     try:
-        whole = json.loads(text)
+        whole = _loads(text)
     except (json.JSONDecodeError, RecursionError):
         whole = None
     else:
@@ -74,13 +76,22 @@ def items(body: bytes, *, content_encoding: str = "", max_bytes: int) -> list[It
         if not line.strip():
             continue
         try:
-            out.append(_item(i, json.loads(line)))
+            out.append(_item(i, _loads(line)))
         except (json.JSONDecodeError, RecursionError) as exc:
             problem = f"not JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "nested too deep"
             out.append(Item(i, None, problem))
     if all(item.envelope is None for item in out):
         raise Unreadable("no line of the body is a JSON envelope")
     return out
+
+
+def _loads(text: str) -> Any:
+    # orjson reads strict JSON several times faster; what it refuses (NaN, integers past 64 bits, lone surrogates,
+    # deep nesting, or not JSON at all) goes to json, so what is accepted and every message stay the same
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _item(index: int, doc: Any) -> Item:

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from services.telemetry.store import to_table, write_table
 
 log = logging.getLogger("sre_backoffice.ingest")
@@ -30,6 +32,31 @@ LOCK = ".lock"
 
 def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def encode(rows: dict[str, list[dict[str, Any]]]) -> bytes:
+    """One batch's spool line (without the newline): its rows per table, None values left out, times ISO 8601."""
+    kept = {t: [{k: v for k, v in r.items() if v is not None} for r in rs] for t, rs in rows.items()}
+    try:
+        line = orjson.dumps(kept)  # datetimes as isoformat() writes them
+    except TypeError:  # a value orjson does not take (an integer past 64 bits): json's way below
+        line = b"null"
+    # with None left out a null can only be a NaN or an infinity, which orjson writes as null and json as NaN and
+    # Infinity (read back as such); so such a line, or one with "null" in a text, is written by json
+    if b"null" in line:
+        line = json.dumps(
+            {t: [{k: _encode(v) for k, v in r.items()} for r in rs] for t, rs in kept.items()},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+    return line
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # NaN or Infinity, written by json; or a torn line (ValueError again)
+        return json.loads(raw)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -75,23 +102,34 @@ class Spool:
         self.root, self.store = root, store
         self.slot = Slot.take(root)
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # taken before _lock, never after it
         self._fh = open(self.slot.path / CURRENT, "ab")  # noqa: SIM115 - the spool's open segment
+        self._written = self._synced = 0  # lines appended, lines known fsync'd
         self.pending_rows = 0
         self._opened_at = time.monotonic()
         self._seq = int(time.time() * 1000)
 
     def append(self, rows: dict[str, list[dict[str, Any]]]) -> None:
         """One accepted batch, on disk (fsync'd) when this returns."""
-        line = json.dumps(
-            {t: [{k: _encode(v) for k, v in r.items() if v is not None} for r in rs] for t, rs in rows.items()},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode("utf-8")
+        line = encode(rows) + b"\n"
         with self._lock:
-            self._fh.write(line + b"\n")
+            self._fh.write(line)
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            self._written += 1
+            mine = self._written
             self.pending_rows += sum(len(rs) for rs in rows.values())
+        self._sync(mine)
+
+    def _sync(self, line: int) -> None:
+        # group commit: one fsync covers every line written before it started, so the batches that arrive while
+        # one fsync runs share the next instead of queueing one fsync each behind the lock
+        with self._sync_lock:
+            if self._synced >= line:
+                return
+            with self._lock:
+                upto, fd = self._written, self._fh.fileno()
+            os.fsync(fd)  # _rotate takes _sync_lock first, so this file stays open meanwhile
+            self._synced = upto
 
     def due(self, *, max_age_s: float, max_rows: int) -> bool:
         """Whether the open segment should be flushed now."""
@@ -100,9 +138,12 @@ class Spool:
         )
 
     def _rotate(self) -> None:
-        with self._lock:
+        with self._sync_lock, self._lock:
             if self._fh.tell() == 0:
                 return
+            if self._synced < self._written:  # a line whose append has not fsync'd it yet
+                os.fsync(self._fh.fileno())
+                self._synced = self._written
             self._fh.close()
             self._seq += 1
             os.replace(self.slot.path / CURRENT, self.slot.path / f"segment-{self._seq:015d}.ndjson")
@@ -139,7 +180,7 @@ def _drain_segment(segment: Path, store: Path) -> int:
     with open(segment, "rb") as fh:
         for n, raw in enumerate(fh, 1):
             try:
-                record = json.loads(raw)
+                record = _decode(raw)
             except ValueError:  # a line torn by a crash: never acknowledged
                 log.warning("spool %s line %d is incomplete and was never acknowledged; skipped", segment.name, n)
                 continue

@@ -1,5 +1,6 @@
 """The team's starting rules: the burn-rate pairs of every SLO, failed logins per account, DOPA failures, and a role
-instance that went silent without its last batch (a stop/start gap)."""
+instance that went silent without its last batch (a stop/start gap), a role instance whose CPU stays above 80 % for
+10 minutes, and availability tests failing from two or more regions."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from services.monitoring import gaps
 from services.slos import service as slo_service
 
 FAILED_LOGINS = 'AppEvents\n| where Name == "LoginFailed"\n| extend account = tostring(Properties.account)'
+# the SDK's processor counter (\\Processor(_Total)\\% Processor Time), one sample per instance and minute
+CPU = 'AppPerformanceCounters\n| where Category == "Processor" and Name == "% Processor Time"'
+AVAILABILITY_FAILED = "AppAvailabilityResults\n| where Success == false"
 DOPA = 'AppDependencies\n| where Target == "api.dopa.go.th"\n| extend failed_pct = iff(Success == true, 0.0, 100.0)'
 
 
@@ -87,6 +91,37 @@ def team_rules() -> list[dict[str, Any]]:
             "actions": [email],
             "description": "An instance that sent every minute stopped while its role kept serving: its last "
             "telemetry is likely lost (a pod stopped before its SDK flushed). Check the pod's restarts and logs.",
+        },
+        {
+            "name": "CPU of a role instance above 80 % for 10 min",
+            "query": CPU,
+            "aggregation": "Minimum",
+            "measure_column": "Value",
+            "dimension": "AppRoleInstance",
+            "operator": "GreaterThan",
+            "threshold": 80,
+            "frequency_min": 5,
+            "window_min": 10,
+            "severity": "Sev3",
+            "mute_min": 60,
+            "actions": [email],
+            "description": "Every % Processor Time sample of the instance in the last 10 minutes was above 80 %: it "
+            "stayed saturated. Check the load on the Live metrics page and scale out (Capacity plan).",
+        },
+        {
+            "name": "availability test failed from 2 or more regions in 5 min",
+            "query": AVAILABILITY_FAILED,
+            "aggregation": "Count",
+            "dimension": "Name",
+            "operator": "GreaterThanOrEqual",
+            "threshold": 2,
+            "frequency_min": 5,
+            "window_min": 5,
+            "severity": "Sev2",
+            "mute_min": 30,
+            "actions": [email],
+            "description": "Each region runs each availability test once every 5 minutes, so 2 failed results in 5 "
+            "minutes are 2 regions failing (Azure's default: 2 of 5 locations). Users outside may not reach mana.",
         },
     ]
 

@@ -262,7 +262,7 @@ MUTATIONS: dict[str, Mutation] = {
     ),
     # without SLOs, the team's rules are the failed-login pair, the DOPA one and the stop/start gap one
     "services.alerts.seeds.seed_team_rules": Mutation(
-        fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "1234")
+        fx.nothing, lambda s, f: f(s, actor=ADMIN), tuple(("alert_rule.create", "alert_rule", i) for i in "123456")
     ),
     "services.preferences.service.set_display_timezone": Mutation(
         fx.nothing,

@@ -25,4 +25,4 @@ def test_one_worker_cycle_reports_rules_evaluated_and_alerts_fired(
         assert main(["worker", "--once"]) == 0
     stats = json.loads(capsys.readouterr().out)
     # fast burn: an email (no SMTP configured: failed for good) and an incident (delivered); ticket: an email (failed)
-    assert stats == {"rules": 10, "skipped": 0, "fired": 2, "resolved": 0, "delivered": 1, "failed": 2}
+    assert stats == {"rules": 12, "skipped": 0, "fired": 2, "resolved": 0, "delivered": 1, "failed": 2}

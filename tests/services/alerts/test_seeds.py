@@ -25,9 +25,9 @@ ADMIN = Actor("admin", "admin")
 def test_seeding_creates_each_rule_once(sqlite_engine: Engine) -> None:
     with session_scope() as s:
         slo_service.seed_team_targets(s, actor=ADMIN)  # each SLO comes with its 3 burn-rate rules
-        assert seed_team_rules(s, actor=ADMIN) == 4  # the 3 business rules and the stop/start gap rule
+        assert seed_team_rules(s, actor=ADMIN) == 6  # 3 business rules, stop/start gap, CPU, availability
         assert seed_team_rules(s, actor=ADMIN) == 0  # seeding again creates nothing
-        assert len(alert_service.list_rules(s, actor=ADMIN)) == 10  # 3 burn-rate rules × 2 SLOs + 4 team rules
+        assert len(alert_service.list_rules(s, actor=ADMIN)) == 12  # 3 burn-rate rules × 2 SLOs + 6 team rules
     with session_scope() as s:
         burn = [(r.slo_id, r.slo_policy) for r in alert_service.list_rules(s, actor=ADMIN) if r.kind == "slo_burn"]
         # every SLO gets one rule per burn-rate policy of the SLO page, so the worker pages when the page says so
@@ -53,7 +53,7 @@ def test_the_business_rules_fire_on_what_they_watch_and_act(team_rules: None, tm
     src = LocalTelemetrySource(tmp_path / "t")
 
     evaluated = worker.evaluate_due(src, now=AT)
-    assert evaluated.rules == 10
+    assert evaluated.rules == 12
     assert sorted((c.rule, c.dimension) for c in evaluated.changes if c.state == "fired") == [
         ("DOPA dependency failure rate > 5 % for 10 min", ""),
         ("failed logins for one account > 10 in 15 min: lock it", "somchai"),  # 12 > 10
@@ -91,3 +91,44 @@ def test_an_slo_burn_rule_fires_when_the_slo_page_says_so(team_rules: None, tmp_
         )
         # 6h window: 15 bad of 360 -> 4.17x < 6: quiet
         assert firing.evaluate_rule(s, src, slow, at=AT) == []
+
+
+def test_the_cpu_and_availability_rules_mail_the_operators(team_rules: None, tmp_path: Path) -> None:
+    cpu = {"Category": "Processor", "Name": "% Processor Time", "Counter": "% Processor Time", "AppRoleName": "mana"}
+    # one sample a minute over the last 10: "hot" stays at 85-94 %; "dip" is at 95 % but 79 % once, so it did not stay
+    samples = [("hot", m, 85.0 + m) for m in range(10)] + [("dip", m, 79.0 if m == 4 else 95.0) for m in range(10)]
+    write(
+        tmp_path / "t",
+        "AppPerformanceCounters",
+        [
+            {**cpu, "AppRoleInstance": i, "TimeGenerated": AT - timedelta(minutes=m, seconds=47), "Value": v}
+            for i, m, v in samples
+        ],
+    )
+    # the last 5 minutes: "health" failed from 3 regions (>= 2), "shops" from 1
+    runs = [("mana-api health", 3), ("mana-api shops", 1)]
+    write(
+        tmp_path / "t",
+        "AppAvailabilityResults",
+        [
+            {
+                "TimeGenerated": AT - timedelta(minutes=1, seconds=9 * k),
+                "Name": n,
+                "Success": False,
+                "Location": f"r{k}",
+            }
+            for n, failed in runs
+            for k in range(failed)
+        ],
+    )
+    evaluated = worker.evaluate_due(LocalTelemetrySource(tmp_path / "t"), now=AT)
+    assert sorted((c.rule, c.dimension) for c in evaluated.changes if c.state == "fired") == [
+        ("CPU of a role instance above 80 % for 10 min", "hot"),  # lowest sample 85 % > 80 %
+        ("availability test failed from 2 or more regions in 5 min", "mana-api health"),  # 3 >= 2
+    ]
+    email = FakeNotifier("email")
+    worker.deliver({"email": email}, now=AT)
+    assert sorted(subject for _, subject, _ in email.sent) == [
+        "[Sev2] FIRED: availability test failed from 2 or more regions in 5 min (Name=mana-api health)",
+        "[Sev3] FIRED: CPU of a role instance above 80 % for 10 min (AppRoleInstance=hot)",
+    ]

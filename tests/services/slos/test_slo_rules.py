@@ -164,7 +164,7 @@ def test_seeding_rules_brings_an_slo_without_rules_up_to_date(sqlite_engine: Eng
         for r in alert_repo.slo_rules(s, slo.id):
             alert_service.delete_rule(s, actor=LEAD, rule_id=r.id)
     with session_scope() as s:
-        assert seed_team_rules(s, actor=LEAD) == 7  # its 3 burn-rate rules and the 4 team rules
+        assert seed_team_rules(s, actor=LEAD) == 9  # its 3 burn-rate rules and the 6 team rules
         assert seed_team_rules(s, actor=LEAD) == 0
         assert len(_rules(s)) == 3
 

@@ -37,6 +37,8 @@ class TelemetrySettings(BaseSettings):
     source: Literal["local", "azure"] = Field(default="local", validation_alias="SRE_TELEMETRY_SOURCE")
     dir: Path = Field(default=DATA_DIR / "telemetry", validation_alias="SRE_TELEMETRY_DIR")
     row_cap: int = Field(default=50_000, validation_alias="SRE_QUERY_ROW_CAP")
+    # seconds a query may run, locally and on Azure, before it is stopped with a message
+    query_timeout_s: int = Field(default=30, ge=1, validation_alias="SRE_QUERY_TIMEOUT_S")
     service_name: str = Field(default="mana", validation_alias="SRE_SERVICE_NAME")
     # days of rows each table keeps: "30" for every table, or "AppTraces=7,AppRequests=90,*=30"; empty keeps all
     retention_days: str = Field(default="", validation_alias="SRE_RETENTION_DAYS")
@@ -51,10 +53,11 @@ class AzureSettings(BaseSettings):
     resource_id: str | None = Field(default=None, validation_alias="SRE_AZURE_RESOURCE_ID")
     logs_endpoint: str = Field(default="https://api.loganalytics.io", validation_alias="SRE_AZURE_LOGS_ENDPOINT")
     access_token: SecretStr | None = Field(default=None, validation_alias="SRE_AZURE_ACCESS_TOKEN")
-    server_timeout_s: int = Field(default=60, validation_alias="SRE_AZURE_SERVER_TIMEOUT_S")
+    # unset: SRE_QUERY_TIMEOUT_S
+    server_timeout_s: int | None = Field(default=None, ge=1, validation_alias="SRE_AZURE_SERVER_TIMEOUT_S")
     connection_verify: str | None = Field(default=None, validation_alias="SRE_AZURE_CONNECTION_VERIFY")
 
-    @field_validator("workspace_id", "resource_id", "connection_verify", mode="before")
+    @field_validator("workspace_id", "resource_id", "connection_verify", "server_timeout_s", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v == "" else v

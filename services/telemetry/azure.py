@@ -25,7 +25,7 @@ from azure.monitor.query import LogsBatchQuery, LogsQueryClient, LogsQueryError,
 from services.errors import InvalidInput, QueryError
 from services.telemetry.kql import syntax_error
 from services.telemetry.parameters import Parameters, inlined
-from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame
+from services.telemetry.source import QueryResult, QuerySpec, Timespan, normalise_frame, timed_out
 
 if TYPE_CHECKING:
     from services.config import Settings
@@ -78,7 +78,7 @@ def build_azure_source(settings: Settings) -> AzureTelemetrySource:
         resource_id=settings.azure.resource_id,
         endpoint=settings.azure.logs_endpoint,
         credential=make_credential(settings),
-        server_timeout_s=settings.azure.server_timeout_s,
+        server_timeout_s=settings.azure.server_timeout_s or settings.telemetry.query_timeout_s,
         row_cap=settings.telemetry.row_cap,
         connection_verify=_verify_setting(settings.azure.connection_verify),
     )
@@ -269,11 +269,12 @@ class AzureTelemetrySource:
                 f"could not get an Azure access token ({_short(auth.message)}); sign in (az login), "
                 "use a managed identity, or set SRE_AZURE_ACCESS_TOKEN.",
             )
-        if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError):
+        if isinstance(exc, ServiceResponseTimeoutError):  # connected, but no answer within the server's wait
+            return timed_out(name, self.server_timeout_s)
+        if isinstance(exc, ServiceRequestTimeoutError):
             return _query_error(
                 name,
-                f"no answer from {self.endpoint} in time; narrow the timespan or try again "
-                f"(server timeout {self.server_timeout_s} s, SRE_AZURE_SERVER_TIMEOUT_S).",
+                f"no answer from {self.endpoint} in time; check SRE_AZURE_LOGS_ENDPOINT and the network, or try again.",
             )
         if isinstance(exc, ServiceRequestError | ServiceResponseError):
             hint = "SRE_AZURE_CONNECTION_VERIFY" if "ssl" in str(exc).lower() else "the network or proxy"
@@ -303,6 +304,8 @@ class AzureTelemetrySource:
             text = f"the Log Analytics {what} {ident} was not found at {self.endpoint}; check {setting}."
         elif status == 429 or "throttl" in c:
             text = f"Azure Monitor is throttling queries{_status(status)}; try again in a minute."
+        elif status == 504 or "timeout" in c:  # the service stopped the query at its server timeout
+            return timed_out(name, self.server_timeout_s)
         elif status is not None and status >= 500:
             text = f"Azure Monitor failed{_status(status)}{detail}; try again shortly."
         elif status == 400 or c in {"badargumenterror", "syntaxerror", "semanticerror"}:

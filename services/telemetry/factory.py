@@ -14,4 +14,6 @@ def build_source(settings: Settings | None = None) -> TelemetrySource:
         from services.telemetry.azure import build_azure_source
 
         return build_azure_source(settings)
-    return LocalTelemetrySource(settings.telemetry.dir, row_cap=settings.telemetry.row_cap)
+    return LocalTelemetrySource(
+        settings.telemetry.dir, row_cap=settings.telemetry.row_cap, timeout_s=settings.telemetry.query_timeout_s
+    )

@@ -17,7 +17,15 @@ from services.telemetry import classic
 from services.telemetry.kql_errors import explain, without_prefix
 from services.telemetry.parameters import Parameters, declared
 from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
-from services.telemetry.source import QueryResult, QuerySpec, SkippedFile, Timespan, code_span, normalise_frame
+from services.telemetry.source import (
+    QueryResult,
+    QuerySpec,
+    SkippedFile,
+    Timespan,
+    code_span,
+    normalise_frame,
+    timed_out,
+)
 from services.telemetry.store import Footer, readable_files
 from services.telemetry.translation import translate
 
@@ -37,9 +45,10 @@ class LocalTelemetrySource:
 
     kind = "local"
 
-    def __init__(self, root: Path, *, row_cap: int = 50_000) -> None:
+    def __init__(self, root: Path, *, row_cap: int = 50_000, timeout_s: float = 30) -> None:
         self.root = Path(root)
         self.row_cap = row_cap
+        self.timeout_s = timeout_s
         # one in-memory DuckDB per thread: each query replaces that thread's views with its own file list and
         # time range, and plain (not TEMP) views are what duckdb-kql's join and union can see
         self._local = threading.local()
@@ -110,11 +119,17 @@ class LocalTelemetrySource:
         skipped: list[SkippedFile] = []
         for attempt in range(2):
             con = self._connection()
+            timer = _Timer(con, self.timeout_s)
             try:
                 skipped = self._views(con, kql, timespan)
-                rel = con.sql(translated.sql, params=params) if params else con.sql(translated.sql)
-                frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
+                with timer:
+                    rel = con.sql(translated.sql, params=params) if params else con.sql(translated.sql)
+                    frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
                 break
+            except duckdb.InterruptException:
+                if not timer.fired:
+                    raise
+                raise timed_out(name, self.timeout_s) from None
             except duckdb.IOException as exc:
                 if attempt == 0 and "No such file" in str(exc):
                     continue  # a compaction replaced a file between listing and reading: list again
@@ -147,6 +162,36 @@ class LocalTelemetrySource:
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run the queries one after the other, in order."""
         return [self.query(s.text, timespan=s.timespan, name=s.name, parameters=s.parameters) for s in specs]
+
+
+class _Timer:
+    """Interrupts a connection once its deadline passes, and only while the query it guards runs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
+        self.fired = False
+        self._con = con
+        self._lock = threading.Lock()
+        self._running = True
+        self._seconds = seconds
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._running:
+                self.fired = True
+                self._con.interrupt()
+
+    def __enter__(self) -> _Timer:
+        if self._seconds > 0:  # 0 or less: no deadline
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # under the lock, so an interrupt never lands after the query ended (it would cancel the next one)
+        with self._lock:
+            self._running = False
+        self._timer.cancel()
 
 
 def _projection(table: str, footers: list[Footer]) -> str:

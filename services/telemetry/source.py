@@ -10,10 +10,21 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
+from services.errors import QueryError
+
 if TYPE_CHECKING:
     from services.telemetry.kql import KqlValue
 
 Timespan = tuple[datetime, datetime]
+
+
+def timed_out(name: str, seconds: float) -> QueryError:
+    """The message for a query stopped at its time limit (SRE_QUERY_TIMEOUT_S), with the ways to make it cheaper."""
+    return QueryError(
+        f"{name}: the query ran past {seconds:g} s and was stopped (SRE_QUERY_TIMEOUT_S). Narrow it: a shorter "
+        "time range, `where` filters first, and `summarize` instead of returning raw rows.",
+        query_name=name,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from app.ui import format as fmt
 from app.ui.kql_chart import MAX_BARS, MAX_CHART_ROWS, bar_chart, line_chart, numeric_columns, text_columns, time_shape
 from app.ui.zone import zone_name
 from services.telemetry.formatting import format_frame
+from services.telemetry.series import long_form
 from services.telemetry.source import QueryResult
 
 
@@ -26,6 +27,10 @@ def time_columns(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _chart(frame: pd.DataFrame) -> None:
+    series = long_form(frame)  # a make-series result: one row per bin
+    if series is not None:
+        frame = series
+        st.caption("The series drawn one point per bin, as `render timechart` does; the table keeps their arrays.")
     numbers = numeric_columns(frame)
     if not numbers:
         return

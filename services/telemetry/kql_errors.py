@@ -18,6 +18,7 @@ from services.errors import QueryError
 from services.telemetry import classic
 from services.telemetry import unsupported as u
 from services.telemetry.kql import syntax_message
+from services.telemetry.kql_tree import Refused
 from services.telemetry.translation import SCHEMA
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ def explain(exc: BaseException, kql: str, name: str, *, added_lines: int = 0) ->
 
 
 def _explain(exc: BaseException, kql: str, name: str) -> QueryError:
+    if isinstance(exc, Refused):
+        before = kql[: exc.offset]
+        pos = (before.count("\n") + 1, exc.offset - before.rfind("\n"))
+        return _error(
+            name, f"{exc.construct}{_where(pos)} cannot run on the local engine in this form: {exc.hint}.", pos
+        )
     if isinstance(exc, duckdb_kql.KqlSyntaxError):
         return syntax(exc.diagnostics, kql, name) or _error(name, f"KQL syntax error: {exc}")
     if isinstance(exc, duckdb_kql.KqlUnsupportedError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb_kql
 
-from services.telemetry import classic
+from services.telemetry import classic, constructs
 from services.telemetry.parameters import engine_value
 from services.telemetry.schema import TABLES, columns
 
@@ -89,12 +89,32 @@ CACHE = _Cache(CACHE_SIZE)
 
 
 def _translate(kql: str) -> Translation:
-    result = duckdb_kql.to_sql(kql, schema=SCHEMA, query_now=_PROBE)
+    rewritten = constructs.rewrite(kql, SCHEMA)  # the constructs the engine lacks, in KQL it runs
+    try:
+        result = duckdb_kql.to_sql(rewritten.text, schema=SCHEMA, query_now=_PROBE)
+    except duckdb_kql.KqlError as exc:
+        if rewritten.changed:
+            raise _placed(exc, rewritten) from None
+        raise
     params = dict(result.parameters)
     probe = _PROBE.replace(tzinfo=None)
     clock = params.get(CLOCK_SLOT) == probe
     slots = {d.name: d.slot for d in result.declarations if d.slot in result.slots}
     return Translation(str(result), params, clock, slots, tuple(result.unbound))
+
+
+def _placed(exc: duckdb_kql.KqlError, rewritten: constructs.Rewritten) -> duckdb_kql.KqlError:
+    """The engine's error on the rewritten text, at its place in the text the user wrote."""
+
+    def back(span: duckdb_kql.SourceSpan) -> duckdb_kql.SourceSpan:
+        return duckdb_kql.SourceSpan(*rewritten.original_position(span.line, span.column))
+
+    if isinstance(exc, duckdb_kql.KqlUnsupportedError) and exc.span is not None:
+        return duckdb_kql.KqlUnsupportedError(exc.construct, back(exc.span), exc.hint)
+    if isinstance(exc, duckdb_kql.KqlSyntaxError):
+        found = [duckdb_kql.Diagnostic(back(d.span), d.message) for d in exc.diagnostics]
+        return duckdb_kql.KqlSyntaxError(str(exc), found)
+    return exc
 
 
 def translate(kql: str) -> Translation:

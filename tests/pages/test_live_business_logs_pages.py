@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import streamlit as st
 import time_machine
@@ -169,6 +170,21 @@ def test_logs_charts_time_buckets_and_offers_csv(busy: Engine) -> None:
     assert len(charts) == 1
     assert json.loads(charts[0].proto.spec)["mark"]["type"] == "line"
     assert at.get("download_button")
+
+
+def test_logs_charts_a_make_series_as_a_line_per_series(busy: Engine) -> None:
+    at = _app("logs")
+    at.text_area[0].input("AppRequests | make-series requests = count() default = 0 on TimeGenerated step 1h")
+    at.button(key="logs.run").click().run()
+    assert not at.exception
+    [row] = at.dataframe[0].value.to_dict("records")  # the table keeps the series' arrays
+    [chart] = at.get("vega_lite_chart")
+    assert json.loads(chart.proto.spec)["mark"]["type"] == "line"
+    (dataset,) = chart.proto.datasets
+    points = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+    # one point per bin with the array's counts, 200 requests in all
+    assert len(points) == len(row["requests"]) and points["value"].tolist() == list(row["requests"])
+    assert points["value"].sum() == 200
 
 
 def test_logs_row_cap_and_errors_leave_nothing_changed(busy: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

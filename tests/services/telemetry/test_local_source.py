@@ -65,8 +65,8 @@ def test_a_syntax_error_names_line_and_column(source: LocalTelemetrySource) -> N
 
 
 def test_unsupported_kql_gets_a_hint(source: LocalTelemetrySource) -> None:
-    with pytest.raises(QueryError, match=r"Use one percentile\(\) per column instead of percentiles\(\)"):
-        source.query("AppRequests | summarize percentiles(DurationMs, 50, 95)", timespan=SPAN)
+    with pytest.raises(QueryError, match=r"partition \(line 1, column 15\) .* `summarize arg_max\("):
+        source.query("AppRequests | partition hint.strategy=native by Name (top 1 by DurationMs)", timespan=SPAN)
 
 
 def test_unknown_table_is_a_clear_error(source: LocalTelemetrySource) -> None:

@@ -74,9 +74,9 @@ def test_a_failing_text_is_parsed_once_and_fails_alike(source: LocalTelemetrySou
     messages = []
     for _ in range(2):
         with pytest.raises(QueryError) as exc:
-            source.query("AppRequests | summarize percentiles(DurationMs, 50, 95)", timespan=DAY, name="p")
+            source.query("AppRequests | summarize buildschema(Properties)", timespan=DAY, name="p")
         messages.append(str(exc.value))
-    assert messages[0] == messages[1] and "percentiles() (line 1, column 25)" in messages[0]
+    assert messages[0] == messages[1] and "buildschema() (line 1, column 25)" in messages[0]
     assert len(parses) == 1
 
 

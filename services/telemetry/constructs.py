@@ -1,0 +1,330 @@
+"""The KQL constructs duckdb-kql (1.1.2, its newest release) refuses, written as the KQL it runs, before it translates.
+
+A layer over the engine, not a parser: the syntax tree is duckdb-kql's own (`duckdb_kql.parse`), and each rewrite
+replaces the text of one node with KQL that means the same on Azure, following the Kusto reference:
+
+- `makelist()`/`makeset()` are the deprecated names of `make_list()`/`make_set()`; `notempty()`/`notnull()` of
+  `isnotempty()`/`isnotnull()`.
+- `percentiles(x, 50, 95)` in a summarize is `percentile_x_50 = percentile(x, 50), percentile_x_95 = ...` (the
+  column names Kusto gives; `(p50, p95) = percentiles(...)` names them); `percentiles_array(x, 50, 95)` (or
+  `dynamic([50, 95])`) is `percentiles_x = pack_array(percentile(x, 50), percentile(x, 95))`.
+- `take`/`limit` with a computed count: the count, which may not read a table, is evaluated once here.
+- `repeat(v, n)` builds its array from `strrep()` of `v`'s JSON text.
+- `columnifexists("c", d)` is `c` when a table the query reads or a column it assigns has that name, else `d`.
+- A timespan divided by a number (`1h / 2`, a `let` of a timespan literal, `totimespan(...)`) is a product.
+- `bin(t, step)` of a time column with a step from `toscalar()` or a `let` is computed in microseconds.
+- `top-nested` (one or two levels; `with others` is refused) is summarize, top and a ranking join.
+- `make-series` is a summarize per bin, the grid of bins from `range`, a left outer join filling `default`, and
+  `make_list` in bin order; without `from`/`to` each series spans its own first to last bin with data.
+
+The position of a later error is mapped back to the text the user wrote (`Rewritten.original_offset`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb_kql
+
+from services.telemetry import construct_operators as ops
+from services.telemetry.kql_tree import (
+    Context,
+    Edit,
+    Refused,
+    children,
+    column_name,
+    direct,
+    function_call,
+    identifier,
+    kind,
+    name_of,
+    span,
+    src,
+    src_text,
+    unwrap,
+    walk,
+)
+
+MAX_ROUNDS = 16
+RENAMED = {"makelist": "make_list", "makeset": "make_set", "notempty": "isnotempty", "notnull": "isnotnull"}
+# a text none of these match has none of the constructs, and is not parsed here (the engine parses it once)
+_TS = r"\d+(?:\.\d+)?(?:d|h|m|s|ms|microseconds?|ticks?)\b"
+_MAYBE = re.compile(
+    r"\b(?:makelist|makeset|notempty|notnull|percentiles(?:_array)?|repeat|columnifexists)\s*\("
+    r"|\btop-nested\b|\bmake-series\b"
+    r"|\b(?:take|limit)\s+(?!\d+\s*(?:\||;|\)|$))"
+    r"|\bbin\s*\([^,()]+,\s*(?!\d)"
+    rf"|{_TS}\s*/|\btotimespan\s*\(|\blet\s+\w+\s*=\s*{_TS}",
+    re.I,
+)
+
+
+@dataclass
+class Rewritten:
+    """The text the engine is given, with the edits of each round, to map a position back to the original."""
+
+    original: str
+    text: str
+    rounds: list[list[Edit]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rounds)
+
+    def original_offset(self, offset: int) -> int:
+        """Where a position of the rewritten text was in the original: inside a replaced node, that node's start."""
+        for edits in reversed(self.rounds):
+            shift = 0
+            for e in sorted(edits, key=lambda e: e.start):
+                new_start = e.start + shift
+                new_end = new_start + len(e.text)
+                if offset < new_start:
+                    break
+                if offset < new_end:
+                    offset = e.start + shift  # moved below by -shift
+                    break
+                shift += len(e.text) - (e.end - e.start)
+            offset -= shift
+        return max(0, min(offset, len(self.original)))
+
+    def original_position(self, line: int, column: int) -> tuple[int, int]:
+        """(line, 0-based column) of the rewritten text, as a (line, 0-based column) of the original."""
+        offset = _offset(self.text, line, column)
+        before = self.original[: self.original_offset(offset)]
+        return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: max(0, line - 1)]) + column
+
+
+# --- the rewrites ----------------------------------------------------------------------------------------------
+
+
+def _renames(ctx: Context) -> Iterator[Edit]:
+    for n in walk(ctx.tree):
+        if kind(n) == "NamedFunctionCallExpression":
+            name = direct(n, "SimpleNameReference")
+            if name and src_text(name[0]) in RENAMED:
+                a, b = span(name[0])
+                yield Edit(a, b, RENAMED[src_text(name[0])])
+
+
+def _percent_args(text: str, args: list[Any]) -> list[str]:
+    values = [src(text, a).strip() for a in args[1:]]
+    if len(values) == 1 and values[0].startswith("dynamic"):
+        inner = values[0][len("dynamic") :].strip().strip("()")
+        values = [str(v) for v in json.loads(inner)]
+    return values
+
+
+def _percentiles(ctx: Context) -> Iterator[Edit]:
+    text = ctx.text
+    for n in walk(ctx.tree):
+        if kind(n) != "NamedExpression" or kind(n.parentCtx) not in ("SummarizeOperator",):
+            continue
+        names, expr = name_of(text, n)
+        call = function_call(expr)
+        if call is None or call[0] not in ("percentiles", "percentiles_array") or len(call[1]) < 2:
+            continue
+        fn, args = call
+        column = src(text, args[0]).strip()
+        points = _percent_args(text, args)
+        parts = [f"percentile({column}, {p})" for p in points]
+        a, b = span(n)
+        if fn == "percentiles_array":
+            name = names[0] if names else f"percentiles_{column_name(column)}"
+            yield Edit(a, b, f"{name} = pack_array({', '.join(parts)})")
+            continue
+        if names and len(names) != len(points):
+            raise Refused("percentiles()", a, f"name each of the {len(points)} percentiles: `(p50, p95) = ...`")
+        labels = names or [f"percentile_{column_name(column)}_{p.replace('.', '_')}" for p in points]
+        yield Edit(a, b, ", ".join(f"{label} = {part}" for label, part in zip(labels, parts, strict=True)))
+
+
+def _takes(ctx: Context) -> Iterator[Edit]:
+    for n in walk(ctx.tree):
+        if kind(n) not in ("TakeOperator", "LimitOperator"):
+            continue
+        count = direct(n, "NamedExpression")
+        if not count or kind(unwrap(count[0])) == "LongLiteralExpression":
+            continue
+        a, b = span(count[0])
+        yield Edit(a, b, str(_evaluate(ctx, src(ctx.text, count[0]), a)))
+
+
+def _evaluate(ctx: Context, expr: str, offset: int) -> int:
+    """A count that reads no table, computed now (with the query's `let`s of scalars)."""
+    import duckdb
+
+    lets = "".join(f"let {k} = {v};\n" for k, v in ctx.lets.items() if not any(t in v for t in ctx.tables))
+    try:
+        rows = duckdb_kql.kql(duckdb.connect(), f"{lets}print __n = tolong({expr})").fetchall()
+    except Exception as exc:
+        raise Refused(
+            "take/limit with a count that is not a number literal",
+            offset,
+            "the count must be a number or computed without reading a table",
+        ) from exc
+    value = rows[0] if rows else None
+    if value is None or value[0] is None:
+        raise Refused("take/limit with a count that is not a number literal", offset, "the count is null")
+    return max(0, int(value[0]))
+
+
+def _repeats(ctx: Context) -> Iterator[Edit]:
+    for n in walk(ctx.tree):
+        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
+        if call is None or call[0] != "repeat" or len(call[1]) != 2:
+            continue
+        value, count = (src(ctx.text, a) for a in call[1])
+        item = f"substring(tostring(pack_array({value})), 1, strlen(tostring(pack_array({value}))) - 2)"
+        built = f"todynamic(strcat('[', strrep(strcat({item}, ','), ({count}) - 1), {item}, ']'))"
+        a, b = span(n)
+        yield Edit(a, b, f"iff(({count}) <= 0, dynamic([]), {built})")
+
+
+def _columnifexists(ctx: Context) -> Iterator[Edit]:
+    known = {c for t in ctx.tables for c in ctx.schema[t]} | ctx.assigned | ctx.declared
+    for n in walk(ctx.tree):
+        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
+        if call is None or call[0] != "columnifexists" or len(call[1]) != 2:
+            continue
+        column = src(ctx.text, call[1][0]).strip().strip("'\"")
+        default = src(ctx.text, call[1][1])
+        a, b = span(n)
+        yield Edit(a, b, (column if identifier(column) else f"['{column}']") if column in known else default)
+
+
+def _timespan_like(ctx: Context, text: str) -> bool:
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?(d|h|m|s|ms|microsecond|tick|days?|hours?|minutes?|seconds?)", text):
+        return True
+    if re.fullmatch(r"(totimespan|timespan|time)\s*\(.*\)", text, re.S):
+        return True
+    return text in ctx.lets and _timespan_like(ctx, ctx.lets[text]) if identifier(text) else False
+
+
+def _divisions(ctx: Context) -> Iterator[Edit]:
+    for n in walk(ctx.tree):
+        if kind(n) != "MultiplicativeExpression" or n.getChildCount() < 2:
+            continue
+        kids = children(n)
+        left = kids[0]
+        for op in kids[1:]:
+            if kind(op) != "MultiplicativeOperation" or not src(ctx.text, op).lstrip().startswith("/"):
+                break
+            divisor = src(ctx.text, op).lstrip()[1:]
+            if not _timespan_like(ctx, src(ctx.text, left)) or _timespan_like(ctx, divisor):
+                break
+            a, b = span(op)
+            yield Edit(a, b, f"* (1.0 / ({divisor.strip()}))")
+            break
+
+
+def _bins(ctx: Context) -> Iterator[Edit]:
+    for n in walk(ctx.tree):
+        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
+        if call is None or call[0] != "bin" or len(call[1]) != 2:
+            continue
+        value, step = (src(ctx.text, a).strip() for a in call[1])
+        if value not in ctx.times and not re.match(r"(todatetime|now|ago|datetime)\s*\(", value):
+            continue
+        if kind(unwrap(call[1][1])) == "TimeSpanLiteralExpression" or _timespan_literal(ctx, step):
+            continue
+        a, b = span(n)
+        micros = f"bin(datetime_diff('microsecond', {value}, datetime(1970-01-01)), ({step}) / 1microsecond)"
+        named = _by_item(n)
+        label = f"{value} = " if named is not None and identifier(value) else ""  # the name Kusto gives bin(x, s)
+        yield Edit(a, b, f"{label}(datetime(1970-01-01) + 1microsecond * {micros})")
+
+
+def _by_item(call: Any) -> Any | None:
+    """The unnamed by-clause item of a summarize that is exactly this call, or None."""
+    node = call.parentCtx
+    while node is not None and kind(node) != "NamedExpression":
+        if span(node) != span(call):
+            return None
+        node = node.parentCtx
+    if node is None or direct(node, "NamedExpressionNameClause") or span(node) != span(call):
+        return None
+    return node if kind(node.parentCtx) == "SummarizeOperatorByClause" else None
+
+
+def _timespan_literal(ctx: Context, text: str) -> bool:
+    return re.fullmatch(r"\d+(\.\d+)?[a-z]+", text) is not None
+
+
+_REWRITES: list[Callable[[Context], Iterator[Edit]]] = [
+    _renames,
+    _percentiles,
+    _takes,
+    _repeats,
+    _columnifexists,
+    _divisions,
+    _bins,
+]
+
+
+def _operators(ctx: Context) -> Iterator[list[Edit]]:
+    for n in walk(ctx.tree):
+        if kind(n) == "MakeSeriesOperator":
+            yield ops.make_series(ctx, n)
+        elif kind(n) == "TopNestedOperator":
+            yield ops.top_nested(ctx, n)
+
+
+def _round(text: str, schema: dict[str, list[str]]) -> list[Edit]:
+    try:
+        tree = duckdb_kql.parse(text).tree
+    except duckdb_kql.KqlSyntaxError:
+        return []  # the engine reports the syntax error itself
+    ctx = Context(text, tree, schema)
+    chosen: list[Edit] = []
+
+    def free(e: Edit) -> bool:
+        return all(e.end <= c.start or e.start >= c.end or (e.start == e.end == c.start) for c in chosen)
+
+    for rewrite in _REWRITES:
+        for e in rewrite(ctx):
+            if free(e):
+                chosen.append(e)
+    if chosen:
+        return chosen
+    for group in _operators(ctx):  # a whole operator (with a `let` before its statement): one per round
+        return group
+    return []
+
+
+def _apply(text: str, edits: list[Edit]) -> str:
+    out, at = [], 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[at : e.start])
+        out.append(e.text)
+        at = e.end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def rewrite(kql: str, schema: dict[str, list[str]]) -> Rewritten:
+    """`kql` (over the tables of `schema`: name -> columns) with every construct above written in the engine's KQL
+    (unchanged when there is none). Raises Refused
+    (with the position in `kql`) for a form of them that cannot be."""
+    result = Rewritten(kql, kql)
+    if not _MAYBE.search(kql):
+        return result
+    for _ in range(MAX_ROUNDS):
+        try:
+            edits = _round(result.text, schema)
+        except Refused as exc:
+            raise Refused(exc.construct, result.original_offset(exc.offset), exc.hint) from None
+        if not edits:
+            return result
+        result.rounds.append(edits)
+        result.text = _apply(result.text, edits)
+    return result

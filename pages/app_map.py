@@ -1,4 +1,4 @@
-"""Application map: the roles, what they call, and which calls are unhealthy."""
+"""Application map: the roles with their CPU % and memory, what they call, and which calls are unhealthy."""
 
 import streamlit as st
 
@@ -9,6 +9,7 @@ from app.ui.errors import shown_errors
 from app.ui.gap_table import gap_section
 from app.ui.safe import inert
 from app.ui.timerange import time_range
+from app.ui.usage_table import usage_section
 from services.monitoring import appmap
 
 actor = current_actor()
@@ -25,10 +26,14 @@ with shown_errors("drawing the application map"):
     st.graphviz_chart(amap.dot, width="stretch")
     st.caption(
         appmap.RULE + " Edge labels: calls, failure rate = failed / calls, average duration. A role with a stop/start "
-        "gap is amber (unless red) and names its silent instances."
+        "gap is amber (unless red) and names its silent instances; a role's CPU % and memory are its role "
+        "instances' performance counters."
     )
     pct = {"failure_rate": st.column_config.NumberColumn("failure rate", format="percent")}
     st.dataframe(amap.edges, hide_index=True, width="stretch", column_config=pct, key="appmap.edges")
+    if amap.usage is not None:
+        window = f"{fmt.when(start)} – {fmt.when(end)}"
+        usage_section(amap.usage, roles=amap.roles, window=window, key="appmap.usage")
     gap_section(amap.gaps, over="that began in the range", key="appmap.gaps")
     st.subheader("Open a node", divider="gray")
     node = st.selectbox("Node", amap.node_names, key="appmap.node")

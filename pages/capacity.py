@@ -1,11 +1,12 @@
 """Capacity plan: throughput versus latency from a ramping run, sustained RPS within the latency SLO, headroom
-against production's peak, the replicas needed and an HPA to copy."""
+against production's peak, the replicas needed from RPS and from CPU per request, and an HPA to copy."""
 
 import streamlit as st
 
 from app.auth import current_actor
 from app.loadtest_data import run_reports, run_series
-from app.ui.capacity_plan import hpa_manifest, latency_threshold, peak_and_headroom, plan_figures
+from app.ui.capacity_plan import hpa_manifest, latency_threshold, peak_and_headroom, plan_figures, production_window
+from app.ui.cpu_sizing import cpu_sizing
 from app.ui.errors import shown_errors
 from app.ui.loadtest_charts import throughput_latency
 from services.loadtests import capacity
@@ -42,9 +43,11 @@ with shown_errors("planning capacity"):
             "(or it is shorter than one bucket; try a smaller bucket)."
         )
         st.stop()
-    peak_rps, headroom = peak_and_headroom(actor, run)
+    window = production_window()
+    peak_rps, headroom = peak_and_headroom(actor, run, window)
     p = capacity.plan(
         sustained_rps=sustained, measured_replicas=replicas_measured, peak_rps=peak_rps, headroom=headroom
     )
     plan_figures(p, replicas_measured)
-    hpa_manifest(p, run, threshold)
+    replicas, utilisation, binds = cpu_sizing(actor, run, p, window)
+    hpa_manifest(p, run, threshold, replicas=replicas, utilisation_pct=utilisation, binds=binds)

@@ -1,5 +1,5 @@
-"""Live metrics: request and failure rates, p95, dependency calls, the latest exceptions and the stop/start gaps,
-refreshed every 5 s."""
+"""Live metrics: request and failure rates, p95, dependency calls, every role's CPU and memory, the latest exceptions
+and the stop/start gaps, refreshed every 5 s."""
 
 from datetime import UTC, datetime
 
@@ -9,7 +9,7 @@ from app.auth import current_actor
 from app.data import live_gaps, live_snapshot, service_name
 from app.ui.errors import shown_errors
 from app.ui.gap_table import gap_section
-from app.ui.live_figures import WINDOW_MIN, live_figures, live_freshness
+from app.ui.live_figures import WINDOW_MIN, live_figures, live_freshness, live_usage
 from services.monitoring import live
 
 actor = current_actor()
@@ -33,6 +33,7 @@ def live_panel() -> None:
         for note in snap.notes:
             st.warning(note)
         live_figures(snap)
+        live_usage(snap)
         live_freshness(snap)
         found = live_gaps(actor, actor.role, live.gap_range(now)[1])
         gap_section(found, over="every role, the last hour", key="live.gaps")

@@ -1,7 +1,9 @@
 """The capacity plan as the page shows it: the inputs the plan takes beyond the run, its figures with the replica
-arithmetic, and an HPA manifest to copy."""
+arithmetic, and an HPA manifest to copy (the CPU sizing beside it: app.ui.cpu_sizing)."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import streamlit as st
 
@@ -34,12 +36,19 @@ def latency_threshold(actor: Actor, run: RunReport) -> float:
     )
 
 
-def peak_and_headroom(actor: Actor, run: RunReport) -> tuple[float, float]:
-    """Production's peak RPS (busiest 1-minute average; over the 30 days before now, or the range a link carries),
-    measured when the source answers and editable, and the headroom wanted (a share)."""
+def production_window() -> tuple[datetime, datetime, str]:
+    """The window production is read over: the 30 days before now, or the range a link carries; and its name."""
     pinned = linked_range_or_warn()
-    start, end = pinned if pinned else (None, now_floor(300))
-    span = "30 days" if pinned is None else f"{fmt.when(start)} – {fmt.when(end)}, as linked"
+    if pinned is None:
+        end = now_floor(300)
+        return end - timedelta(days=30), end, "30 days"
+    return pinned[0], pinned[1], f"{fmt.when(pinned[0])} – {fmt.when(pinned[1])}, as linked"
+
+
+def peak_and_headroom(actor: Actor, run: RunReport, window: tuple[datetime, datetime, str]) -> tuple[float, float]:
+    """Production's peak RPS (busiest 1-minute average over the production window), measured when the source
+    answers and editable, and the headroom wanted (a share)."""
+    start, end, span = window
     peak = None
     try:
         peak = production_peak(actor, actor.role, run.service, end, start)
@@ -66,15 +75,18 @@ def plan_figures(p: capacity.CapacityPlan, measured_replicas: int) -> None:
     m[2].metric(
         "Headroom now", "—" if p.headroom_now is None else f"{p.headroom_now:+.0%}", help="sustained / peak − 1"
     )
-    m[3].metric("Replicas needed", f"{p.replicas}")
+    m[3].metric("Replicas by RPS", f"{p.replicas}")
     st.markdown(
-        f"replicas = ceil({p.peak_rps:,.2f} × (1 + {p.headroom:.0%}) / {p.per_replica_rps:,.2f}) = "
+        f"replicas by RPS = ceil({p.peak_rps:,.2f} × (1 + {p.headroom:.0%}) / {p.per_replica_rps:,.2f}) = "
         f"ceil({p.target_rps / p.per_replica_rps:,.3f}) = **{p.replicas}**"
     )
 
 
-def hpa_manifest(p: capacity.CapacityPlan, run: RunReport, threshold: float) -> None:
-    """A HorizontalPodAutoscaler for the plan, with where its numbers come from in a comment."""
+def hpa_manifest(
+    p: capacity.CapacityPlan, run: RunReport, threshold: float, *, replicas: int, utilisation_pct: int, binds: str
+) -> None:
+    """A HorizontalPodAutoscaler for the plan: minReplicas the binding sizing's replicas, averageUtilization the
+    target utilisation the CPU sizing assumed; where its numbers come from in a comment."""
     c5, c6 = st.columns(2)
     deployment = c5.text_input("Deployment", value=run.service, key="capacity.deployment")
     namespace = c6.text_input("Namespace", value="default", key="capacity.namespace")
@@ -82,11 +94,13 @@ def hpa_manifest(p: capacity.CapacityPlan, run: RunReport, threshold: float) -> 
         capacity.hpa_yaml(
             name=deployment,
             namespace=namespace,
-            min_replicas=p.replicas,
-            max_replicas=p.replicas * 2,
+            min_replicas=replicas,
+            max_replicas=replicas * 2,
+            cpu_utilization=utilisation_pct,
             comment=f"From load-test run #{run.id}: {p.per_replica_rps:,.2f} RPS per replica within p95 <= "
-            f"{threshold:g} ms;\nminReplicas covers the 30-day peak {p.peak_rps:,.2f} RPS + {p.headroom:.0%} "
-            "headroom; maxReplicas doubles it.",
+            f"{threshold:g} ms;\nminReplicas covers the peak {p.peak_rps:,.2f} RPS + {p.headroom:.0%} "
+            f"headroom ({binds} sizing binds); maxReplicas doubles it;\naverageUtilization is the target "
+            f"utilisation the CPU sizing assumed ({utilisation_pct} %).",
         ),
         language="yaml",
     )

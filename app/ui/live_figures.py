@@ -1,5 +1,5 @@
-"""One refresh of Live metrics as the page shows it: five figures with sparklines, what an empty window means, the
-latest exceptions and how fresh the newest row is."""
+"""One refresh of Live metrics as the page shows it: five figures with sparklines, every role's CPU % and memory,
+what an empty window means, the latest exceptions and how fresh the newest row is."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import format as fmt
-from services.monitoring import live
+from app.ui.safe import inert
+from services.monitoring import counters, live
 
 WINDOW_MIN = int(live.WINDOW.total_seconds() // 60)
 
@@ -68,6 +69,31 @@ def live_figures(snap: live.LiveSnapshot) -> None:
         chart_type="bar",
         border=True,
     )
+
+
+def live_usage(snap: live.LiveSnapshot) -> None:
+    """CPU % and memory of every role over the window, two figures a role; the notice when the service sent none."""
+    usage = snap.usage
+    if usage is None:
+        return
+    for role in usage.silent([snap.service]):
+        st.info(inert(counters.missing(role, f"the last {WINDOW_MIN} minutes")))
+    for u in usage.roles:
+        c1, c2 = st.columns(2)
+        c1.metric(
+            f"CPU · {u.role}",
+            "—" if u.cpu_pct is None else f"{u.cpu_pct:.1f} %",
+            help=f"average of {u.cpu_samples:,} % Processor Time samples from {u.instances} role instance(s) in "
+            f"the last {WINDOW_MIN} min",
+            border=True,
+        )
+        c2.metric(
+            f"Memory · {u.role}",
+            "—" if u.memory_mb is None else f"{u.memory_mb:,.0f} MB",
+            help=f"average of {u.memory_samples:,} Private Bytes samples in the last {WINDOW_MIN} min; "
+            "1 MB = 1,048,576 bytes",
+            border=True,
+        )
 
 
 def live_freshness(snap: live.LiveSnapshot) -> None:

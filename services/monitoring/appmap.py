@@ -1,5 +1,6 @@
-"""The application map: a node per role and per dependency target, edges with calls, failure rate and duration, and
-the stop/start gaps of each role's instances (services.monitoring.gaps)."""
+"""The application map: a node per role and per dependency target, edges with calls, failure rate and duration, each
+role's CPU % and memory (services.monitoring.counters), and the stop/start gaps of each role's instances
+(services.monitoring.gaps)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from services.auth import Actor
+from services.monitoring import counters
 from services.monitoring import gaps as stop_start
 from services.monitoring.common import fetch, to_int
 from services.telemetry.runner import Runner, may_read
@@ -31,6 +33,7 @@ class AppMap:
     dot: str
     notes: list[str] = field(default_factory=list)
     gaps: list[stop_start.Gap] = field(default_factory=list)
+    usage: counters.Counters | None = None
 
     @property
     def roles(self) -> list[str]:
@@ -76,9 +79,23 @@ def _gap_line(found: list[stop_start.Gap]) -> str:
     return f"\n{len(found)} stop/start gap{'s' * (len(found) > 1)}: {names}" if found else ""
 
 
-def dot(nodes: pd.DataFrame, edges: pd.DataFrame, gaps: list[stop_start.Gap] | None = None) -> str:
-    """DOT text: roles as boxes, targets as ellipses (a target named like a role is that role), red when unhealthy;
-    a role with stop/start gaps names its silent instances and is amber unless red."""
+def _usage_line(usage: counters.Usage | None) -> str:
+    if usage is None or not usage.reported:
+        return "\nno performance counters"
+    cpu = "CPU —" if usage.cpu_pct is None else f"CPU {usage.cpu_pct:.1f} %"
+    memory = "memory —" if usage.memory_mb is None else f"memory {usage.memory_mb:,.0f} MB"
+    return f"\n{cpu} · {memory} · {usage.instances} instance{'s' * (usage.instances != 1)}"
+
+
+def dot(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    gaps: list[stop_start.Gap] | None = None,
+    usage: counters.Counters | None = None,
+) -> str:
+    """DOT text: roles as boxes with their CPU % and memory when `usage` is given, targets as ellipses (a target named
+    like a role is that role), red when unhealthy; a role with stop/start gaps names its silent instances and is
+    amber unless red."""
     lines = [
         "digraph appmap {",
         'rankdir=LR; nodesep=0.4; ranksep=1.0; node [fontname="Helvetica", fontsize=10]; '
@@ -92,6 +109,8 @@ def dot(nodes: pd.DataFrame, edges: pd.DataFrame, gaps: list[stop_start.Gap] | N
         rate, avg = float(r["failure_rate"]), float(r["avg_ms"])
         bad, found = unhealthy(rate, avg), silent.get(str(r["AppRoleName"]), [])
         label = f"{r['AppRoleName']}\n{int(r['requests']):,} requests · {_rate(rate)} failed · avg {_ms(avg)}"
+        if usage is not None:
+            label += _usage_line(usage.role(str(r["AppRoleName"])))
         colour = RED if bad else (AMBER if found else GREEN)
         lines.append(
             f'{quote("role:" + str(r["AppRoleName"]))} [shape=box, style="rounded,filled", fillcolor="#eef4ff", '
@@ -122,7 +141,8 @@ def dot(nodes: pd.DataFrame, edges: pd.DataFrame, gaps: list[stop_start.Gap] | N
 
 
 def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> AppMap:
-    """The map over a range: role nodes from AppRequests, edges from AppDependencies, the gaps that began in it."""
+    """The map over a range: role nodes from AppRequests with their CPU % and memory from AppPerformanceCounters,
+    edges from AppDependencies, the gaps that began in it."""
     may_read(actor)
     notes: list[str] = []
     nodes = to_int(fetch(run, "appmap_nodes", start, end, notes, actor=actor), "requests", "failed")
@@ -134,4 +154,10 @@ def app_map(run: Runner, *, actor: Actor, start: datetime, end: datetime) -> App
     if not edges.empty:
         edges["unhealthy"] = [unhealthy(f, a) for f, a in zip(edges["failure_rate"], edges["avg_ms"], strict=True)]
     found = stop_start.find(run, actor=actor, start=start, end=end, notes=notes)
-    return AppMap(nodes=nodes, edges=edges, dot=dot(nodes, edges, found), notes=notes, gaps=found)
+    usage = counters.usage(run, actor=actor, start=start, end=end)
+    notes.extend(n for n in usage.notes if n not in notes)
+    if not nodes.empty:
+        by_role = [usage.role(str(r)) for r in nodes["AppRoleName"]]
+        nodes["cpu_pct"] = [None if u is None else u.cpu_pct for u in by_role]
+        nodes["memory_mb"] = [None if u is None else u.memory_mb for u in by_role]
+    return AppMap(nodes=nodes, edges=edges, dot=dot(nodes, edges, found, usage), notes=notes, gaps=found, usage=usage)

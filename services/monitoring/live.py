@@ -2,7 +2,8 @@
 
 It polls stored telemetry (on Azure, ingestion delay applies: the newest rows are a few minutes old), so every
 snapshot says the newest timestamp it saw. Figures cover the last WINDOW; the sparklines the last SPARK minutes in
-BUCKET steps. One batch of four catalogue queries per refresh (one round trip on Azure). The stop/start gaps of every
+BUCKET steps. One batch of five catalogue queries per refresh (one round trip on Azure); the fifth is every role's
+CPU % and memory over the window (services.monitoring.counters). The stop/start gaps of every
 role (services.monitoring.gaps) are counted in whole minutes, so they are read once a minute (`recent_gaps`).
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from services.auth import Actor
-from services.monitoring import gaps
+from services.monitoring import counters, gaps
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 
@@ -47,6 +48,7 @@ class LiveSnapshot:
     exceptions: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
     elapsed_s: float = 0.0
+    usage: counters.Counters | None = None  # every role's CPU % and memory over the window
 
     @property
     def request_rate(self) -> float:
@@ -83,7 +85,8 @@ def slot_end(now: datetime) -> datetime:
 
 
 def specs(*, service: str, at: datetime, limit: int = 10) -> list[QuerySpec]:
-    """The refresh's queries: requests over the window, request and dependency series, latest exceptions."""
+    """The refresh's queries: requests over the window, request and dependency series, latest exceptions, and every
+    role's CPU and memory over the window."""
     start, spark = at - WINDOW, at - SPARK
     return [
         runner.spec("live_requests", start=start, end=at, service=service),
@@ -92,6 +95,7 @@ def specs(*, service: str, at: datetime, limit: int = 10) -> list[QuerySpec]:
             "live_dependencies_series", start=spark, end=at, service=service, bucket=BUCKET, window_start=start
         ),
         runner.spec("live_exceptions", start=start, end=at, service=service, limit=limit),
+        runner.spec(counters.QUERY, start=start, end=at, role=""),
     ]
 
 
@@ -133,8 +137,8 @@ def snapshot(source: TelemetrySource, *, actor: Actor, service: str, at: datetim
     """Run the live queries as of `at` (default now) and gather the figures; looks further back when all is quiet."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     started = time.perf_counter()
-    req, series, deps, exc = runner.run_batch(source, specs(service=service, at=at), actor=actor)
-    notes = tuple(dict.fromkeys(n for r in (req, series, deps, exc) for n in r.notices))
+    req, series, deps, exc, use = runner.run_batch(source, specs(service=service, at=at), actor=actor)
+    notes = tuple(dict.fromkeys(n for r in (req, series, deps, exc, use) for n in r.notices))
     row = req.frame.iloc[0] if len(req.frame) else pd.Series(dtype=object)
     d = deps.frame
     newest = [t for t in (_time(row.get("newest")), _time(d["newest"].max()) if len(d) else None) if t is not None]
@@ -156,6 +160,7 @@ def snapshot(source: TelemetrySource, *, actor: Actor, service: str, at: datetim
         exceptions=exc.frame,
         notes=notes,
         elapsed_s=time.perf_counter() - started,
+        usage=counters.summarise(use.frame, start=at - WINDOW, end=at),
     )
 
 

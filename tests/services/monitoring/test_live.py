@@ -114,6 +114,7 @@ def test_the_queries_go_out_as_one_batch(source: LocalTelemetrySource) -> None:
         "live_requests_series",
         "live_dependencies_series",
         "live_exceptions",
+        "counters_by_instance",
     ]
     assert specs[0].timespan == (AT - timedelta(minutes=5), AT)
     assert 'AppRoleName == "mana"' in specs[0].text

@@ -2,9 +2,11 @@
 `sre-backoffice api` on loopback by concurrent clients, next to baselines measured in the same run.
 
 usage: .venv/bin/python bench/ingest_bench.py [--seconds 60] [--envelopes 100000] [--batch 500] [--clients 8]
+                                              [--rate 0]
 
 --seconds S (default 60): the clients post for S seconds, cycling through bodies made of --envelopes distinct
-envelopes (the sustained rate); --seconds 0: each of the --envelopes is posted once.
+envelopes (the sustained rate); --seconds 0: each of the --envelopes is posted once. --rate R: the clients offer R
+envelopes a second together (the answer times at that load) instead of posting as fast as the answers come.
 
 The API runs as its own process on a fresh store, spool and SQLite database, with SRE_INGEST_FLUSH_S=1 and the rate
 limit off (SRE_INGEST_RATE_PER_KEY=0). Measured: accepted envelopes per second (first post to last answer), p50 and
@@ -116,9 +118,12 @@ class Sent:
     bodies: int
 
 
-async def post_all(url: str, payloads: list[bytes], clients: int, *, seconds: float = 0) -> Sent:
+async def post_all(
+    url: str, payloads: list[bytes], clients: int, *, seconds: float = 0, rate: float = 0, batch: int = 500
+) -> Sent:
     """Post from `clients` concurrent clients: each body once, or (`seconds` > 0) the bodies over and over until
-    `seconds` have passed."""
+    `seconds` have passed; with `rate` (envelopes a second, all clients together) body k is sent no earlier than
+    k × batch / rate seconds after the start (an offered load; 0: as fast as the answers come)."""
     latencies: list[float] = []
     failures: list[str] = []
     accepted = 0
@@ -135,6 +140,10 @@ async def post_all(url: str, payloads: list[bytes], clients: int, *, seconds: fl
     async def client(http: httpx.AsyncClient) -> None:
         nonlocal accepted
         while (body := take()) is not None:
+            if rate:
+                due = started + (posted - 1) * batch / rate
+                if due > time.perf_counter():
+                    await asyncio.sleep(due - time.perf_counter())
             t = time.perf_counter()
             try:
                 r = await http.post(url, content=body, headers=HEADERS)
@@ -172,6 +181,15 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's children, theirs, and so on (Linux /proc/<pid>/task/*/children)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += [int(child), *descendants(int(child))]
+    return out
 
 
 def baselines(payloads: list[bytes], tmp: Path) -> dict[str, float]:
@@ -217,6 +235,7 @@ def main() -> None:
     ap.add_argument("--envelopes", type=int, default=100_000, help="distinct envelopes (cycled with --seconds)")
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--rate", type=float, default=0, help="offered envelopes a second (0: as fast as answered)")
     args = ap.parse_args()
 
     from services.migrate import upgrade
@@ -242,9 +261,12 @@ def main() -> None:
     proc = start_api(env, port, tmp / "api.log")
     try:
         track_url = f"http://127.0.0.1:{port}/v2/track"
-        sent = asyncio.run(post_all(track_url, payloads, args.clients, seconds=args.seconds))
+        sent = asyncio.run(
+            post_all(track_url, payloads, args.clients, seconds=args.seconds, rate=args.rate, batch=args.batch)
+        )
         visible = queryable_after(tmp / "store", sent.accepted)
         rss = peak_rss_mb(proc.pid)
+        children = {c: peak_rss_mb(c) for c in descendants(proc.pid)}  # the drain process (and the pool's helper)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -255,6 +277,8 @@ def main() -> None:
 
     q = statistics.quantiles(lat, n=100, method="inclusive")
     how = f"for {args.seconds:g} s, cycling {len(payloads)} bodies" if args.seconds else "each once"
+    if args.rate:
+        how += f", offered at {args.rate:,.0f} a second"
     print(
         f"{n:,} Request envelopes posted {how}: {sent.bodies:,} gzipped NDJSON bodies of {args.batch} "
         f"({size / len(payloads) / 1024:.0f} KB each), {args.clients} concurrent clients on loopback"
@@ -269,7 +293,11 @@ def main() -> None:
     for label, secs in lines:
         print(f"{label:<66} {n / secs:>12,.0f} {secs:>8.2f}")
     print(f"{'POST /v2/track on uvicorn: accepted':<66} {accepted / wall:>12,.0f} {wall:>8.2f}")
-    print(f"answer time p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms; API peak RSS {rss:.0f} MB")
+    kids = " + ".join(f"{m:.0f}" for m in children.values())
+    print(
+        f"answer time p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms; peak RSS: API {rss:.0f} MB, its "
+        f"{len(children)} child processes {kids or 0} MB, together {rss + sum(children.values()):.0f} MB"
+    )
     print(f"last answer -> every row queryable by KQL: {visible:.2f} s (flush every 1 s)")
     if failures or accepted != n:
         print(f"REFUSED OR LOST: {len(failures)} failed, e.g. {failures[:3]}; accepted {accepted:,} of {n:,}")

@@ -227,7 +227,9 @@ class IngestSettings(BaseSettings):
     keys: str = Field(default="", validation_alias="SRE_INGEST_KEYS")
     spool_dir: Path = Field(default=DATA_DIR / "ingest-spool", validation_alias="SRE_INGEST_SPOOL_DIR")
     flush_s: float = Field(default=1.0, validation_alias="SRE_INGEST_FLUSH_S")
-    flush_rows: int = Field(default=20_000, validation_alias="SRE_INGEST_FLUSH_ROWS")
+    flush_rows: int = Field(default=20_000, ge=100, validation_alias="SRE_INGEST_FLUSH_ROWS")
+    # rows accepted but not yet in the store past which a track or export call is answered 503 with Retry-After
+    max_backlog_rows: int = Field(default=400_000, ge=0, validation_alias="SRE_INGEST_MAX_BACKLOG_ROWS")
     max_body_mb: int = Field(default=20, validation_alias="SRE_INGEST_MAX_BODY_MB")
     max_decompressed_mb: int = Field(default=64, validation_alias="SRE_INGEST_MAX_DECOMPRESSED_MB")
     # items a second each key may send to this API process (a token bucket holding one second's worth); 0: no limit

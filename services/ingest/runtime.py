@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 
 from services.config import Settings
 from services.ingest.admission import Admission
-from services.ingest.spool import Spool, replay_orphans
+from services.ingest.spool import Spool, drain_process, replay_orphans
 
 log = logging.getLogger("sre_backoffice.ingest")
 TICK_S = 0.2
+
+
+def _drainer() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=drain_process
+    )
 
 
 class IngestRuntime:
@@ -30,7 +39,12 @@ class IngestRuntime:
         replayed = replay_orphans(cfg.spool_dir, store)
         if replayed:
             log.warning("ingest: replayed %d spooled rows a stopped process had not yet written to the store", replayed)
-        self.spool = Spool(cfg.spool_dir, store)
+        # the segments are written to Parquet by a process of its own (the stdlib's pool supervises it; a new one
+        # replaces it if it dies): on 2 cores that keeps the answers to senders off the drain's CPU and GIL
+        self._drainer = _drainer()
+        self.spool = Spool(
+            cfg.spool_dir, store, max_rows=cfg.flush_rows, max_backlog_rows=cfg.max_backlog_rows, drainer=self._drainer
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-flusher", daemon=True)
         self._thread.start()
@@ -41,6 +55,10 @@ class IngestRuntime:
             try:
                 if self.spool.due(max_age_s=self.flush_s, max_rows=self.flush_rows):
                     self.spool.flush()
+            except BrokenProcessPool:  # the drain process died: the rows stay spooled, a new process takes them
+                log.warning("ingest: the process writing the spool to the store stopped; starting another")
+                self._drainer = _drainer()
+                self.spool.drainer = self._drainer
             except Exception:  # the rows stay spooled; the next tick (or the next start) writes them
                 log.exception("ingest: flushing the spool failed; the rows stay spooled")
             self.admission.log_due()
@@ -51,7 +69,9 @@ class IngestRuntime:
             return
         self._stop.set()
         self._thread.join(timeout=10)
+        self.spool.drainer = None  # the last segments in this process: the pool may be gone at interpreter exit
         self.spool.close()
+        self._drainer.shutdown(wait=True, cancel_futures=True)
 
 
 _lock = threading.Lock()

@@ -44,6 +44,14 @@ def _error(index: int, message: str, status: int = 400) -> dict[str, Any]:
     return {"index": index, "statusCode": status, "message": message}
 
 
+def behind(spool: Spool) -> str:
+    """The refusal while the store is behind: how far, and that a retry will do."""
+    return (
+        f"the backoffice is writing {spool.backlog_rows:,} accepted rows to its store, more than "
+        f"SRE_INGEST_MAX_BACKLOG_ROWS ({spool.max_backlog_rows:,}); nothing of this batch was stored, retry shortly"
+    )
+
+
 def too_many(rate: int, wait: int) -> str:
     """The message of a 429."""
     return (f"this key sent more items than SRE_INGEST_RATE_PER_KEY allows ({rate:,} a second); nothing was stored: "
@@ -60,7 +68,9 @@ def track(
     admission: Admission | None = None,
 ) -> TrackAnswer:
     """Accept what can be accepted of one track body; nothing of a refused item is stored, nothing of a call over its
-    key's rate (429)."""
+    key's rate (429), nothing while the spool's backlog is over its bound (503)."""
+    if spool.backlogged:
+        return TrackAnswer(503, 0, 0, [_error(0, behind(spool), 503)], retry_after=RETRY_AFTER_S)
     try:
         items = decode.items(body, content_encoding=content_encoding, max_bytes=max_bytes)
     except decode.TooLarge as exc:
@@ -143,6 +153,8 @@ def export(
         return refused(401, message, {"WWW-Authenticate": "Bearer"})
     if key not in keys:
         return refused(403, "the ingestion key is not one of SRE_INGEST_KEYS; nothing was stored")
+    if spool.backlogged:
+        return refused(503, behind(spool), {"Retry-After": str(RETRY_AFTER_S)})
     try:
         request = otlp.read(signal, body, content_type=content_type, content_encoding=content_encoding,
                             max_bytes=max_bytes)  # fmt: skip

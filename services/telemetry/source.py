@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
-
 from services.errors import QueryError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from services.telemetry.kql import KqlValue
 
 Timespan = tuple[datetime, datetime]
@@ -110,6 +110,8 @@ def code_span(text: str) -> str:
 
 def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Same dtypes from both sources: UTC-aware datetimes, floats instead of Decimals."""
+    import pandas as pd  # here: the ingestion's drain process reads this module's types and never a frame
+
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_datetime64_any_dtype(s):

@@ -54,7 +54,8 @@ def _sample(info: FieldInfo) -> tuple[str, Any]:
     if kind is bool:
         return str(not default).lower(), not default
     if kind is int:
-        return str(default + 7), default + 7
+        start = default if isinstance(default, int) else 0  # an optional number, unset by default
+        return str(start + 7), start + 7
     if kind is float:
         return str(default + 1.5), default + 1.5
     if kind is Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from services.ingest.spool import CURRENT, Spool, _drain_segment, replay_orphans
+from services.ingest.spool import CURRENT, Spool, drain_segment, replay_orphans
 from services.telemetry.store import table_files
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -62,7 +62,7 @@ def test_a_replay_cut_short_rewrites_the_same_files(tmp_path: Path) -> None:
     shutil.copy(segment, kept)
     assert spool.flush() == 4
     shutil.copy(kept, segment)  # as if the process died after writing the Parquet file, before removing the segment
-    _drain_segment(segment, tmp_path / "store")
+    drain_segment(segment, tmp_path / "store")
     assert stored(tmp_path / "store") == ["r0", "r1", "r2", "r3"]  # the same file rewritten, not a copy added
     spool.close()
 

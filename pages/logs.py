@@ -4,15 +4,18 @@ import streamlit as st
 
 from app.auth import current_actor
 from app.data import service_name
+from app.resources import settings
 from app.ui.clef_upload import clef_upload
 from app.ui.errors import shown_errors
 from app.ui.query_result import query_result
 from app.ui.query_start import Mine, start_from
+from app.ui.safe import inert
 from app.ui.saved_query_panel import saved_query_panel
 from app.ui.timerange import time_range
 from services.db import session_scope
+from services.errors import ServiceError
 from services.saved_queries import service as saved
-from services.telemetry import catalogue
+from services.telemetry import catalogue, portal
 from services.telemetry.queries_service import run_user_query
 
 actor = current_actor()
@@ -32,6 +35,11 @@ if st.button("Run", type="primary", key="logs.run"):
     st.session_state.pop("logs.result", None)
     with shown_errors("running the query"):
         st.session_state["logs.result"] = run_user_query(text, actor=actor, timespan=(start, end))
+try:
+    if link := portal.link_for(text, settings=settings(), timespan=(start, end)):
+        st.link_button("Open in the Azure portal", link, icon=":material/open_in_new:")
+except ServiceError as exc:
+    st.caption(inert(exc))
 
 if (result := st.session_state.get("logs.result")) is not None:
     query_result(result)

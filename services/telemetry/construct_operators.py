@@ -12,7 +12,6 @@ from services.telemetry.kql_tree import (
     agg_name,
     children,
     direct,
-    first,
     identifier,
     kind,
     name_of,
@@ -52,8 +51,6 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
     text = ctx.text
     at = span(op)[0]
     label = "make-series"
-    if first(op, "MakeSeriesOperatorInRangeClause") or "in range" in src(text, op).replace("  ", " "):
-        raise Refused(label, at, "write the range as `from start to end step step`")
     if any(kind(c) == "MakeSeriesOperatorParameter" or "kind" in src(text, c)[:5] for c in children(op)[:1]):
         raise Refused(label, at, "leave out its parameters (kind=nonempty)")
     aggs: list[tuple[str, str, str]] = []  # (name, aggregation, default)
@@ -72,6 +69,14 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
         raise Refused(label, at, "make the series on a column: `extend t = ... | make-series ... on t`")
     rng = direct(op, "MakeSeriesOperatorFromToStepClause")
     parts = {k: src(text, v).strip() for k, v in _clauses(ctx, rng[0]).items()} if rng else {}
+    # the alternative syntax `in range(start, stop, step)`: bins by bin() (so the first may begin before start) up
+    # to stop inclusive, the same grid for every series
+    in_range = direct(op, "MakeSeriesOperatorInRangeClause")
+    if in_range:
+        values = [src(text, n).strip() for n in direct(in_range[0], "NamedExpression")]
+        if len(values) != 3:
+            raise Refused(label, at, "give `in range(start, stop, step)` its three values")
+        parts = dict(zip(("from", "to", "step"), values, strict=True))
     if "step" not in parts:
         raise Refused(label, at, "give the bin size: `step 1h`")
     start, end, step = parts.get("from"), parts.get("to"), parts["step"]
@@ -83,6 +88,9 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
     v = f"__ms{pipe_start}"
     bin_expr = f"({start}) + ({step}) * floor(({axis} - ({start})) / ({step}), 1)" if start else f"bin({axis}, {step})"
     where = [f"{axis} >= ({start})"] * bool(start) + [f"{axis} < ({end})"] * bool(end)
+    if in_range:
+        bin_expr = f"bin({axis}, {step})"
+        where = [f"bin({axis}, {step}) >= bin({start}, {step})", f"bin({axis}, {step}) <= ({end})"]
     by_items = ", ".join([g if g == e else f"{g} = {e}" for g, e in groups] + [f"{axis} = {bin_expr}"])
     agg = (
         f"{upstream}{' | where ' + ' and '.join(where) if where else ''}"
@@ -91,6 +99,8 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
     lo = start or f"toscalar({v}_agg | summarize min({axis}))"
     hi = end or f"toscalar({v}_agg | summarize max({axis}))"
     grid = f"range {axis} from {lo} to {hi} step {step}" + (f" | where {axis} < ({end})" if end else "")
+    if in_range:
+        grid = f"range {axis} from bin({start}, {step}) to {end} step {step}"
     bounds = (
         f"{v}_agg | summarize __ms_lo = min({axis}), __ms_hi = max({axis}){' by ' + ', '.join(keys) if keys else ''}"
     )

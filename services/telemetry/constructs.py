@@ -190,15 +190,26 @@ def _repeats(ctx: Context) -> Iterator[Edit]:
 
 
 def _columnifexists(ctx: Context) -> Iterator[Edit]:
-    known = {c for t in ctx.tables for c in ctx.schema[t]} | ctx.assigned | ctx.declared
+    known = {c for t in ctx.tables for c in ctx.schema[t]} | ctx.declared
     for n in walk(ctx.tree):
-        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
-        if call is None or call[0] != "columnifexists" or len(call[1]) != 2:
+        found = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
+        if found is None or found[0] != "columnifexists" or len(found[1]) != 2:
             continue
-        column = src(ctx.text, call[1][0]).strip().strip("'\"")
-        default = src(ctx.text, call[1][1])
+        column = src(ctx.text, found[1][0]).strip().strip("'\"")
+        default = src(ctx.text, found[1][1])
+        # a column the query assigns exists, unless that assignment is this call's own (x = columnifexists("x", 0))
+        assigned = ctx.assigned_count.get(column, 0) - (_assigns(ctx, n) == column)
         a, b = span(n)
-        yield Edit(a, b, (column if identifier(column) else f"['{column}']") if column in known else default)
+        exists = column in known or assigned > 0
+        yield Edit(a, b, (column if identifier(column) else f"['{column}']") if exists else default)
+
+
+def _assigns(ctx: Context, node: Any) -> str | None:
+    """The name the NamedExpression holding `node` assigns, if any."""
+    while node is not None and kind(node) != "NamedExpression":
+        node = node.parentCtx
+    names = name_of(ctx.text, node)[0] if node is not None else []
+    return names[0] if names else None
 
 
 def _timespan_like(ctx: Context, text: str) -> bool:

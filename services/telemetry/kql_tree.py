@@ -4,6 +4,7 @@ the text, a node's source, function calls and names, and what a query declares."
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -122,13 +123,15 @@ class Context:
         self.tree = tree
         self.schema = schema
         self.tables = {src_text(n) for n in walk(tree) if kind(n) == "SimpleNameReference" and src_text(n) in schema}
-        self.assigned = {
+        names = [
             src(text, n)
             for n in walk(tree)
             if kind(n) == "NamedExpressionNameClause"
             for n in walk(n)
             if kind(n) == "IdentifierOrExtendedKeywordOrEscapedName"
-        }
+        ]
+        self.assigned = set(names)
+        self.assigned_count = Counter(names)
         self.lets = self._lets()
         # the columns of the query's datatables, and which of them are datetimes
         declared = dict(_DECLARED.findall(" ".join(m for m in _DATATABLE.findall(text))))

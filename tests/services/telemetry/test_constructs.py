@@ -91,6 +91,13 @@ def test_make_series_from_a_start_that_is_not_on_a_bin_boundary(run: Any) -> Non
     assert _times(row["t"]) == ["01-01 01:15", "01-01 02:15"] and list(row["count_"]) == [2, 4]
 
 
+def test_make_series_in_range_bins_by_bin_and_includes_stop(run: Any) -> None:
+    kql = ROWS + "R | make-series count() on t in range(datetime(2026-01-01T01:15), datetime(2026-01-01T03:00), 1h)"
+    [row] = run(kql)
+    # bins by bin(): the first (01:00) begins before start and holds the 01:10 request; 03:00, the stop, is a bin
+    assert _times(row["t"]) == ["01-01 01:00", "01-01 02:00", "01-01 03:00"] and list(row["count_"]) == [3, 3, 1]
+
+
 def test_percentiles_name_their_columns_as_kusto_does(run: Any) -> None:
     [row] = run(ROWS + "R | summarize percentiles(ms, 50, 99.5)")
     [plain] = run(ROWS + "R | summarize a = percentile(ms, 50), b = percentile(ms, 99.5)")
@@ -138,6 +145,9 @@ def test_columnifexists_takes_the_column_or_the_default(run: Any) -> None:
     rows = run(ROWS + "R | extend x = 1 | project a = columnifexists('ms', 0.0), b = columnifexists('Foo', 'none'),"
                " c = columnifexists('x', 0) | take 1")  # fmt: skip
     assert rows == [{"a": 10.0, "b": "none", "c": 1}]
+    # the call's own assignment does not make the column exist (a workbook's `extend success = columnifexists(...)`)
+    [own] = run(ROWS + "R | extend success = columnifexists('success', true) | project success | take 1")
+    assert own == {"success": True}
 
 
 def test_timespan_divided_by_a_number(run: Any) -> None:

@@ -40,8 +40,8 @@ def message(source: LocalTelemetrySource, kql: str) -> QueryError:
 
 # (query, what the message says, line, column); the construct first, then the way to write it that runs
 UNSUPPORTED = [
-    ("AppRequests\n| make-series n = count() on TimeGenerated in range(ago(1d), now(), 1h)", "make-series", 2, 3,
-     "from start to end step step"),
+    ("AppRequests\n| make-series count(), percentile(DurationMs, 95) + 1 on TimeGenerated step 1h", "make-series",
+     2, 24, "n = percentile(DurationMs, 95) + 1"),
     ("AppRequests | top-nested 3 of Name with others = 0 by count()", "top-nested", 1, 15, "with others"),
     ("AppRequests | top-nested 3 of bin(TimeGenerated, 1h) by count()", "top-nested", 1, 15,
      "Name = bin(TimeGenerated, 1h)"),

@@ -40,6 +40,9 @@ def _sql_ts(value: Any) -> str:
     return "TIMESTAMPTZ '" + value.strftime("%Y-%m-%d %H:%M:%S.%f+00") + "'"
 
 
+TRANSLATIONS = ".kql-cache"  # the translations of earlier processes, beside the tables (translation_disk.py)
+
+
 class LocalTelemetrySource:
     """Reads <root>/<Table>/*.parquet per query, so files written by other processes show up at once."""
 
@@ -111,7 +114,7 @@ class LocalTelemetrySource:
         kql = declared(kql, parameters or {})
         added = 1 if parameters else 0  # the declaration's line: positions in messages are in the caller's text
         try:
-            translated = translate(kql)
+            translated = translate(kql, disk=self.root / TRANSLATIONS)
             params = translated.bound(timespan[1] if timespan else None, parameters)
         except Exception as exc:  # every refusal and every engine failure becomes one message that says what to do
             raise explain(exc, kql, name, added_lines=added) from None

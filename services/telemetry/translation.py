@@ -12,12 +12,13 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
 import duckdb_kql
 
-from services.telemetry import classic, constructs
+from services.telemetry import classic, constructs, translation_disk
 from services.telemetry.parameters import engine_value
 from services.telemetry.schema import TABLES, columns
 
@@ -117,15 +118,45 @@ def _placed(exc: duckdb_kql.KqlError, rewritten: constructs.Rewritten) -> duckdb
     return exc
 
 
-def translate(kql: str) -> Translation:
-    """The SQL of a KQL text (cached); raises the engine's error (KqlError, or what else it raised) unchanged."""
+def translate(kql: str, *, disk: Path | None = None) -> Translation:
+    """The SQL of a KQL text (cached in memory, and in the folder `disk` when given); raises the engine's error
+    (KqlError, or what else it raised) unchanged."""
     found = CACHE.get(kql)
     if found is None:
-        try:
-            found = _translate(kql)
-        except Exception as exc:  # a text that does not translate fails the same way every time
-            found = exc
+        found = _from_disk(disk, kql) if disk else None
+        if found is None:
+            try:
+                found = _translate(kql)
+            except Exception as exc:  # a text that does not translate fails the same way every time
+                found = exc
+            else:
+                if disk:
+                    _to_disk(disk, kql, found)
         CACHE.put(kql, found)
     if isinstance(found, Exception):
         raise found.with_traceback(None)
     return found
+
+
+def _disk_key(kql: str) -> str:
+    return translation_disk.key(kql, version=duckdb_kql.__version__, schema=SCHEMA)
+
+
+def _from_disk(folder: Path, kql: str) -> Translation | None:
+    """The translation a process stored for this text, engine version, schema and code (None: translate it)."""
+    record = translation_disk.read(folder, _disk_key(kql))
+    if record is None:
+        return None
+    sql, parameters, clock, slots, unbound = (record.get(f) for f in _FIELDS)
+    if not (isinstance(sql, str) and isinstance(parameters, dict) and isinstance(clock, bool)):
+        return None
+    if not (isinstance(slots, dict) and isinstance(unbound, list)):
+        return None
+    return Translation(sql, parameters, clock, slots, tuple(unbound))
+
+
+def _to_disk(folder: Path, kql: str, found: Translation) -> None:
+    translation_disk.write(folder, _disk_key(kql), {f: getattr(found, f) for f in _FIELDS})
+
+
+_FIELDS = ("sql", "parameters", "clock", "slots", "unbound")

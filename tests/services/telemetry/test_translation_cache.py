@@ -13,7 +13,7 @@ import pytest
 from services.alerts.evaluation import RuleSpec, fetch
 from services.auth import Actor
 from services.errors import InvalidInput, QueryError
-from services.telemetry import parameters, runner, translation
+from services.telemetry import parameters, runner, translation, translation_disk
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 
@@ -38,6 +38,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     translation.CACHE.clear()
     monkeypatch.setattr(duckdb_kql, "to_sql", counting)
     monkeypatch.setattr(duckdb_kql, "validate", refused)
+    # the in-memory cache on its own: the translations on disk have their tests in test_translation_disk.py
+    monkeypatch.setattr(translation_disk, "read", lambda folder, name: None)
     yield seen
     translation.CACHE.clear()
 

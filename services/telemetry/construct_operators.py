@@ -51,18 +51,29 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
     text = ctx.text
     at = span(op)[0]
     label = "make-series"
-    if any(kind(c) == "MakeSeriesOperatorParameter" or "kind" in src(text, c)[:5] for c in children(op)[:1]):
-        raise Refused(label, at, "leave out its parameters (kind=nonempty)")
+    for i, c in enumerate(children(op)):
+        follows = children(op)[i + 1] if i + 1 < len(children(op)) else None
+        glued = follows is not None and span(c)[1] == span(follows)[0]  # `n = countif` + `(x)`: an aggregation
+        if kind(c) in ("MakeSeriesOperatorParameter", "RelaxedQueryOperatorParameter") and not glued:
+            raise Refused(label, at, "leave out its parameters (kind=nonempty)")
     aggs: list[tuple[str, str, str]] = []  # (name, aggregation, default)
-    for part in direct(op, "MakeSeriesOperatorAggregation"):
+    kids = children(op)
+    for i, part in enumerate(kids):
+        if kind(part) != "MakeSeriesOperatorAggregation":
+            continue
         named = direct(part, "NamedExpression")[0]
         names, expr = name_of(text, named)
-        name = names[0] if names else agg_name(text, expr)
+        name, aggregation = (names[0] if names else agg_name(text, expr)), src(text, expr)
+        before = kids[i - 1] if i else None
+        if before is not None and kind(before) == "RelaxedQueryOperatorParameter" and span(before)[1] == span(part)[0]:
+            # the engine's grammar reads `n = countif(x)` as the parameter `n = countif` and the aggregation `(x)`
+            name, _, function = src(text, before).partition("=")
+            name, aggregation = name.strip(), function.strip() + src(text, named)
         if name is None:
-            raise Refused(label, span(part)[0], f"name the aggregation: `n = {src(text, expr)}`")
+            raise Refused(label, span(part)[0], f"name the aggregation: `n = {aggregation}`")
         default = direct(part, "MakeSeriesOperatorExpressionDefaultClause")
         value = src(text, direct(default[0], "NamedExpression")[0]) if default else "0"
-        aggs.append((name, src(text, expr), value))
+        aggs.append((name, aggregation, value))
     on = direct(op, "MakeSeriesOperatorOnClause")
     axis = src(text, direct(on[0], "NamedExpression")[0]).strip() if on else ""
     if not identifier(axis):

@@ -57,7 +57,7 @@ _MAYBE = re.compile(
     r"\b(?:makelist|makeset|notempty|notnull|percentiles(?:_array)?|repeat|columnifexists)\s*\("
     r"|\btop-nested\b|\bmake-series\b"
     r"|\b(?:take|limit)\s+(?!\d+\s*(?:\||;|\)|$))"
-    r"|\bbin\s*\([^,()]+,\s*(?!\d)"
+    r"|\bbin\s*\([^,()]+,\s*(?!\d)|\brange\s+\w+\s+from\b"
     rf"|{_TS}\s*/|\btotimespan\s*\(|\blet\s+\w+\s*=\s*{_TS}",
     re.I,
 )
@@ -238,6 +238,25 @@ def _divisions(ctx: Context) -> Iterator[Edit]:
             break
 
 
+_RANGE = re.compile(r"range\s+(\w+)\s+from\s+(.+?)\s+to\s+(.+?)\s+step\s+(.+)", re.S)
+
+
+def _timespan_ranges(ctx: Context) -> Iterator[Edit]:
+    """`range i from 0m to 1h step 5m`: DuckDB has no series of intervals, so it is a series of microseconds."""
+    for n in walk(ctx.tree):
+        if kind(n) != "RangeExpression":
+            continue
+        m = _RANGE.fullmatch(src(ctx.text, n).strip())
+        if m is None or not _timespan_like(ctx, m.group(2)):  # from a timespan (a datetime range steps by one too)
+            continue
+        name, *bounds = m.groups()
+        micros = [f"tolong(({b.strip()}) / 1microsecond)" for b in bounds]
+        a, b = span(n)
+        text = f"range {name} from {micros[0]} to {micros[1]} step {micros[2]}"
+        text += f" | extend {name} = 1microsecond * toreal({name})"  # a real: an interval times a long is 32-bit
+        yield Edit(a, b, f"({text})" if kind(n.parentCtx) != "BeforePipeExpression" else text)
+
+
 def _bins(ctx: Context) -> Iterator[Edit]:
     for n in walk(ctx.tree):
         call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
@@ -279,6 +298,7 @@ _REWRITES: list[Callable[[Context], Iterator[Edit]]] = [
     _columnifexists,
     _divisions,
     _bins,
+    _timespan_ranges,
 ]
 
 

@@ -121,10 +121,12 @@ def _schema(exc: duckdb_kql.KqlSchemaError, kql: str, name: str) -> QueryError:
     pair = re.search(r"columns '([^']+)' and '([^']+)' differ only in case", hint)
     if pair:
         a, b = pair.groups()
+        pos = u.name_position(kql, b) or u.name_position(kql, a)  # the one the query writes, where it can be found
         return _error(
             name,
-            f"the columns {a} and {b} differ only in case, which the local engine cannot keep apart; rename one with "
-            f"project-rename before they meet (`project-rename {a}2 = {a}`)",
+            f"the columns {a} and {b}{_where(pos)} differ only in case, which the local engine cannot keep apart; "
+            f"rename one with project-rename before they meet (`project-rename {a}2 = {a}`)",
+            pos,
         )
     return _error(name, f"{exc.name}: {hint or 'the local engine cannot resolve this name'}.")
 

@@ -138,7 +138,8 @@ class LocalTelemetrySource:
                     continue  # a compaction replaced a file between listing and reading: list again
                 raise self._store_error(name, exc) from None
             except duckdb.Error as exc:
-                if isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower():
+                value = "can't be cast" in str(exc) or "out of range" in str(exc)  # a value of the query, not a file
+                if not value and (isinstance(exc, duckdb.InvalidInputException) or "parquet" in str(exc).lower()):
                     # every footer was checked, so this is damage inside a file: DuckDB's message names it
                     raise self._store_error(name, exc) from None
                 raise explain(exc, kql, name, added_lines=added) from None

@@ -98,6 +98,21 @@ def test_make_series_in_range_bins_by_bin_and_includes_stop(run: Any) -> None:
     assert _times(row["t"]) == ["01-01 01:00", "01-01 02:00", "01-01 03:00"] and list(row["count_"]) == [3, 3, 1]
 
 
+def test_make_series_with_a_named_countif(run: Any) -> None:
+    # the engine's grammar reads `F = countif(...)` as a parameter; the Failure Insights workbook writes it so
+    [row] = run(ROWS + "R | make-series F = countif(role == 'api') default = 0 on t step 1h")
+    assert list(row) == ["F", "t"] and list(row["F"]) == [3, 0, 1]
+
+
+def test_a_range_of_timespans(run: Any) -> None:
+    rows = run("let grain = 5m; range i from 0m to 20m - grain step grain")
+    assert [r["i"] for r in rows] == [pd.Timedelta(minutes=m) for m in (0, 5, 10, 15)]
+    [row] = run("print w = toscalar(range i from 0m to 40m step 20m | summarize make_list(i))")
+    assert [pd.Timedelta(v) for v in row["w"]] == [pd.Timedelta(minutes=m) for m in (0, 20, 40)]
+    # a range of datetimes steps by a timespan too, and stays one
+    assert len(run("range t from datetime(2026-01-01) to datetime(2026-01-01T02:00) step 1h")) == 3
+
+
 def test_percentiles_name_their_columns_as_kusto_does(run: Any) -> None:
     [row] = run(ROWS + "R | summarize percentiles(ms, 50, 99.5)")
     [plain] = run(ROWS + "R | summarize a = percentile(ms, 50), b = percentile(ms, 99.5)")

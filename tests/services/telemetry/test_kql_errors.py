@@ -130,8 +130,10 @@ def test_a_syntax_error_keeps_its_line_and_column(source: LocalTelemetrySource) 
 
 
 def test_columns_that_differ_only_in_case_get_a_rename_hint(source: LocalTelemetrySource) -> None:
-    err = str(message(source, "AppRequests | extend name = Name | project name, Name"))
-    assert "differ only in case" in err and "project-rename" in err
+    kql = "AppRequests | extend name = Name | project name, Name"
+    err = message(source, kql)
+    assert "differ only in case" in str(err) and "project-rename" in str(err)
+    assert err.line == 1 and err.column and kql[err.column - 1 : err.column + 3].lower() == "name"  # one of them
 
 
 BAD_FRAGMENTS = [

@@ -1,6 +1,6 @@
 # Two commands: `make run` (the app with demo data and live traffic) and `make test` (lint, types, the suite).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -54,6 +54,7 @@ test: lint typecheck unit later
 
 bench: $(STAMP)
 	$(BIN)/python bench/slo_bench.py
+	$(BIN)/python bench/kql_compat_bench.py
 	$(BIN)/python bench/k6_import_bench.py
 	$(BIN)/python bench/worker_bench.py
 	$(BIN)/python bench/monitoring_bench.py

@@ -39,6 +39,8 @@ class TelemetrySettings(BaseSettings):
     row_cap: int = Field(default=50_000, validation_alias="SRE_QUERY_ROW_CAP")
     # seconds a query may run, locally and on Azure, before it is stopped with a message
     query_timeout_s: int = Field(default=30, ge=1, validation_alias="SRE_QUERY_TIMEOUT_S")
+    # MB of memory each local query connection (one per thread) may use before the query is stopped with a message
+    query_memory_mb: int = Field(default=2048, ge=64, validation_alias="SRE_QUERY_MEMORY_MB")
     service_name: str = Field(default="mana", validation_alias="SRE_SERVICE_NAME")
     # days of rows each table keeps: "30" for every table, or "AppTraces=7,AppRequests=90,*=30"; empty keeps all
     retention_days: str = Field(default="", validation_alias="SRE_RETENTION_DAYS")

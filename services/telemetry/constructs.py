@@ -50,6 +50,7 @@ from services.telemetry.kql_tree import (
 )
 
 MAX_ROUNDS = 16
+MAX_RANGE_ROWS = 1 << 20
 RENAMED = {"makelist": "make_list", "makeset": "make_set", "notempty": "isnotempty", "notnull": "isnotnull"}
 # a text none of these match has none of the constructs, and is not parsed here (the engine parses it once)
 _TS = r"\d+(?:\.\d+)?(?:d|h|m|s|ms|microseconds?|ticks?)\b"
@@ -158,23 +159,52 @@ def _takes(ctx: Context) -> Iterator[Edit]:
         yield Edit(a, b, str(_evaluate(ctx, src(ctx.text, count[0]), a)))
 
 
-def _evaluate(ctx: Context, expr: str, offset: int) -> int:
-    """A count that reads no table, computed now (with the query's `let`s of scalars)."""
+def _scalar(ctx: Context, expr: str) -> Any:
+    """The value of an expression that reads no table, computed now (with the query's `let`s of scalars); None when
+    it cannot be (it reads a table, or does not translate)."""
     import duckdb
 
     lets = "".join(f"let {k} = {v};\n" for k, v in ctx.lets.items() if not any(t in v for t in ctx.tables))
     try:
-        rows = duckdb_kql.kql(duckdb.connect(), f"{lets}print __n = tolong({expr})").fetchall()
-    except Exception as exc:
+        rows = duckdb_kql.kql(duckdb.connect(), f"{lets}print __v = {expr}").fetchall()
+    except Exception:
+        return None
+    return rows[0][0] if rows else None
+
+
+def _evaluate(ctx: Context, expr: str, offset: int) -> int:
+    """A take's count that reads no table, computed now."""
+    value = _scalar(ctx, f"tolong({expr})")
+    if value is None:
         raise Refused(
             "take/limit with a count that is not a number literal",
             offset,
             "the count must be a number or computed without reading a table",
-        ) from exc
-    value = rows[0] if rows else None
-    if value is None or value[0] is None:
-        raise Refused("take/limit with a count that is not a number literal", offset, "the count is null")
-    return max(0, int(value[0]))
+        )
+    return max(0, int(value))
+
+
+def _range_sizes(ctx: Context) -> Iterator[Edit]:
+    """No edit: a `range` whose rows can be counted now is refused past MAX_RANGE_ROWS. duckdb-kql builds a range as
+    one list in memory (10 million rows: about 850 MB, outside DuckDB's memory limit), so a typo in a bound must not
+    take the process down."""
+    for n in walk(ctx.tree):
+        if kind(n) != "RangeExpression":
+            continue
+        m = _RANGE.fullmatch(src(ctx.text, n).strip())
+        if m is None:
+            continue
+        _, start, stop, step = (g.strip() for g in m.groups())
+        rows = _scalar(ctx, f"(({stop}) - ({start})) / ({step})")
+        if isinstance(rows, int | float) and rows + 1 > MAX_RANGE_ROWS:
+            raise Refused(
+                "range",
+                span(n)[0],
+                f"it would make {int(rows) + 1:,} rows, and the local engine builds a range in memory: at most "
+                f"{MAX_RANGE_ROWS:,} (Kusto's limit for a series); use a larger step or a shorter span",
+            )
+    return
+    yield
 
 
 def _repeats(ctx: Context) -> Iterator[Edit]:
@@ -291,6 +321,7 @@ def _timespan_literal(ctx: Context, text: str) -> bool:
 
 
 _REWRITES: list[Callable[[Context], Iterator[Edit]]] = [
+    _range_sizes,  # first: a take's count and the others are evaluated after the ranges are known to be small
     _renames,
     _percentiles,
     _takes,

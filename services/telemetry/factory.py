@@ -15,5 +15,8 @@ def build_source(settings: Settings | None = None) -> TelemetrySource:
 
         return build_azure_source(settings)
     return LocalTelemetrySource(
-        settings.telemetry.dir, row_cap=settings.telemetry.row_cap, timeout_s=settings.telemetry.query_timeout_s
+        settings.telemetry.dir,
+        row_cap=settings.telemetry.row_cap,
+        timeout_s=settings.telemetry.query_timeout_s,
+        memory_mb=settings.telemetry.query_memory_mb,
     )

@@ -48,8 +48,9 @@ class LocalTelemetrySource:
 
     kind = "local"
 
-    def __init__(self, root: Path, *, row_cap: int = 50_000, timeout_s: float = 30) -> None:
+    def __init__(self, root: Path, *, row_cap: int = 50_000, timeout_s: float = 30, memory_mb: int = 2048) -> None:
         self.root = Path(root)
+        self.memory_mb = memory_mb
         self.row_cap = row_cap
         self.timeout_s = timeout_s
         # one in-memory DuckDB per thread: each query replaces that thread's views with its own file list and
@@ -72,6 +73,8 @@ class LocalTelemetrySource:
         con = getattr(self._local, "con", None)
         if con is None:
             con = duckdb_kql.connect()
+            # each thread's database is its own: without a limit each may take 80 % of the machine's memory
+            con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
             for table in TABLES:
                 con.execute(f'CREATE VIEW "{table}" AS {empty_select(table)}')
             for name in classic.TABLES:  # over the workspace views, which each query points at its files

@@ -96,3 +96,27 @@ def test_azure_gateway_timeout_gives_the_same_message(server: HTTPServer, ca_pem
     assert str(info.value).startswith("busy: the query ran past 30 s and was stopped (SRE_QUERY_TIMEOUT_S).")
     [(request, _)] = server.log
     assert request.headers["Prefer"] == "wait=30"  # the server is told the same limit
+
+
+def test_a_query_past_the_memory_limit_is_stopped_with_a_message(tmp_path: Path) -> None:
+    source = LocalTelemetrySource(tmp_path, memory_mb=64)
+    big = (
+        'range x from 1 to 1000000 step 1 | extend s = strcat("x", tostring(x), "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy")'
+        " | summarize make_list(s) by k = x % 10"
+    )
+    with pytest.raises(QueryError) as info:
+        source.query(big, timespan=None, name="lists")
+    assert str(info.value).startswith("lists: the query needs more memory than the local engine has")
+    assert source.query("range x from 1 to 5 step 1 | count", timespan=None).frame.iloc[0, 0] == 5  # still usable
+    settings = Settings(telemetry=TelemetrySettings(_env_file=None, dir=tmp_path, query_memory_mb=300))  # type: ignore[call-arg]
+    built = build_source(settings)
+    assert isinstance(built, LocalTelemetrySource) and built.memory_mb == 300
+
+
+def test_a_range_too_large_to_build_is_refused_before_it_runs(tmp_path: Path) -> None:
+    source = LocalTelemetrySource(tmp_path)
+    with pytest.raises(QueryError) as info:  # 100 million rows would take about 7 GB and a minute
+        source.query("let n = 100000000;\nrange x from 1 to n step 1 | count", timespan=None, name="typo")
+    assert str(info.value).startswith("typo: range (line 2, column 1) cannot run on the local engine in this form: it "
+                                      "would make 100,000,000 rows")  # fmt: skip
+    assert source.query("range x from 1 to 1048576 step 1 | count", timespan=None).frame.iloc[0, 0] == 1048576

@@ -29,7 +29,13 @@ with shown_errors("drawing the application map"):
         "gap is amber (unless red) and names its silent instances; a role's CPU % and memory are its role "
         "instances' performance counters."
     )
-    pct = {"failure_rate": st.column_config.NumberColumn("failure rate", format="percent")}
+    pct = {
+        "AppRoleName": st.column_config.TextColumn("role"),
+        "Target": st.column_config.TextColumn("dependency target"),
+        "DependencyType": st.column_config.TextColumn("type"),
+        "avg_ms": st.column_config.NumberColumn("average (ms)", format="%.1f"),
+        "failure_rate": st.column_config.NumberColumn("failure rate", format="percent"),
+    }
     st.dataframe(amap.edges, hide_index=True, width="stretch", column_config=pct, key="appmap.edges")
     if amap.usage is not None:
         window = f"{fmt.when(start)} – {fmt.when(end)}"

@@ -16,7 +16,7 @@ def test_every_query_rule_exports_as_a_scheduled_query_rule(
     assert main(["alerts", "export", "--format", "arm"]) == 0
     tpl = json.loads(capsys.readouterr().out)
     kinds = [r["type"] for r in tpl["resources"]]
-    assert kinds == ["Microsoft.Insights/actionGroups"] + ["Microsoft.Insights/scheduledQueryRules"] * 4
+    assert kinds == ["Microsoft.Insights/actionGroups"] + ["Microsoft.Insights/scheduledQueryRules"] * 6
     group = tpl["resources"][0]["properties"]
     assert group["emailReceivers"] == [
         {"name": "email-1", "emailAddress": "sre-operators@mana.example", "useCommonAlertSchema": True}
@@ -40,4 +40,9 @@ def test_every_query_rule_exports_as_a_scheduled_query_rule(
     assert (crit["timeAggregation"], crit["operator"], crit["threshold"]) == ("Count", "GreaterThan", 5.0)
     dopa = next(r for r in tpl["resources"][1:] if r["properties"]["displayName"].startswith("DOPA"))
     assert dopa["properties"]["criteria"]["allOf"][0]["metricMeasureColumn"] == "failed_pct"
+    cpu = next(r for r in tpl["resources"][1:] if r["properties"]["displayName"].startswith("CPU of a role instance"))
+    c = cpu["properties"]["criteria"]["allOf"][0]
+    assert (c["timeAggregation"], c["metricMeasureColumn"], c["operator"], c["threshold"]) == (
+        "Minimum", "Value", "GreaterThan", 80.0)  # fmt: skip
+    assert c["dimensions"][0]["name"] == "AppRoleInstance" and cpu["properties"]["windowSize"] == "PT10M"
     assert tpl["parameters"]["appInsightsResourceId"]["type"] == "string"

@@ -15,7 +15,10 @@ replaces the text of one node with KQL that means the same on Azure, following t
 - `bin(t, step)` of a time column with a step from `toscalar()` or a `let` is computed in microseconds.
 - `top-nested` (one or two levels; `with others` is refused) is summarize, top and a ranking join.
 - `make-series` is a summarize per bin, the grid of bins from `range`, a left outer join filling `default`, and
-  `make_list` in bin order; without `from`/`to` each series spans its own first to last bin with data.
+  `make_list` in bin order; without `from`/`to` each series spans its own first to last bin with data; `in range()`
+  bins by bin() up to stop inclusive.
+- `range i from 0m to 1h step 5m` (timespans, which DuckDB cannot make a series of) is a range of microseconds.
+- A `range` whose size can be computed now is refused past MAX_RANGE_ROWS: the engine builds it in memory.
 
 The position of a later error is mapped back to the text the user wrote (`Rewritten.original_offset`).
 """

@@ -49,7 +49,6 @@ from services.telemetry.kql_tree import (
     src,
     src_text,
     unwrap,
-    walk,
 )
 
 MAX_ROUNDS = 16
@@ -111,7 +110,7 @@ def _offset(text: str, line: int, column: int) -> int:
 
 
 def _renames(ctx: Context) -> Iterator[Edit]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) == "NamedFunctionCallExpression":
             name = direct(n, "SimpleNameReference")
             if name and src_text(name[0]) in RENAMED:
@@ -129,7 +128,7 @@ def _percent_args(text: str, args: list[Any]) -> list[str]:
 
 def _percentiles(ctx: Context) -> Iterator[Edit]:
     text = ctx.text
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) != "NamedExpression" or kind(n.parentCtx) not in ("SummarizeOperator",):
             continue
         names, expr = name_of(text, n)
@@ -152,7 +151,7 @@ def _percentiles(ctx: Context) -> Iterator[Edit]:
 
 
 def _takes(ctx: Context) -> Iterator[Edit]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) not in ("TakeOperator", "LimitOperator"):
             continue
         count = direct(n, "NamedExpression")
@@ -191,7 +190,7 @@ def _range_sizes(ctx: Context) -> Iterator[Edit]:
     """No edit: a `range` whose rows can be counted now is refused past MAX_RANGE_ROWS. duckdb-kql builds a range as
     one list in memory (10 million rows: about 850 MB, outside DuckDB's memory limit), so a typo in a bound must not
     take the process down."""
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) != "RangeExpression":
             continue
         m = _RANGE.fullmatch(src(ctx.text, n).strip())
@@ -211,7 +210,7 @@ def _range_sizes(ctx: Context) -> Iterator[Edit]:
 
 
 def _repeats(ctx: Context) -> Iterator[Edit]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
         if call is None or call[0] != "repeat" or len(call[1]) != 2:
             continue
@@ -224,7 +223,7 @@ def _repeats(ctx: Context) -> Iterator[Edit]:
 
 def _columnifexists(ctx: Context) -> Iterator[Edit]:
     known = {c for t in ctx.tables for c in ctx.schema[t]} | ctx.declared
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         found = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
         if found is None or found[0] != "columnifexists" or len(found[1]) != 2:
             continue
@@ -255,7 +254,7 @@ def _timespan_like(ctx: Context, text: str) -> bool:
 
 
 def _divisions(ctx: Context) -> Iterator[Edit]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) != "MultiplicativeExpression" or n.getChildCount() < 2:
             continue
         kids = children(n)
@@ -276,7 +275,7 @@ _RANGE = re.compile(r"range\s+(\w+)\s+from\s+(.+?)\s+to\s+(.+?)\s+step\s+(.+)", 
 
 def _timespan_ranges(ctx: Context) -> Iterator[Edit]:
     """`range i from 0m to 1h step 5m`: DuckDB has no series of intervals, so it is a series of microseconds."""
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) != "RangeExpression":
             continue
         m = _RANGE.fullmatch(src(ctx.text, n).strip())
@@ -291,7 +290,7 @@ def _timespan_ranges(ctx: Context) -> Iterator[Edit]:
 
 
 def _bins(ctx: Context) -> Iterator[Edit]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
         if call is None or call[0] != "bin" or len(call[1]) != 2:
             continue
@@ -337,7 +336,7 @@ _REWRITES: list[Callable[[Context], Iterator[Edit]]] = [
 
 
 def _operators(ctx: Context) -> Iterator[list[Edit]]:
-    for n in walk(ctx.tree):
+    for n in ctx.nodes:
         if kind(n) == "MakeSeriesOperator":
             yield ops.make_series(ctx, n)
         elif kind(n) == "TopNestedOperator":

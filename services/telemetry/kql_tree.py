@@ -122,10 +122,11 @@ class Context:
         self.text = text
         self.tree = tree
         self.schema = schema
-        self.tables = {src_text(n) for n in walk(tree) if kind(n) == "SimpleNameReference" and src_text(n) in schema}
+        self.nodes = list(walk(tree))  # every node once: each rewrite looks through them
+        self.tables = {src_text(n) for n in self.nodes if kind(n) == "SimpleNameReference" and src_text(n) in schema}
         names = [
             src(text, n)
-            for n in walk(tree)
+            for n in self.nodes
             if kind(n) == "NamedExpressionNameClause"
             for n in walk(n)
             if kind(n) == "IdentifierOrExtendedKeywordOrEscapedName"
@@ -140,7 +141,7 @@ class Context:
 
     def _lets(self) -> dict[str, str]:
         out = {}
-        for n in walk(self.tree):
+        for n in self.nodes:
             if kind(n) == "LetVariableDeclaration" or kind(n) == "LetStatement":
                 body = src(self.text, n)
                 m = re.match(r"(?:let\s+)?([A-Za-z_]\w*)\s*=\s*(.+?)\s*;?\s*$", body, re.S)

@@ -40,6 +40,7 @@ def _sql_ts(value: Any) -> str:
     return "TIMESTAMPTZ '" + value.strftime("%Y-%m-%d %H:%M:%S.%f+00") + "'"
 
 
+MAX_QUERY_CHARS = 100_000
 TRANSLATIONS = ".kql-cache"  # the translations of earlier processes, beside the tables (translation_disk.py)
 
 
@@ -114,6 +115,12 @@ class LocalTelemetrySource:
         """Run one KQL query over the store, restricted to the timespan; `parameters` are declared and bound, so the
         text's translation is reused whatever their values; raises QueryError."""
         started = time.perf_counter()
+        if len(kql) > MAX_QUERY_CHARS:  # the parse, which no timeout interrupts, grows with the text (42 KB: 2 s)
+            raise QueryError(
+                f"{name}: the query is {len(kql):,} characters; the local engine takes up to {MAX_QUERY_CHARS:,}. "
+                "Shorten it, or run it on the azure source.",
+                query_name=name,
+            )
         kql = declared(kql, parameters or {})
         added = 1 if parameters else 0  # the declaration's line: positions in messages are in the caller's text
         try:

@@ -120,3 +120,12 @@ def test_a_range_too_large_to_build_is_refused_before_it_runs(tmp_path: Path) ->
     assert str(info.value).startswith("typo: range (line 2, column 1) cannot run on the local engine in this form: it "
                                       "would make 100,000,000 rows")  # fmt: skip
     assert source.query("range x from 1 to 1048576 step 1 | count", timespan=None).frame.iloc[0, 0] == 1048576
+
+
+def test_a_text_too_long_to_parse_in_time_is_refused_at_once(tmp_path: Path) -> None:
+    source = LocalTelemetrySource(tmp_path)
+    long = "print x = 1\n" + "| extend y = 'padding padding padding padding padding padding padding padding'\n" * 1400
+    with pytest.raises(QueryError) as info:
+        source.query(long, timespan=None, name="pasted")
+    assert str(info.value).startswith(f"pasted: the query is {len(long):,} characters; the local engine takes up to "
+                                      "100,000.")  # fmt: skip

@@ -38,7 +38,7 @@ def time_shape(frame: pd.DataFrame) -> tuple[str, list[str], str | None] | None:
     numbers = numeric_columns(frame)
     if not times or not numbers or len(frame) < 2:
         return None
-    texts = [c for c in frame.columns if frame[c].dtype == object and c not in times]
+    texts = [c for c in frame.columns if c not in times and (frame[c].dtype == object or _is_text(frame[c]))]
     series = next((c for c in texts if 1 < frame[c].nunique() <= MAX_SERIES), None)
     return times[0], numbers, series
 

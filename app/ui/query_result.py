@@ -12,7 +12,7 @@ from app.ui import format as fmt
 from app.ui.kql_chart import MAX_BARS, MAX_CHART_ROWS, bar_chart, line_chart, numeric_columns, text_columns, time_shape
 from app.ui.zone import zone_name
 from services.telemetry.formatting import format_frame
-from services.telemetry.series import long_form
+from services.telemetry.series import long_form, readable_arrays
 from services.telemetry.source import QueryResult
 
 
@@ -65,7 +65,8 @@ def query_result(result: QueryResult) -> None:
         st.info("The query returned no rows; try a wider time range, or drop a `where` clause.")
         return
     _chart(result.frame)
-    st.dataframe(result.frame, hide_index=True, width="stretch", column_config=time_columns(result.frame))
+    shown = readable_arrays(result.frame)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=time_columns(shown))
     st.download_button(
         "Download CSV", format_frame(result.frame, "csv"), file_name="query.csv", mime="text/csv", key="logs.csv"
     )

@@ -59,3 +59,22 @@ def _times(values: list[list[Any]]) -> bool:
     except ValueError:
         return False
     return True
+
+
+def readable_arrays(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame to show: arrays of times (a make-series axis) as ISO 8601 UTC text, as the portal shows them, instead
+    of the raw numbers a table draws for them; everything else as it is."""
+    out = frame
+    for c in frame.columns:
+        if frame[c].dtype != object:
+            continue
+        present = [v for v in frame[c] if v is not None]
+        if not present or not all(isinstance(v, np.ndarray) and v.dtype.kind == "M" for v in present):
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[c] = [
+            None if v is None else [np.datetime_as_string(t, unit="s") + "Z" for t in v.astype("datetime64[s]")]
+            for v in frame[c]
+        ]
+    return out

@@ -174,17 +174,22 @@ def test_logs_charts_time_buckets_and_offers_csv(busy: Engine) -> None:
 
 def test_logs_charts_a_make_series_as_a_line_per_series(busy: Engine) -> None:
     at = _app("logs")
-    at.text_area[0].input("AppRequests | make-series requests = count() default = 0 on TimeGenerated step 1h")
+    at.text_area[0].input(
+        "AppRequests | make-series requests = count() default = 0 on TimeGenerated step 1h by ResultCode"
+    )
     at.button(key="logs.run").click().run()
     assert not at.exception
-    [row] = at.dataframe[0].value.to_dict("records")  # the table keeps the series' arrays
+    rows = at.dataframe[0].value.to_dict("records")  # the table keeps the series' arrays, times as ISO text
+    assert all(isinstance(t, str) and t.endswith("Z") for r in rows for t in r["TimeGenerated"])
     [chart] = at.get("vega_lite_chart")
     assert json.loads(chart.proto.spec)["mark"]["type"] == "line"
     (dataset,) = chart.proto.datasets
     points = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
-    # one point per bin with the array's counts, 200 requests in all
-    assert len(points) == len(row["requests"]) and points["value"].tolist() == list(row["requests"])
-    assert points["value"].sum() == 200
+    # a line per role, one point per bin with the array's counts, 200 requests in all
+    for row in rows:
+        mine = points[points["measure"] == row["ResultCode"]]
+        assert mine["value"].tolist() == list(row["requests"])
+    assert points["value"].sum() == 200 and points["measure"].nunique() == len(rows) > 1
 
 
 def test_logs_row_cap_and_errors_leave_nothing_changed(busy: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from services.telemetry.local import LocalTelemetrySource
-from services.telemetry.series import long_form
+from services.telemetry.series import long_form, readable_arrays
 
 KQL = """datatable(t:datetime, role:string)
 [datetime(2026-01-01T01:10), 'api', datetime(2026-01-01T01:20), 'api', datetime(2026-01-01T03:05), 'api',
@@ -35,3 +35,12 @@ def test_other_results_are_left_alone() -> None:
     assert long_form(pd.DataFrame({"n": [1, 2], "t": pd.to_datetime(["2026-01-01", "2026-01-02"])})) is None
     assert long_form(pd.DataFrame({"a": ["[1, 2]"], "b": ["[1]"]})) is None  # lengths differ
     assert long_form(pd.DataFrame({"a": ["[1, 2]"], "b": ["[3, 4]"]})) is None  # no bins
+
+
+def test_an_array_of_times_reads_as_iso_text(tmp_path: Path) -> None:
+    frame = LocalTelemetrySource(tmp_path).query(KQL, timespan=None).frame
+    shown = readable_arrays(frame)
+    assert shown["t"].iloc[0] == ["2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z", "2026-01-01T03:00:00Z"]
+    assert list(shown["n"].iloc[0]) == list(frame["n"].iloc[0])  # numbers untouched
+    plain = pd.DataFrame({"a": [1]})
+    assert readable_arrays(plain) is plain

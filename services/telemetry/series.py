@@ -73,8 +73,9 @@ def readable_arrays(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if out is frame:
             out = frame.copy()
-        out[c] = [
+        texts = [
             None if v is None else [np.datetime_as_string(t, unit="s") + "Z" for t in v.astype("datetime64[s]")]
             for v in frame[c]
         ]
+        out[c] = pd.Series(texts, index=frame.index, dtype=object)
     return out

@@ -51,13 +51,12 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
     text = ctx.text
     at = span(op)[0]
     label = "make-series"
-    for i, c in enumerate(children(op)):
-        follows = children(op)[i + 1] if i + 1 < len(children(op)) else None
+    kids = children(op)
+    for c, follows in zip(kids, [*kids[1:], None], strict=True):
         glued = follows is not None and span(c)[1] == span(follows)[0]  # `n = countif` + `(x)`: an aggregation
         if kind(c) in ("MakeSeriesOperatorParameter", "RelaxedQueryOperatorParameter") and not glued:
             raise Refused(label, at, "leave out its parameters (kind=nonempty)")
     aggs: list[tuple[str, str, str]] = []  # (name, aggregation, default)
-    kids = children(op)
     for i, part in enumerate(kids):
         if kind(part) != "MakeSeriesOperatorAggregation":
             continue

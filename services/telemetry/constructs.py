@@ -55,7 +55,7 @@ MAX_ROUNDS = 16
 MAX_RANGE_ROWS = 1 << 20
 RENAMED = {"makelist": "make_list", "makeset": "make_set", "notempty": "isnotempty", "notnull": "isnotnull"}
 # a text none of these match has none of the constructs, and is not parsed here (the engine parses it once)
-_TS = r"\d+(?:\.\d+)?(?:d|h|m|s|ms|microseconds?|ticks?)\b"
+_TS = r"\d+(?:\.\d+)?(?:days?|d|hours?|h|minutes?|min|m|seconds?|s|milliseconds?|ms|microseconds?|ticks?)\b"
 _MAYBE = re.compile(
     r"\b(?:makelist|makeset|notempty|notnull|percentiles(?:_array)?|repeat|columnifexists)\s*\("
     r"|\btop-nested\b|\bmake-series\b"
@@ -210,11 +210,8 @@ def _range_sizes(ctx: Context) -> Iterator[Edit]:
 
 
 def _repeats(ctx: Context) -> Iterator[Edit]:
-    for n in ctx.nodes:
-        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
-        if call is None or call[0] != "repeat" or len(call[1]) != 2:
-            continue
-        value, count = (src(ctx.text, a) for a in call[1])
+    for n, args in ctx.calls("repeat", 2):
+        value, count = (src(ctx.text, a) for a in args)
         item = f"substring(tostring(pack_array({value})), 1, strlen(tostring(pack_array({value}))) - 2)"
         built = f"todynamic(strcat('[', strrep(strcat({item}, ','), ({count}) - 1), {item}, ']'))"
         a, b = span(n)
@@ -223,12 +220,9 @@ def _repeats(ctx: Context) -> Iterator[Edit]:
 
 def _columnifexists(ctx: Context) -> Iterator[Edit]:
     known = {c for t in ctx.tables for c in ctx.schema[t]} | ctx.declared
-    for n in ctx.nodes:
-        found = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
-        if found is None or found[0] != "columnifexists" or len(found[1]) != 2:
-            continue
-        column = src(ctx.text, found[1][0]).strip().strip("'\"")
-        default = src(ctx.text, found[1][1])
+    for n, args in ctx.calls("columnifexists", 2):
+        column = src(ctx.text, args[0]).strip().strip("'\"")
+        default = src(ctx.text, args[1])
         # a column the query assigns exists, unless that assignment is this call's own (x = columnifexists("x", 0))
         assigned = ctx.assigned_count.get(column, 0) - (_assigns(ctx, n) == column)
         a, b = span(n)
@@ -246,7 +240,7 @@ def _assigns(ctx: Context, node: Any) -> str | None:
 
 def _timespan_like(ctx: Context, text: str) -> bool:
     text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?(d|h|m|s|ms|microsecond|tick|days?|hours?|minutes?|seconds?)", text):
+    if re.fullmatch(_TS, text):
         return True
     if re.fullmatch(r"(totimespan|timespan|time)\s*\(.*\)", text, re.S):
         return True
@@ -290,15 +284,12 @@ def _timespan_ranges(ctx: Context) -> Iterator[Edit]:
 
 
 def _bins(ctx: Context) -> Iterator[Edit]:
-    for n in ctx.nodes:
-        call = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
-        if call is None or call[0] != "bin" or len(call[1]) != 2:
-            continue
-        value, step = (src(ctx.text, a).strip() for a in call[1])
+    for n, args in ctx.calls("bin", 2):
+        value, step = (src(ctx.text, a).strip() for a in args)
         if value not in ctx.times and not re.match(r"(todatetime|now|ago|datetime)\s*\(", value):
             continue
-        if kind(unwrap(call[1][1])) == "TimeSpanLiteralExpression" or _timespan_literal(ctx, step):
-            continue
+        if kind(unwrap(args[1])) == "TimeSpanLiteralExpression" or re.fullmatch(_TS, step):
+            continue  # a literal step: the engine bins by it
         a, b = span(n)
         micros = f"bin(datetime_diff('microsecond', {value}, datetime(1970-01-01)), ({step}) / 1microsecond)"
         named = _by_item(n)
@@ -316,10 +307,6 @@ def _by_item(call: Any) -> Any | None:
     if node is None or direct(node, "NamedExpressionNameClause") or span(node) != span(call):
         return None
     return node if kind(node.parentCtx) == "SummarizeOperatorByClause" else None
-
-
-def _timespan_literal(ctx: Context, text: str) -> bool:
-    return re.fullmatch(r"\d+(\.\d+)?[a-z]+", text) is not None
 
 
 _REWRITES: list[Callable[[Context], Iterator[Edit]]] = [

@@ -57,10 +57,6 @@ def src(text: str, node: Any) -> str:
     return text[a:b]
 
 
-def first(node: Any, name: str) -> Any | None:
-    return next((n for n in walk(node) if kind(n) == name), None)
-
-
 def direct(node: Any, name: str) -> list[Any]:
     return [c for c in children(node) if kind(c) == name]
 
@@ -148,6 +144,13 @@ class Context:
                 if m:
                     out[m.group(1)] = m.group(2)
         return out
+
+    def calls(self, name: str, arity: int) -> Iterator[tuple[Any, list[Any]]]:
+        """Each call of the function `name` with `arity` arguments: (its node, its argument nodes)."""
+        for n in self.nodes:
+            found = function_call(n) if kind(n) == "NamedFunctionCallExpression" else None
+            if found is not None and found[0] == name and len(found[1]) == arity:
+                yield n, found[1]
 
     def statement_start(self, node: Any) -> int:
         while node is not None and kind(node) != "Statement":

@@ -13,7 +13,8 @@ from app.ui.errors import shown_errors
 from app.ui.safe import inert
 from app.ui.slo_charts import burndown_chart, sli_chart
 from services.slos.budget import BURN_WINDOWS
-from services.slos.evaluation import SloStatus, series
+from services.slos.evaluation import SloStatus
+from services.slos.series import series
 
 
 def summary_table(statuses: list[SloStatus]) -> pd.DataFrame:

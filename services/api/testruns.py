@@ -16,7 +16,8 @@ from services.config import get_settings
 from services.db import begin_writing, session_scope
 from services.errors import InvalidInput
 from services.testruns import service
-from services.testruns.schemas import KINDS, parse_run_options
+from services.testruns.models import KINDS
+from services.testruns.schemas import parse_run_options
 
 router = APIRouter(tags=["test runs"])
 PIPELINE = Actor(name="api:pipeline", role="developer")  # what a pipeline holding SRE_API_TOKEN may do

@@ -22,7 +22,8 @@ from services.loadtests import service as loadtest_service
 from services.loadtests.report import RunReport
 from services.postmortems import service as postmortem_service
 from services.slos import service as slo_service
-from services.slos.evaluation import EPOCH, HOUR, US, SloDefinition, hours_ago
+from services.slos.evaluation import EPOCH, HOUR, US, SloDefinition
+from services.slos.series import hours_ago
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
 from services.testruns import service as testrun_service

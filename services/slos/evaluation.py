@@ -1,12 +1,11 @@
-"""Evaluate SLOs against telemetry: SLI, error budget, burn rates and series, as of an instant."""
+"""Evaluate SLOs against telemetry: SLI, error budget and burn rates as of an instant, from the scans' rows as Python
+values (no pandas: `slo status` is a whole process; the charts' series are in services/slos/series.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pandas as pd
+from typing import Any, NamedTuple
 
 from services.auth import Actor
 from services.slos import budget, ratio
@@ -14,6 +13,14 @@ from services.slos.definition import SloDefinition
 from services.telemetry import runner
 from services.telemetry.kql import KqlValue
 from services.telemetry.source import QueryResult, QuerySpec, TelemetrySource
+
+
+class HourCounts(NamedTuple):
+    """One hour bucket of a scan: it holds (at − (hours_ago+1)h, at − hours_ago·h]."""
+
+    hours_ago: int
+    good: float
+    total: float
 
 
 @dataclass
@@ -25,7 +32,7 @@ class SloStatus:
     good: int
     total: int
     window_counts: dict[str, tuple[int, int]]
-    hourly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hourly: list[HourCounts] = field(default_factory=list)
     alerts: list[budget.AlertStatus] = field(default_factory=list)
 
     @property
@@ -155,40 +162,43 @@ def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
     )
 
 
-def hours_ago(frame: pd.DataFrame, at: datetime) -> pd.Series:
-    """Each bucket's distance from `at` in whole hours: bucket k holds (at − (k+1)h, at − k·h]."""
-    offset = (at - EPOCH) % HOUR + US
-    start = pd.to_datetime(frame["bucket"], utc=True)
-    end = start + pd.Timedelta(offset) + pd.Timedelta(hours=1) - pd.Timedelta(microseconds=1)
-    return ((pd.Timestamp(at) - end) / pd.Timedelta(hours=1)).round().astype(int)
+def bucket_hours_ago(bucket: datetime, at: datetime) -> int:
+    """A bucket's distance from `at` in whole hours: the bucket starting at `bucket` (bin(TimeGenerated − offset, 1h))
+    holds (at − (k+1)h, at − k·h] for k = hours_ago."""
+    start = bucket.replace(tzinfo=UTC) if bucket.tzinfo is None else bucket.astimezone(UTC)
+    end = start + ((at - EPOCH) % HOUR + US) + HOUR - US
+    return round((at - end) / HOUR)
 
 
 def _int(v: Any) -> int:
-    return 0 if v is None or pd.isna(v) else round(float(v))
+    return 0 if v is None or v != v else round(float(v))  # v != v: NaN
+
+
+def _sum(rows: list[dict[str, Any]], column: str) -> int:
+    return sum(_int(r.get(column)) for r in rows)
 
 
 # hour buckets (hours_ago < N) that make up each window of an hour or more
 _HOURS = {"1h": 1, "6h": 6, "3d": 72}
 
 
-def status_from_hourly(slo: SloDefinition, at: datetime, scan: pd.DataFrame) -> SloStatus:
-    """Build one SLO's status from its scan's rows: windows of whole hours are sums of buckets."""
-    h = scan[scan["hours_ago"] < slo.window_days * 24] if len(scan) else scan
+def status_from_hourly(slo: SloDefinition, at: datetime, scan: list[dict[str, Any]]) -> SloStatus:
+    """Build one SLO's status from its scan's rows (dicts with hours_ago): windows of whole hours are sums of
+    buckets."""
+    h = [r for r in scan if r["hours_ago"] < slo.window_days * 24]
     suffix = slo.kind  # the scan's good column: good_availability, good_latency or good_ratio
-    hourly = pd.DataFrame(
-        {"hours_ago": h.get("hours_ago", []), "good": h.get(f"good_{suffix}", []), "total": h.get("total", [])}
-    )
+    hourly = [HourCounts(int(r["hours_ago"]), _int(r.get(f"good_{suffix}")), _int(r.get("total"))) for r in h]
     counts: dict[str, tuple[int, int]] = {}
     for w in ("5m", "30m"):
-        counts[w] = (_int(h[f"good_{suffix}_{w}"].sum()), _int(h[f"total_{w}"].sum())) if len(h) else (0, 0)
+        counts[w] = (_sum(h, f"good_{suffix}_{w}"), _sum(h, f"total_{w}"))
     for w, n in _HOURS.items():
-        part = hourly[hourly["hours_ago"] < n]
-        counts[w] = (_int(part["good"].sum()), _int(part["total"].sum()))
+        part = [c for c in hourly if c.hours_ago < n]
+        counts[w] = (round(sum(c.good for c in part)), round(sum(c.total for c in part)))
     st = SloStatus(
         slo=slo,
         at=at,
-        good=_int(hourly["good"].sum()),
-        total=_int(hourly["total"].sum()),
+        good=round(sum(c.good for c in hourly)),
+        total=round(sum(c.total for c in hourly)),
         window_counts=counts,
         hourly=hourly,
     )
@@ -210,53 +220,15 @@ def evaluate(
     for s in ratios:
         specs += ratio.specs(s.name, s.ratio_queries(), window_params(at, s.window_days))
     results = runner.run_batch(source, specs, actor=actor)
-    frames: dict[object, pd.DataFrame] = {k: _with_hours(res, at) for k, res in zip(scans, results, strict=False)}
+    frames: dict[object, list[dict[str, Any]]] = {
+        k: _with_hours(res, at) for k, res in zip(scans, results, strict=False)
+    }
     counts = results[len(scans) :]
     for i, s in enumerate(ratios):
         numerator, total = _with_hours(counts[2 * i], at), _with_hours(counts[2 * i + 1], at)
-        frames[s.id] = ratio.scan_frame(numerator, total, numerator_is_bad=bool(s.bad_query))
+        frames[s.id] = ratio.scan_rows(numerator, total, numerator_is_bad=bool(s.bad_query))
     return [status_from_hourly(s, at, frames[keys[s.id] if s.counts_requests else s.id]) for s in slos]
 
 
-def _with_hours(res: QueryResult, at: datetime) -> pd.DataFrame:
-    f = res.frame
-    return f.assign(hours_ago=hours_ago(f, at)) if len(f) else f
-
-
-def series(status: SloStatus, *, hours_per_point: int = 1) -> pd.DataFrame:
-    """Good/total per point of `hours_per_point` hours (quiet hours as zero), oldest first, with budget columns."""
-    slo, at = status.slo, status.at
-    hours = slo.window_days * 24
-    h = status.hourly
-    if hours_per_point > 1 and len(h):
-        h = h.assign(hours_ago=(h["hours_ago"] // hours_per_point) * hours_per_point)
-        h = h.groupby("hours_ago", as_index=False)[["good", "total"]].sum()
-    base = pd.DataFrame({"hours_ago": range(hours - hours_per_point, -1, -hours_per_point)})
-    if len(h):
-        base = base.merge(h[["hours_ago", "good", "total"]], on="hours_ago", how="left")
-    else:
-        base["good"] = 0.0
-        base["total"] = 0.0
-    base = base.fillna({"good": 0.0, "total": 0.0})
-    # the point hours_ago = k holds (at − (k+n)h, at − k h]; it is charted at its end
-    base["TimeGenerated"] = [at - timedelta(hours=int(k)) for k in base["hours_ago"]]
-    if status.total == 0:
-        return add_budget_columns(base.iloc[0:0], slo.objective)
-    return add_budget_columns(base, slo.objective)
-
-
-def add_budget_columns(frame: pd.DataFrame, objective: float) -> pd.DataFrame:
-    """Add sli, burn_rate per bin and the burn-down: budget_remaining = 1 − cumulative bad / (budget × window total)."""
-    columns = ["TimeGenerated", "good", "total", "sli", "cum_bad", "budget_remaining", "burn_rate"]
-    f = frame.copy()
-    if f.empty:
-        return pd.DataFrame(columns=columns)
-    f["good"] = f["good"].astype(float)
-    f["total"] = f["total"].astype(float)
-    eb = budget.error_budget(objective)
-    f["sli"] = (f["good"] / f["total"]).where(f["total"] > 0)
-    f["cum_bad"] = (f["total"] - f["good"]).cumsum()
-    allowed = eb * f["total"].sum()
-    f["budget_remaining"] = 1 - f["cum_bad"] / allowed if allowed > 0 else 1.0
-    f["burn_rate"] = ((f["total"] - f["good"]) / f["total"] / eb).where(f["total"] > 0)
-    return f[columns]
+def _with_hours(res: QueryResult, at: datetime) -> list[dict[str, Any]]:
+    return [{**r, "hours_ago": bucket_hours_ago(r["bucket"], at)} for r in res.records()]  # type: ignore[arg-type]

@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pandas as pd
+from typing import Any
 
 from services.telemetry import catalogue
 from services.telemetry.kql import KqlValue, syntax_error
@@ -17,12 +16,22 @@ PLACEHOLDER = "SloRows"
 _SAMPLE = datetime(2026, 1, 1, tzinfo=UTC)  # any instant: only the syntax of the composed text is checked
 
 
-def compose(query: str, **params: KqlValue) -> str:
-    """The SLO's query followed by slo_ratio_hourly's counting, rendered with `params`."""
-    rendered = catalogue.render(CATALOGUE, **params)
+def _joined(query: str, rendered: str) -> str:
     if not rendered.startswith(PLACEHOLDER):
         raise AssertionError(f"{CATALOGUE}.kql must start with {PLACEHOLDER}")
     return query.rstrip().rstrip(";").rstrip() + rendered[len(PLACEHOLDER) :]
+
+
+def compose(query: str, **params: KqlValue) -> str:
+    """The SLO's query followed by slo_ratio_hourly's counting, rendered with `params` as literals."""
+    return _joined(query, catalogue.render(CATALOGUE, **params))
+
+
+def composed(query: str, **params: KqlValue) -> tuple[str, dict[str, KqlValue]]:
+    """The same text with its instants and the bucket offset as query parameters beside it (so the text, and its
+    cached translation, stay the same as time moves)."""
+    text, beside = catalogue.parameterised(CATALOGUE, **params)
+    return _joined(query, text), beside
 
 
 def _sample_params() -> dict[str, KqlValue]:
@@ -53,31 +62,33 @@ def specs(name: str, queries: dict[str, str], params: dict[str, KqlValue]) -> li
     """One slo_ratio_hourly query per given query ({"good" or "bad": …, "total": …}), in that order."""
     span = (params["start"], params["end"])
     assert isinstance(span[0], datetime) and isinstance(span[1], datetime)
-    return [
-        QuerySpec(f"slo_ratio[{name}: {which} query]", compose(text, **params), (span[0], span[1]))
-        for which, text in queries.items()
-    ]
+    out = []
+    for which, text in queries.items():
+        kql, beside = composed(text, **params)
+        out.append(QuerySpec(f"slo_ratio[{name}: {which} query]", kql, (span[0], span[1]), beside))
+    return out
 
 
-_COUNTS = {"hours_ago": "int64", "n": "float64", "n_5m": "float64", "n_30m": "float64"}
+def _counts(rows: list[dict[str, Any]]) -> dict[int, tuple[float, float, float]]:
+    """(n, n_5m, n_30m) per hours_ago; a bucket's missing count is 0."""
+    return {
+        int(r["hours_ago"]): tuple(float(r.get(c) or 0.0) for c in ("n", "n_5m", "n_30m"))  # type: ignore[misc]
+        for r in rows
+    }
 
 
-def _counts(frame: pd.DataFrame) -> pd.DataFrame:
-    if not len(frame):
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COUNTS.items()})
-    return frame[list(_COUNTS)].astype(_COUNTS)
-
-
-def scan_frame(numerator: pd.DataFrame, total: pd.DataFrame, *, numerator_is_bad: bool) -> pd.DataFrame:
-    """The two counts per hour bucket (frames with hours_ago) as slo_hourly's columns for kind 'ratio':
-    total, good_ratio and their 5- and 30-minute parts; good = total − bad where the SLO counts bad events."""
-    if not len(numerator) and not len(total):
-        return pd.DataFrame()
+def scan_rows(
+    numerator: list[dict[str, Any]], total: list[dict[str, Any]], *, numerator_is_bad: bool
+) -> list[dict[str, Any]]:
+    """The two counts per hour bucket (rows with hours_ago) as slo_hourly's columns for kind 'ratio': total,
+    good_ratio and their 5- and 30-minute parts; good = total − bad where the SLO counts bad events. Oldest first."""
     num, tot = _counts(numerator), _counts(total)
-    both = tot.merge(num, on="hours_ago", how="outer", suffixes=("_total", "_num")).fillna(0.0)
-    out = pd.DataFrame({"hours_ago": both["hours_ago"].astype(int)})
-    for part in ("", "_5m", "_30m"):
-        all_, counted = both[f"n{part}_total"], both[f"n{part}_num"]
-        out[f"total{part}"] = all_
-        out[f"good_ratio{part}"] = all_ - counted if numerator_is_bad else counted
-    return out.sort_values("hours_ago", ascending=False, ignore_index=True)
+    out = []
+    for hours in sorted(num.keys() | tot.keys(), reverse=True):
+        counted, all_ = num.get(hours, (0.0, 0.0, 0.0)), tot.get(hours, (0.0, 0.0, 0.0))
+        row: dict[str, Any] = {"hours_ago": hours}
+        for i, part in enumerate(("", "_5m", "_30m")):
+            row[f"total{part}"] = all_[i]
+            row[f"good_ratio{part}"] = all_[i] - counted[i] if numerator_is_bad else counted[i]
+        out.append(row)
+    return out

@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import audit
-from services.alerts import slo_rules
 from services.auth import Actor, require
 from services.errors import Conflict
 from services.repository import check_version, flush_versioned, found_or_raise, get_or_raise
@@ -67,6 +66,14 @@ def _ensure_unique(session: Session, name: str, own_id: int | None = None) -> No
         raise Conflict(f"An SLO named {name!r} already exists; choose another name.")
 
 
+def _sync_rules(session: Session, *, actor: Actor, slo: Slo, remove: bool = False) -> None:
+    """Create, update or remove the SLO's burn-rate rules in the caller's transaction."""
+    # imported here: reading SLOs (`slo status`, a whole process) does not load the alert evaluator and its pandas
+    from services.alerts import slo_rules
+
+    slo_rules.sync_for_slo(session, actor=actor, slo=slo, remove=remove)
+
+
 def create_slo(session: Session, *, actor: Actor, data: SloInput) -> Slo:
     """Create an SLO with its burn-rate alert rules (due at the worker's next cycle), all audited."""
     require(actor, "slo.create")
@@ -78,7 +85,7 @@ def create_slo(session: Session, *, actor: Actor, data: SloInput) -> Slo:
     except IntegrityError:
         raise Conflict(f"An SLO named {data.name!r} already exists; choose another name.") from None
     audit.record(session, actor=actor, action="slo.create", entity="slo", entity_id=slo.id, after=slo.as_dict())
-    slo_rules.sync_for_slo(session, actor=actor, slo=slo)
+    _sync_rules(session, actor=actor, slo=slo)
     return slo
 
 
@@ -98,7 +105,7 @@ def update_slo(
     audit.record(
         session, actor=actor, action="slo.update", entity="slo", entity_id=slo.id, before=before, after=slo.as_dict()
     )
-    slo_rules.sync_for_slo(session, actor=actor, slo=slo)
+    _sync_rules(session, actor=actor, slo=slo)
     return slo
 
 
@@ -107,7 +114,7 @@ def delete_slo(session: Session, *, actor: Actor, slo_id: int) -> None:
     require(actor, "slo.delete")
     slo = get_slo(session, actor=actor, slo_id=slo_id)
     before = slo.as_dict()
-    slo_rules.sync_for_slo(session, actor=actor, slo=slo, remove=True)
+    _sync_rules(session, actor=actor, slo=slo, remove=True)
     slo_repo.delete(session, slo)
     audit.record(session, actor=actor, action="slo.delete", entity="slo", entity_id=slo_id, before=before)
 

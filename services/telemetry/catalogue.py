@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -42,17 +42,17 @@ class CatalogueQuery:
         return _PARAM.sub(lambda m: literal(values[m.group(1)]), self.text)
 
     def parameterised(self, **values: KqlValue) -> tuple[str, dict[str, KqlValue]]:
-        """The KQL text with every datetime parameter a declared query parameter (its value beside the text, so the
-        text stays the same as time moves and its translation is reused) and every other one a literal."""
+        """The KQL text with every datetime and timespan parameter a declared query parameter (its value beside the
+        text, so the text stays the same as time moves and its translation is reused) and every other one a literal."""
         missing = [p for p in self.params if p not in values]
         if missing:
             raise InvalidInput(f"Query {self.name!r} needs values for: {', '.join(missing)}.")
-        times = [k for k in self.params if isinstance(values[k], datetime)]
+        times = [k for k in self.params if isinstance(values[k], datetime | timedelta)]
         beside: dict[str, KqlValue] = {f"{PARAMETER_PREFIX}{k}": values[k] for k in times}
 
         def put(m: re.Match[str]) -> str:
             value = values[m.group(1)]
-            return f"{PARAMETER_PREFIX}{m.group(1)}" if isinstance(value, datetime) else literal(value)
+            return f"{PARAMETER_PREFIX}{m.group(1)}" if isinstance(value, datetime | timedelta) else literal(value)
 
         return _PARAM.sub(put, self.text), beside
 

@@ -31,9 +31,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb_kql
-
 from services.telemetry import construct_operators as ops
+from services.telemetry.kql_engine import duckdb_kql
 from services.telemetry.kql_tree import (
     Context,
     Edit,

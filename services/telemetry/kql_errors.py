@@ -12,12 +12,12 @@ import logging
 import re
 
 import duckdb
-import duckdb_kql
 
 from services.errors import QueryError
 from services.telemetry import classic
 from services.telemetry import unsupported as u
 from services.telemetry.kql import syntax_message
+from services.telemetry.kql_engine import duckdb_kql
 from services.telemetry.kql_tree import Refused
 from services.telemetry.translation import SCHEMA
 

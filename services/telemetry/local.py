@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
+import types
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import duckdb_kql
-import pandas as pd
 
 from services.errors import QueryError
 from services.telemetry import classic
@@ -23,7 +23,6 @@ from services.telemetry.source import (
     SkippedFile,
     Timespan,
     code_span,
-    normalise_frame,
     timed_out,
 )
 from services.telemetry.store import Footer, readable_files
@@ -42,6 +41,14 @@ def _sql_ts(value: Any) -> str:
 
 MAX_QUERY_CHARS = 100_000
 TRANSLATIONS = ".kql-cache"  # the translations of earlier processes, beside the tables (translation_disk.py)
+
+
+def _stored_functions() -> bool:
+    """Whether stored functions are registered with duckdb-kql (their bodies may read any table); none can be before
+    it has loaded."""
+    engine = sys.modules.get("duckdb_kql")
+    loaded = type(engine) is types.ModuleType  # a lazily imported module not yet read has a class of its own
+    return loaded and engine.get_functions() is not None  # type: ignore[union-attr]
 
 
 class LocalTelemetrySource:
@@ -73,7 +80,8 @@ class LocalTelemetrySource:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = duckdb_kql.connect()
+            con = duckdb.connect()
+            con.execute("SET TimeZone = 'UTC'")  # what duckdb_kql.connect() does, without loading the engine's parser
             # each thread's database is its own: without a limit each may take 80 % of the machine's memory
             con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
             for table in TABLES:
@@ -88,7 +96,7 @@ class LocalTelemetrySource:
         files; the files left out of those tables. A view no query names keeps its last files: only a query that
         names its table reads it, and that query points it anew first."""
         skipped: list[SkippedFile] = []
-        every = bool(_ANY_TABLE.search(kql)) or duckdb_kql.get_functions() is not None
+        every = bool(_ANY_TABLE.search(kql)) or _stored_functions()
         for table in TABLES:
             named = bool(_NAMES[table].search(kql))
             if not (named or every):
@@ -128,7 +136,7 @@ class LocalTelemetrySource:
             params = translated.bound(timespan[1] if timespan else None, parameters)
         except Exception as exc:  # every refusal and every engine failure becomes one message that says what to do
             raise explain(exc, kql, name, added_lines=added) from None
-        frame = pd.DataFrame()
+        table = None
         skipped: list[SkippedFile] = []
         for attempt in range(2):
             con = self._connection()
@@ -137,7 +145,7 @@ class LocalTelemetrySource:
                 skipped = self._views(con, kql, timespan)
                 with timer:
                     rel = con.sql(translated.sql, params=params) if params else con.sql(translated.sql)
-                    frame = rel.limit(self.row_cap + 1).df() if self.row_cap else rel.df()
+                    table = (rel.limit(self.row_cap + 1) if self.row_cap else rel).to_arrow_table()
                 break
             except duckdb.InterruptException:
                 if not timer.fired:
@@ -153,12 +161,13 @@ class LocalTelemetrySource:
                     # every footer was checked, so this is damage inside a file: DuckDB's message names it
                     raise self._store_error(name, exc) from None
                 raise explain(exc, kql, name, added_lines=added) from None
-        truncated = bool(self.row_cap) and len(frame) > self.row_cap
+        assert table is not None
+        truncated = bool(self.row_cap) and table.num_rows > self.row_cap
         if truncated:
-            frame = frame.iloc[: self.row_cap]
+            table = table.slice(0, self.row_cap)
         return QueryResult(
             name=name,
-            frame=normalise_frame(frame),
+            table=table,
             truncated=truncated,
             elapsed_s=time.perf_counter() - started,
             source=self.kind,

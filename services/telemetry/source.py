@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from services.errors import QueryError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from services.telemetry.kql import KqlValue
 
@@ -35,18 +37,58 @@ class SkippedFile:
     reason: str
 
 
-@dataclass
 class QueryResult:
-    """One query's rows, with what the user must know about them (partial results, a row cap, files left out)."""
+    """One query's rows, with what the user must know about them (partial results, a row cap, files left out).
 
-    name: str
-    frame: pd.DataFrame
-    warning: str | None = None
-    truncated: bool = False
-    elapsed_s: float = 0.0
-    source: str = ""
-    extras: dict[str, object] = field(default_factory=dict)
-    skipped: tuple[SkippedFile, ...] = ()
+    The local store hands its rows over as an Arrow table: `records()` reads them as Python values and `frame`, the
+    pandas DataFrame the pages use, is built on first use, so a command that needs only figures (`slo status`) never
+    imports pandas. Azure's rows arrive as a frame.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        frame: pd.DataFrame | None = None,
+        *,
+        table: pa.Table | None = None,
+        warning: str | None = None,
+        truncated: bool = False,
+        elapsed_s: float = 0.0,
+        source: str = "",
+        extras: dict[str, object] | None = None,
+        skipped: tuple[SkippedFile, ...] = (),
+    ) -> None:
+        if (frame is None) == (table is None):
+            raise TypeError("a QueryResult holds a frame or an Arrow table")
+        self.name = name
+        self.table = table
+        if frame is not None:
+            self.__dict__["frame"] = frame
+        self.warning = warning
+        self.truncated = truncated
+        self.elapsed_s = elapsed_s
+        self.source = source
+        self.extras: dict[str, object] = extras if extras is not None else {}
+        self.skipped = skipped
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame, with the dtypes DuckDB gives a frame (built from the Arrow table by DuckDB)."""
+        import duckdb
+
+        assert self.table is not None
+        con = duckdb.connect()
+        try:
+            return normalise_frame(con.from_arrow(self.table).df())
+        finally:
+            con.close()
+
+    def records(self) -> list[dict[str, object]]:
+        """The rows as dicts of Python values (datetimes, ints, floats, Decimals, None), without pandas when the rows
+        came as Arrow."""
+        if self.table is not None and "frame" not in self.__dict__:
+            return list(self.table.to_pylist())
+        return [{str(k): v for k, v in row.items()} for row in self.frame.to_dict("records")]
 
     @property
     def notices(self) -> tuple[str, ...]:

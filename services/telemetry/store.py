@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -79,22 +80,34 @@ def _footer(path: str, table: str, size: int, mtime_ns: int) -> Footer:
     return Footer(columns, _stats_range(meta), mismatch(table, arrow))
 
 
+# a timestamp column's statistics as integers since the epoch, by the column's unit; read raw because pyarrow's
+# datetime statistics import pandas, which `slo status` (a whole process) never needs otherwise
+_US = {"milliseconds": (1000, 1), "microseconds": (1, 1), "nanoseconds": (1, 1000)}  # (multiply, divide)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _stats_range(meta: pq.FileMetaData) -> tuple[datetime, datetime] | None:
     names = meta.schema.names
     if "TimeGenerated" not in names:
         return None
     col = names.index("TimeGenerated")
+    column = meta.schema.column(col)
+    logical = json.loads(column.logical_type.to_json())
+    unit = logical.get("timeUnit") if logical.get("Type") == "Timestamp" else None
+    if column.physical_type != "INT64" or unit not in _US:
+        return None
     lows, highs = [], []
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(col).statistics
-        if stats is None or not stats.has_min_max or not isinstance(stats.min, datetime):
+        if stats is None or not stats.has_min_max:
             return None
-        lows.append(stats.min)
-        highs.append(stats.max)
+        lows.append(stats.min_raw)
+        highs.append(stats.max_raw)
     if not lows:
         return None
-    low, high = min(lows), max(highs)
-    return (low if low.tzinfo else low.replace(tzinfo=UTC)), (high if high.tzinfo else high.replace(tzinfo=UTC))
+    times, per = _US[unit]  # nanoseconds: the range widened to whole microseconds, so it still covers the rows
+    low, high = min(lows) * times // per, -(-max(highs) * times // per)
+    return _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)
 
 
 def _first_line(exc: Exception) -> str:

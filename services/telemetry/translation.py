@@ -8,17 +8,18 @@ with each call's own end of range.
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-import duckdb_kql
-
 from services.telemetry import classic, constructs, translation_disk
+from services.telemetry.kql_engine import duckdb_kql
 from services.telemetry.parameters import engine_value
 from services.telemetry.schema import TABLES, columns
 
@@ -138,8 +139,14 @@ def translate(kql: str, *, disk: Path | None = None) -> Translation:
     return found
 
 
+@cache
+def _engine_version() -> str:
+    """duckdb-kql's version, from its installed metadata (reading `duckdb_kql.__version__` would load its parser)."""
+    return importlib.metadata.version("duckdb-kql")
+
+
 def _disk_key(kql: str) -> str:
-    return translation_disk.key(kql, version=duckdb_kql.__version__, schema=SCHEMA)
+    return translation_disk.key(kql, version=_engine_version(), schema=SCHEMA)
 
 
 def _from_disk(folder: Path, kql: str) -> Translation | None:

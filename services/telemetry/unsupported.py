@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import duckdb_kql
+from services.telemetry.kql_engine import duckdb_kql
 
 
 @dataclass(frozen=True)

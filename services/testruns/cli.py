@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.testruns.schemas import KINDS
+from services.testruns.models import KINDS
 
 Handler = Callable[[argparse.Namespace], None]
 

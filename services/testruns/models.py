@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, UTCDateTime, utcnow
 
+KINDS = ("unit", "integration", "system", "acceptance")  # the CHECK constraint below names the same four
+
 
 class TestRun(Base):
     """One run of a service's tests of one kind (unit, integration, system, acceptance) for a release or commit."""

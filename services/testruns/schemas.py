@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from services import validation
 from services.errors import InvalidInput
+from services.testruns.models import KINDS
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
-KINDS = ("unit", "integration", "system", "acceptance")
 
 
 class ParsedCase(NamedTuple):

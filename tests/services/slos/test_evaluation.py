@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from services.auth import Actor
-from services.slos.evaluation import SloDefinition, evaluate, scan_keys, series
+from services.slos.evaluation import SloDefinition, evaluate, scan_keys
+from services.slos.series import series
 from services.telemetry.local import LocalTelemetrySource
 from tests.telemetry_fixtures import AT, req, write
 

@@ -21,8 +21,9 @@ from services.auth import Actor
 from services.db import session_scope
 from services.errors import InvalidInput
 from services.slos import service as slo_service
-from services.slos.evaluation import SloDefinition, evaluate, series
+from services.slos.evaluation import SloDefinition, evaluate
 from services.slos.schemas import parse_slo_input
+from services.slos.series import series
 from services.telemetry.local import LocalTelemetrySource
 from tests import azure_fake as fake
 from tests.telemetry_fixtures import AT, req, write
@@ -146,9 +147,11 @@ def test_the_azure_source_gives_the_same_figures(store: LocalTelemetrySource, se
     _check(on_azure[2], RATIO_BAD)
     local = evaluate(store, [AVAIL, RATIO, RATIO_BAD], actor=VIEWER, at=AT)
     assert [(s.good, s.total, s.window_counts) for s in on_azure] == [(s.good, s.total, s.window_counts) for s in local]
-    # the SLO's own KQL went to Log Analytics as written, followed by the catalogue's counting
-    assert any(q.startswith(GOOD + "\n| where TimeGenerated > datetime(") for q in seen)
-    assert any(q.startswith(BAD + "\n| where TimeGenerated > datetime(") for q in seen)
+    # the SLO's own KQL went to Log Analytics as written, followed by the catalogue's counting, with the instants
+    # as lets in front (the local store declares them as query parameters: the text stays the same as time moves)
+    for query, slo in ((GOOD, RATIO), (BAD, RATIO_BAD)):
+        start = f"let catalogue_start = datetime({AT - timedelta(days=slo.window_days):%Y-%m-%dT%H:%M:%S}.000000Z);"
+        assert any(q.startswith(start) and f"\n{query}\n| where TimeGenerated > catalogue_start" in q for q in seen)
 
 
 RATIO_FORM = {"name": "DOPA success", "service": "mana", "kind": "ratio", "objective": 99.0, "window_days": 7,

@@ -164,7 +164,7 @@ def test_slo_hourly(source: LocalTelemetrySource) -> None:
 
 
 def test_slo_hourly_buckets_end_at_the_instant(source: LocalTelemetrySource) -> None:
-    from services.slos.evaluation import hours_ago
+    from services.slos.series import hours_ago
 
     f = _hourly(source, operation="GET /api/shops", days=2)
     f = f.assign(hours_ago=hours_ago(f, END))

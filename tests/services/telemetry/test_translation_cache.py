@@ -142,3 +142,21 @@ def test_a_catalogue_query_is_parsed_once_as_its_range_moves(source: LocalTeleme
     # (11:00, 12:00] holds the 11:50 request; (10:30, 11:30] the 10:50 and 10:40 ones; (10:55, 11:55] the 11:50 one
     assert counts == [1, 2, 1]
     assert len(parses) == 1 and "catalogue_start" in parses[0]
+
+
+def test_an_slo_is_parsed_once_whatever_the_instant(source: LocalTelemetrySource, parses: list[str]) -> None:
+    # `slo status` runs at any instant: the bucket offset (the instant's distance past the hour) moves with it, and
+    # was a literal in the text, so every run parsed again. The instants and the offset are parameters now.
+    from services.slos.evaluation import SloDefinition, evaluate
+
+    viewer = Actor("v", "viewer")
+    avail = SloDefinition(1, "avail", "mana", None, "availability", 99.0, None, 1)
+    total = "AppRequests | where AppRoleName == 'mana'"
+    ratio = SloDefinition(2, "ratio", "mana", None, "ratio", 99.0, None, 1, good_query=total, total_query=total)
+    instants = (AT, AT - timedelta(minutes=17, seconds=23), AT - timedelta(minutes=41, seconds=5))
+    got = [[(s.good, s.total) for s in evaluate(source, [avail, ratio], actor=viewer, at=at)] for at in instants]
+    # the requests are at 11:50, 10:50 and 10:40; the one-day window ending at each instant holds them all but the
+    # newest when it ends before 11:50
+    assert got == [[(3, 3), (3, 3)], [(2, 2), (2, 2)], [(2, 2), (2, 2)]]
+    # one text for the request scan, one for each query of the ratio SLO (the same text twice: one parse)
+    assert len(parses) == 2

@@ -114,10 +114,15 @@ def test_another_schema_or_engine_version_misses(
     monkeypatch.setitem(translation.SCHEMA, "AppRequests", [*translation.SCHEMA["AppRequests"], "NewColumn"])
     translation.translate(TEXT, disk=tmp_path)
     translation.CACHE.clear()
-    monkeypatch.setattr(duckdb_kql, "__version__", "9.9.9")
+    monkeypatch.setattr(translation, "_engine_version", lambda: "9.9.9")  # an upgrade of duckdb-kql
     translation.translate(TEXT, disk=tmp_path)
     assert parses == [TEXT, TEXT, TEXT]
     assert len(_files(tmp_path)) == 3
+
+
+def test_the_engine_version_is_the_installed_one() -> None:
+    # read from the package's metadata, so a process whose texts are cached never loads the engine's parser
+    assert translation._engine_version() == duckdb_kql.__version__
 
 
 def test_a_text_that_does_not_translate_is_not_written(tmp_path: Path) -> None:

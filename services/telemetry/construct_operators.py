@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.telemetry import series_functions
 from services.telemetry.kql_tree import (
     Context,
     Edit,
@@ -120,16 +121,29 @@ def make_series(ctx: Context, op: Any) -> list[Edit]:
         f" | where {' and '.join(spans)} | project-away __ms_k, __ms_k1, __ms_lo, __ms_hi"
     )
     renamed = [f"{k}1" for k in keys] + [f"{axis}1"]
-    body = (
+    long = (
         f"{v}_cells | join kind=leftouter ({v}_agg) on {', '.join([*keys, axis])}"
         f" | project-away {', '.join(renamed)}"
         f" | extend {', '.join(f'{n} = coalesce({n}, {d})' for n, _, d in aggs)}"
-        f" | sort by {axis} asc"
-        f" | summarize {', '.join(f'{n} = make_list({n})' for n, _, _ in aggs)}, {axis} = make_list({axis})"
-        f"{' by ' + ', '.join(keys) if keys else ''}"
     )
+    # the series functions in the extends right after it, applied to the long form (series_functions.py)
+    series = {n: series_functions.is_null(d) for n, _, d in aggs}
+    plan = series_functions.Plan(v, keys, axis, step, series, long, span(op)[1], [*keys, *series, axis])
+    plan = series_functions.following(ctx, op, plan)
+    # make_list skips nulls: a series that may hold them is listed as one-item arrays, joined into one
+    lists = [f"{n} = make_list({n})" if not null else f"__ms_l_{n} = make_list(pack_array({n}))" for n, null in
+             plan.series.items()]  # fmt: skip
+    joined = [f"{n} = todynamic(replace_string(replace_string(replace_string(tostring(__ms_l_{n}), '], [', ', '),"
+              f" '[[', '['), ']]', ']'))" for n, null in plan.series.items() if null]  # fmt: skip
+    lists += [f"{axis} = make_list({axis})", *(f"{c} = take_any({c})" for c in plan.scalars)]
+    body = (
+        f"{plan.source} | sort by {axis} asc | summarize {', '.join(lists)}{' by ' + ', '.join(keys) if keys else ''}"
+    )
+    if joined or plan.count:
+        body += (" | extend " + ", ".join(joined) if joined else "") + f" | project {', '.join(plan.columns)}"
     lets = f"let {v}_agg = {agg};\nlet {v}_cells = {cells};\n"
-    return [Edit(ctx.statement_start(op), ctx.statement_start(op), lets), Edit(pipe_start, span(op)[1], body)]
+    lets += plan.lets
+    return [Edit(ctx.statement_start(op), ctx.statement_start(op), lets), Edit(pipe_start, plan.end, body)]
 
 
 def _level(ctx: Context, part: Any) -> tuple[str, str, str, str, str, str]:

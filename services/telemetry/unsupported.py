@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from services.telemetry import series_functions
 from services.telemetry.kql_engine import duckdb_kql
 
 
@@ -73,7 +74,11 @@ KNOWN: dict[str, Unsupported] = {
         "evaluate bag_unpack()", "extend the keys you need: `extend account = tostring(Properties.account)`"
     ),
     "evaluate pivot": Unsupported("evaluate pivot()", "summarize by both keys: `summarize n = count() by a, b`"),
-    "series": Unsupported("series functions (series_*)", f"use {_BIN} instead of make-series and its series"),
+    "series": Unsupported(
+        "series functions (series_*)",
+        f"use {_BIN} instead of make-series and its series; {', '.join(f'{f}()' for f in series_functions.ARITY)}"
+        f" run locally {series_functions.EXAMPLE}",
+    ),
     # found in the parse error, not in a refusal: the engine's grammar takes one sort key after `top N by`
     "top by keys": Unsupported("`top N by` with several keys", "sort, then take: `sort by a desc, b desc | take 10`"),
     # errors DuckDB raises on what the engine translated
@@ -101,7 +106,10 @@ def for_construct(construct: str, kql: str, line: int | None, column: int | None
         plugin = _word_after(kql, line, column, "evaluate")
         return KNOWN.get(f"evaluate {plugin}", Unsupported(f"evaluate {plugin}()" if plugin else "evaluate", GENERIC))
     if construct.startswith("function:series_"):
-        return Unsupported(f"{construct.split(':', 1)[1]}()", KNOWN["series"].instead)
+        fn = construct.split(":", 1)[1]
+        if fn in series_functions.ARITY:  # runs when applied to the series of a make-series, right after it
+            return Unsupported(f"{fn}()", f"it runs locally {series_functions.EXAMPLE}; or use {_BIN}")
+        return Unsupported(f"{fn}()", KNOWN["series"].instead)
     if construct in KNOWN:
         return KNOWN[construct]
     kind, _, fn = construct.partition(":")

@@ -85,7 +85,7 @@ def coverage_table(v: VersionView) -> None:
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "calls": st.column_config.NumberColumn(format="%d"),
             "answered by": st.column_config.TextColumn(width="large"),
@@ -131,7 +131,7 @@ def stubs_table(v: VersionView) -> None:
         url = next((str(req[k]) for k in URL_KEYS if k in req), "any URL")
         row = {"priority": m.get("priority"), "method": req.get("method", "ANY"), "url": url}
         rows.append({**row, "answer": _answer(m), "selected by": _selected_by(m), "name": m.get("name", "")})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def editor(actor: Actor, v: VersionView, name: str) -> None:

@@ -47,11 +47,11 @@ def running_wiremock() -> None:
         c2.metric("Matched no stub", len(j.unmatched))
         if j.near_misses:
             st.markdown("**Calls that hit no stub, and the closest stub**")
-            st.dataframe(pd.DataFrame(j.near_misses), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(j.near_misses), hide_index=True, width="stretch")
         elif j.unmatched:
-            st.dataframe(pd.DataFrame(j.unmatched), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(j.unmatched), hide_index=True, width="stretch")
         else:
             st.success("Every request WireMock received matched a stub.")
         if j.requests:
             st.markdown(f"**The newest {len(j.requests)} requests**")
-            st.dataframe(pd.DataFrame(j.requests), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(j.requests), hide_index=True, width="stretch")

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from services.config import Settings
 from services.ingest.admission import Admission
-from services.ingest.spool import Spool, drain_process, replay_orphans
+from services.ingest.spool import Spool, drain_process, drain_ready, replay_orphans
 
 log = logging.getLogger("sre_backoffice.ingest")
 TICK_S = 0.2
@@ -42,6 +42,9 @@ class IngestRuntime:
         # the segments are written to Parquet by a process of its own (the stdlib's pool supervises it; a new one
         # replaces it if it dies): on 2 cores that keeps the answers to senders off the drain's CPU and GIL
         self._drainer = _drainer()
+        # start it now: a spawned process imports the store's code (a second or more on a busy machine), which would
+        # otherwise delay the first flush; the first rows are then on Live metrics within SRE_INGEST_FLUSH_S
+        self._drainer.submit(drain_ready)
         self.spool = Spool(
             cfg.spool_dir, store, max_rows=cfg.flush_rows, max_backlog_rows=cfg.max_backlog_rows, drainer=self._drainer
         )

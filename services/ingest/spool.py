@@ -220,6 +220,11 @@ def drain_process() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
+def drain_ready() -> None:
+    """Nothing: sent once when the drain process is made, so it starts (and imports this module) before the first
+    segment is due."""
+
+
 def drain_segment(segment: Path, store: Path) -> int:
     """Write one closed segment's rows to the store (one file per table, named after it), then remove it. Rows become
     Arrow columns every CHUNK_ROWS, so the Python objects of a whole segment never live at once."""

@@ -24,7 +24,8 @@ def _array(value: Any) -> list[Any] | None:
 
 def long_form(frame: pd.DataFrame) -> pd.DataFrame | None:
     """One row per (series, bin) when `frame` is a make-series result: columns whose every value is an array, the
-    arrays of a row of one length, one of them times. None for any other result."""
+    arrays of a row of one length, one of them times; with the text columns that name each series. None for any
+    other result."""
     if frame.empty:
         return None
     arrays: dict[str, list[list[Any]]] = {}
@@ -40,12 +41,21 @@ def long_form(frame: pd.DataFrame) -> pd.DataFrame | None:
     axis = next((c for c, vs in arrays.items() if _times(vs)), None)
     if axis is None:
         return None
-    long = frame.assign(**{c: pd.Series(vs, index=frame.index) for c, vs in arrays.items()}).explode(list(arrays))
+    # the series' keys are the text columns; figures of a whole series (series_stats' min, avg, ...) and bags stay in
+    # the table: drawn per bin they would be flat lines beside the series
+    keys = [c for c in frame.columns if c not in arrays and all(_key(v) for v in frame[c])]
+    series = frame[keys].assign(**{c: pd.Series(vs, index=frame.index) for c, vs in arrays.items()})
+    long = series.explode(list(arrays))
     long[axis] = pd.to_datetime(long[axis], utc=True)
     for c in arrays:
         if c != axis:
             long[c] = pd.to_numeric(long[c], errors="coerce")
     return long.reset_index(drop=True)
+
+
+def _key(value: Any) -> bool:
+    """Whether a value can name a series: text, and not a bag (a dynamic object comes as JSON text)."""
+    return value is None or (isinstance(value, str) and not value.lstrip().startswith("{"))
 
 
 def _times(values: list[list[Any]]) -> bool:

@@ -25,6 +25,15 @@ def test_a_make_series_result_becomes_one_row_per_bin(tmp_path: Path) -> None:
     assert str(long["t"].dtype) == "datetime64[us, UTC]" or str(long["t"].dtype).startswith("datetime64")
 
 
+def test_figures_of_a_whole_series_are_not_drawn_per_bin(tmp_path: Path) -> None:
+    stats = " | extend (lo, lo_idx, hi, hi_idx, mean, sd, var) = series_stats(n) | extend s = series_stats_dynamic(n)"
+    kql = KQL + stats
+    frame = LocalTelemetrySource(tmp_path).query(kql, timespan=None).frame
+    assert sorted(frame.loc[frame["role"] == "api", ["lo", "hi"]].iloc[0]) == [0, 2]  # the table keeps them
+    long = long_form(frame)
+    assert long is not None and list(long.columns) == ["role", "n", "t"]  # the chart draws the series only
+
+
 def test_arrays_as_json_text_from_azure_expand_too() -> None:
     frame = pd.DataFrame({"n": ["[1, 2]"], "t": ['["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"]']})
     long = long_form(frame)

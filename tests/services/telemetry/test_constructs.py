@@ -53,16 +53,6 @@ ROWS = """let R = datatable(t:datetime, role:string, name:string, ms:real)
 """
 
 
-@pytest.fixture
-def run(tmp_path: Path) -> Any:
-    source = LocalTelemetrySource(tmp_path)
-
-    def query(kql: str) -> list[dict[str, Any]]:
-        return source.query(kql, timespan=None, name="q").frame.to_dict("records")  # type: ignore[no-any-return]
-
-    return query
-
-
 def _times(values: Any) -> list[str]:
     return [pd.Timestamp(v).strftime("%m-%d %H:%M") for v in values]
 

@@ -4,24 +4,12 @@ documents, on its own examples and on series with nulls at the edges, by key."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from services.errors import QueryError
-from services.telemetry.local import LocalTelemetrySource
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Any:
-    source = LocalTelemetrySource(tmp_path)
-
-    def query(kql: str) -> list[dict[str, Any]]:
-        return source.query(kql, timespan=None, name="q").frame.to_dict("records")  # type: ignore[no-any-return]
-
-    return query
 
 
 def values(v: Any) -> list[Any]:

@@ -97,8 +97,12 @@ def _unsupported(exc: duckdb_kql.KqlUnsupportedError, kql: str, name: str) -> Qu
 
 def syntax(diagnostics: list[duckdb_kql.Diagnostic], kql: str, name: str) -> QueryError | None:
     """A syntax error at its line and column (None without diagnostics)."""
-    if diagnostics and u.top_with_keys(kql, diagnostics[0].span.line, diagnostics[0].span.column + 1):
-        return _refusal(name, u.KNOWN["top by keys"], (diagnostics[0].span.line, diagnostics[0].span.column + 1))
+    if diagnostics:
+        at = (diagnostics[0].span.line, diagnostics[0].span.column + 1)
+        if u.top_with_keys(kql, *at):
+            return _refusal(name, u.KNOWN["top by keys"], at)
+        if u.count_column(kql, *at):
+            return _refusal(name, u.KNOWN["count column"], at)
     return syntax_message(diagnostics, name)
 
 

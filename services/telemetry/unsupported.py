@@ -81,6 +81,11 @@ KNOWN: dict[str, Unsupported] = {
     ),
     # found in the parse error, not in a refusal: the engine's grammar takes one sort key after `top N by`
     "top by keys": Unsupported("`top N by` with several keys", "sort, then take: `sort by a desc, b desc | take 10`"),
+    "count column": Unsupported(
+        "a column named count used by name",
+        "the engine's grammar reads `count` there as the count operator; quote the name: `| where ['count'] > 10`, "
+        "or name the column otherwise: `summarize n = count()`",
+    ),
     # errors DuckDB raises on what the engine translated
     "in list": Unsupported(
         "`in`/`!in` against a tabular let holding a list",
@@ -141,6 +146,20 @@ def top_with_keys(kql: str, line: int, column: int) -> bool:
     at = _offset(kql, line, column)
     stage = kql[:at].rsplit("|", 1)[-1]
     return kql[at : at + 1] == "," and re.match(r"\s*top\s+\S+\s+by\s", stage) is not None
+
+
+_COUNT_NAME = re.compile(r"(?<![\w.'\"\[])count\b(?!\s*\()")
+
+
+def count_column(kql: str, line: int, column: int) -> bool:
+    """Whether a parse error at (line, column) is the pipe of a stage that uses a column named count by name
+    (`| where count > 10`): the engine's grammar takes `count` there for the operator."""
+    at = _offset(kql, line, column)
+    if kql[at : at + 1] != "|":
+        return False
+    stage = kql[at + 1 :].split("|", 1)[0]
+    first = re.match(r"\s*[\w-]+", stage)
+    return first is not None and _COUNT_NAME.search(stage, first.end()) is not None
 
 
 # --- where a construct is, from the engine's parse tree -------------------------------------------------------

@@ -53,11 +53,22 @@ UNSUPPORTED = [
     ("AppRequests | evaluate bag_unpack(Properties)", "evaluate bag_unpack()", 1, 15, "tostring(Properties.account)"),
     ("AppRequests | summarize buildschema(Properties)", "buildschema()", 1, 25, "mv-expand bagexpansion=array"),
     ("AppRequests | top 3 by Name, DurationMs", "`top N by` with several keys", 1, 28, "sort by a desc, b desc | take"),
+    ("AppRequests | summarize count = count() by Name\n| where count > 1", "a column named count used by name", 2, 1,
+     "['count']"),
+    ("AppRequests | summarize count = count() by Name | order by count desc", "a column named count used by name",
+     1, 49, "summarize n = count()"),
     ("let names = AppRequests | summarize make_list(Name);\nAppRequests | where Name in (names)",
      "`in`/`!in` against a tabular let holding a list", 2, 26, "toscalar("),
     ("AppRequests | partition hint.strategy=native by Name (top 1 by DurationMs)", "partition", 1, 15, "arg_max("),
     ("AppRequests | extend s = series_stats(dynamic([1, 2]))", "series_stats()", 1, 26, "bin(TimeGenerated, 1h)"),
 ]  # fmt: skip
+
+
+def test_a_column_named_count_runs_when_quoted(source: LocalTelemetrySource) -> None:
+    # the way the message gives runs, and the count operator itself is not taken for the name
+    kql = "AppRequests | summarize count = count() by Name | where ['count'] > 1 | project ['count']"
+    assert source.query(kql, timespan=SPAN).records() == [{"count": 5}]
+    assert source.query("AppRequests | count", timespan=SPAN).records() == [{"Count": 5}]
 
 
 @pytest.mark.parametrize(("kql", "construct", "line", "column", "instead"), UNSUPPORTED)

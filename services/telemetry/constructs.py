@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.telemetry import construct_operators as ops
+from services.telemetry.kql import literal
 from services.telemetry.kql_engine import duckdb_kql
 from services.telemetry.kql_tree import (
     Context,
@@ -208,12 +209,27 @@ def _range_sizes(ctx: Context) -> Iterator[Edit]:
     yield
 
 
+MAX_PACKED_REPEAT = 64  # repeat(column, n) as pack_array(column, ...): the engine's SQL grows with each argument
+
+
 def _repeats(ctx: Context) -> Iterator[Edit]:
+    """repeat(v, n) as the JSON text of v repeated: v's text is computed now when v reads no column (the engine nests
+    each function's argument in its SQL several times, so a text built from v in the query was 320 KB of SQL and 20 s
+    to bind); a column's value n times in a pack_array when n is a number up to MAX_PACKED_REPEAT."""
     for n, args in ctx.calls("repeat", 2):
         value, count = (src(ctx.text, a) for a in args)
-        item = f"substring(tostring(pack_array({value})), 1, strlen(tostring(pack_array({value}))) - 2)"
-        built = f"todynamic(strcat('[', strrep(strcat({item}, ','), ({count}) - 1), {item}, ']'))"
         a, b = span(n)
+        packed = _scalar(ctx, f"tostring(pack_array({value}))")
+        times = _scalar(ctx, f"tolong({count})")
+        if isinstance(packed, str) and packed.startswith("[") and packed.endswith("]"):
+            item = packed[1:-1]
+            built = f"todynamic(strcat('[', strrep({literal(item + ',')}, ({count}) - 1), {literal(item)}, ']'))"
+        elif isinstance(times, int) and times <= MAX_PACKED_REPEAT:
+            yield Edit(a, b, f"pack_array({', '.join([value] * times)})" if times > 0 else "dynamic([])")
+            continue
+        else:
+            item = f"substring(tostring(pack_array({value})), 1, strlen(tostring(pack_array({value}))) - 2)"
+            built = f"todynamic(strcat('[', strrep(strcat({item}, ','), ({count}) - 1), {item}, ']'))"
         yield Edit(a, b, f"iff(({count}) <= 0, dynamic([]), {built})")
 
 

@@ -146,6 +146,18 @@ def test_repeat_as_documented(run: Any) -> None:
     assert {k: json.loads(v) for k, v in row.items()} == {"a": [1, 1, 1], "b": ["asd"] * 3, "c": [], "d": []}
 
 
+def test_repeat_of_a_column_or_with_a_count_per_row(run: Any) -> None:
+    rows = run(ROWS + "R | where role == 'worker' | project a = repeat(name, 2), b = repeat('x', toint(ms / 100))")
+    assert [(json.loads(r["a"]), json.loads(r["b"])) for r in rows] == [
+        (["job", "job"], ["x"]), (["job", "job"], ["x", "x", "x"]), (["sweep", "sweep"], [])]  # fmt: skip
+    # a text with the characters JSON and KQL quote, and a value that is itself an array
+    [row] = run(
+        """print a = repeat("a,'b\\"[", 2), b = repeat(dynamic([1, 2]), 2), c = repeat(datetime(2026-01-01), 1)"""
+    )
+    assert json.loads(row["a"]) == ["a,'b\"["] * 2 and json.loads(row["b"]) == [[1, 2], [1, 2]]
+    assert json.loads(row["c"]) == ["2026-01-01T00:00:00.0000000Z"]
+
+
 def test_columnifexists_takes_the_column_or_the_default(run: Any) -> None:
     rows = run(ROWS + "R | extend x = 1 | project a = columnifexists('ms', 0.0), b = columnifexists('Foo', 'none'),"
                " c = columnifexists('x', 0) | take 1")  # fmt: skip

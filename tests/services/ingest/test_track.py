@@ -42,14 +42,15 @@ def request(i: int, *, key: str = KEY, ok: bool = True) -> dict[str, Any]:
     return {**envelope("Request", base), "iKey": key}
 
 
-def count(kql: str) -> int:
-    """Rows the store answers, once the flusher has written them (it runs every 0.1 s)."""
+def count(kql: str, want: int = 1) -> int:
+    """Rows the store answers once the flusher has written at least `want` (it runs every 0.1 s; the rows of several
+    calls may land in separate flushes), or what it holds after 10 s."""
     source = LocalTelemetrySource(get_settings().telemetry.dir)
     deadline = time.monotonic() + 10
     while True:
         frame = source.query(kql + " | count", timespan=None, name="t").frame
         n = int(frame.iloc[0, 0]) if len(frame) else 0
-        if n or time.monotonic() > deadline:
+        if n >= want or time.monotonic() > deadline:
             return n
         time.sleep(0.1)
 

@@ -87,6 +87,7 @@ def test_telemetry_compact_is_refused_to_a_viewer_and_audited(
     assert rec.after is not None and rec.after["files_merged"]["AppRequests"] == 3
 
 
+@pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
 def test_demo_live_is_refused_to_a_viewer_and_audited_once_per_run(
     sqlite_engine: Engine, isolated_settings: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

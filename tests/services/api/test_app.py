@@ -67,6 +67,7 @@ def test_the_openapi_document_describes_every_route(api: str) -> None:
     assert severity["enum"] == ["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"]
 
 
+@pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
 @pytest.mark.parametrize("port_setting", ["SRE_API_PORT", "SRE_WEBHOOK_PORT"])
 def test_the_api_command_serves_on_loopback_and_keeps_the_token_out_of_its_log(
     serve: Serve, port_setting: str, tmp_path: Path

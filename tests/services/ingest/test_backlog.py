@@ -71,6 +71,7 @@ def test_the_api_answers_503_with_retry_after_on_both_paths(
         assert httpx.post(f"{url}/v2/track", content=body).status_code == 200
 
 
+@pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
 def test_a_killed_drain_process_is_replaced_and_no_row_is_lost(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -288,6 +288,7 @@ def test_a_line_that_is_not_utf8_is_skipped_with_its_own_number(db: Session, tmp
     assert report.traces + report.exceptions == len(lines) and report.lines == len(lines) + 1
 
 
+@pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
 def test_a_long_line_is_skipped_and_a_gzip_bomb_refused_in_bounded_memory(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:

@@ -78,6 +78,7 @@ print(json.dumps(loaded))
 """
 
 
+@pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
 def test_slo_status_imports_no_pandas_and_no_parser_once_translated(tmp_path: Path) -> None:
     # a whole process: what `slo status` loads is most of its time; the second process at another instant finds its
     # translations on disk, so neither pandas (rows are Arrow) nor the KQL parser is loaded

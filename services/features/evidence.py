@@ -22,7 +22,7 @@ from services.loadtests import service as loadtest_service
 from services.loadtests.report import RunReport
 from services.postmortems import service as postmortem_service
 from services.slos import service as slo_service
-from services.slos.evaluation import EPOCH, HOUR, US, SloDefinition
+from services.slos.evaluation import SloDefinition, bucket_offset
 from services.slos.series import hours_ago
 from services.telemetry import runner
 from services.telemetry.source import QuerySpec, TelemetrySource
@@ -291,7 +291,7 @@ def _specs(
                     service=service,
                     operations=operations,
                     threshold_ms=t,
-                    offset=(at - EPOCH) % HOUR + US,
+                    offset=bucket_offset(at),
                     label=f"feature_requests_hourly[{service} < {t:g} ms]",
                 )
                 specs.append((("requests", service, f"{t:g}"), q))

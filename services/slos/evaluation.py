@@ -138,7 +138,7 @@ def window_params(at: datetime, window_days: int) -> dict[str, KqlValue]:
     return {
         "start": at - timedelta(days=window_days),
         "end": at,
-        "offset": (at - EPOCH) % HOUR + US,
+        "offset": bucket_offset(at),
         "start_5m": at - budget.BURN_WINDOWS["5m"],
         "start_30m": at - budget.BURN_WINDOWS["30m"],
     }
@@ -162,11 +162,16 @@ def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
     )
 
 
+def bucket_offset(at: datetime) -> timedelta:
+    """The scans' {offset}: `at`'s distance past the hour plus 1 µs, so each hour bucket ends at `at` − k·h."""
+    return (at - EPOCH) % HOUR + US
+
+
 def bucket_hours_ago(bucket: datetime, at: datetime) -> int:
     """A bucket's distance from `at` in whole hours: the bucket starting at `bucket` (bin(TimeGenerated − offset, 1h))
     holds (at − (k+1)h, at − k·h] for k = hours_ago."""
     start = bucket.replace(tzinfo=UTC) if bucket.tzinfo is None else bucket.astimezone(UTC)
-    end = start + ((at - EPOCH) % HOUR + US) + HOUR - US
+    end = start + bucket_offset(at) + HOUR - US
     return round((at - end) / HOUR)
 
 

@@ -8,16 +8,12 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from services.slos import budget
-from services.slos.evaluation import EPOCH, HOUR, US, SloStatus
+from services.slos.evaluation import SloStatus, bucket_hours_ago
 
 
 def hours_ago(frame: pd.DataFrame, at: datetime) -> pd.Series:
-    """Each bucket's distance from `at` in whole hours: bucket k holds (at − (k+1)h, at − k·h] (the frame form of
-    evaluation.bucket_hours_ago)."""
-    offset = (at - EPOCH) % HOUR + US
-    start = pd.to_datetime(frame["bucket"], utc=True)
-    end = start + pd.Timedelta(offset) + pd.Timedelta(hours=1) - pd.Timedelta(microseconds=1)
-    return ((pd.Timestamp(at) - end) / pd.Timedelta(hours=1)).round().astype(int)
+    """Each bucket's distance from `at` in whole hours (evaluation.bucket_hours_ago for every row of a frame)."""
+    return pd.to_datetime(frame["bucket"], utc=True).map(lambda b: bucket_hours_ago(b.to_pydatetime(), at)).astype(int)
 
 
 def series(status: SloStatus, *, hours_per_point: int = 1) -> pd.DataFrame:

@@ -200,7 +200,7 @@ def baselines(payloads: list[bytes], tmp: Path) -> dict[str, float]:
     from services.ingest.mapping import to_row
     from services.ingest.service import track
     from services.ingest.spool import Spool
-    from services.telemetry.store import to_table, write_table
+    from services.telemetry.writer import to_table, write_table
 
     out = dict.fromkeys(("decode", "parquet_batches", "parquet_one"), 0.0)
     tables = []

@@ -34,7 +34,7 @@ from services.demo.generator import day_rng  # noqa: E402
 from services.demo.tables import generate  # noqa: E402
 from services.errors import QueryError  # noqa: E402
 from services.telemetry.local import LocalTelemetrySource  # noqa: E402
-from services.telemetry.store import write_table  # noqa: E402
+from services.telemetry.writer import write_table  # noqa: E402
 
 END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CORPUS = ROOT / "tests" / "fixtures" / "kql_corpus.yaml"

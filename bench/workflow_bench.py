@@ -135,7 +135,7 @@ def build_database(url: str, n: int) -> list[int]:
 
 def fresh_source(root: Path) -> Recording:
     """A source as a new process has it: a new DuckDB connection, no footer cached, a new database engine."""
-    store._footer.cache_clear()
+    store.FOOTERS.clear()
     get_engine.cache_clear()
     return Recording(LocalTelemetrySource(root))
 

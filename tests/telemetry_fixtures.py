@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.telemetry.store import to_table, write_table
+from services.telemetry.writer import to_table, write_table
 
 AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.telemetry.schema import TS, table_schema
+from services.telemetry.schema import TS, arrow_type, table_schema
 
 MIN_US = 60_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,7 +76,7 @@ def pick_text(table: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
 
 
 def timestamps(us: np.ndarray) -> pa.Array:
-    return pa.array(us.astype(np.int64), TS)
+    return pa.array(us.astype(np.int64), arrow_type(TS))
 
 
 def per_minute(

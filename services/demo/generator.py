@@ -25,7 +25,8 @@ from services.demo.incidents import INCIDENTS, Incident, incident_windows
 from services.demo.live import live
 from services.demo.population import population
 from services.demo.tables import generate
-from services.telemetry.store import table_dir, write_table
+from services.telemetry.store import table_dir
+from services.telemetry.writer import write_table
 
 # the tables the demo writes (page views, browser timings and SDK statistics come only from ingestion)
 TABLES_WRITTEN = ("AppRequests", "AppDependencies", "AppExceptions", "AppTraces", "AppEvents", "AppMetrics",

@@ -16,7 +16,7 @@ from services.demo.columns import to_us, utc
 from services.demo.core import DEFAULT_SEED
 from services.demo.population import population
 from services.demo.tables import generate
-from services.telemetry.store import write_table
+from services.telemetry.writer import write_table
 
 MAX_CATCH_UP = timedelta(minutes=10)  # after a long pause, write the last ten minutes, not hours at once
 

@@ -25,7 +25,7 @@ from typing import IO, Any
 import orjson
 import pyarrow as pa
 
-from services.telemetry.store import to_table, write_table
+from services.telemetry.writer import to_table, write_table
 
 log = logging.getLogger("sre_backoffice.ingest")
 CURRENT = "current.ndjson"

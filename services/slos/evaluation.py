@@ -153,6 +153,7 @@ def hourly_spec(key: ScanKey, at: datetime, window_days: int) -> QuerySpec:
         start=at - timedelta(days=window_days),
         end=at,
         label=f"slo_hourly[{label}]",
+        records=True,  # read as records only (_with_hours)
         service=key.service,
         operation=key.operation,
         threshold_ms=key.threshold_ms,

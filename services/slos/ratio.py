@@ -65,7 +65,7 @@ def specs(name: str, queries: dict[str, str], params: dict[str, KqlValue]) -> li
     out = []
     for which, text in queries.items():
         kql, beside = composed(text, **params)
-        out.append(QuerySpec(f"slo_ratio[{name}: {which} query]", kql, (span[0], span[1]), beside))
+        out.append(QuerySpec(f"slo_ratio[{name}: {which} query]", kql, (span[0], span[1]), beside, records=True))
     return out
 
 

@@ -178,9 +178,16 @@ class AzureTelemetrySource:
         return f"Azure Monitor Log Analytics {what} {ident} at {self.endpoint}"
 
     def query(
-        self, kql: str, *, timespan: Timespan | None, name: str = "query", parameters: Parameters | None = None
+        self,
+        kql: str,
+        *,
+        timespan: Timespan | None,
+        name: str = "query",
+        parameters: Parameters | None = None,
+        records: bool = False,
     ) -> QueryResult:
-        """Run one KQL query over the timespan on Azure Monitor (`parameters` as `let`s in front); raises QueryError."""
+        """Run one KQL query over the timespan on Azure Monitor (`parameters` as `let`s in front); raises QueryError.
+        Its rows arrive as a frame whatever `records` says."""
         kql = inlined(kql, parameters or {})
         err = syntax_error(kql, name)
         if err:

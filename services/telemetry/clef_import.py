@@ -26,17 +26,17 @@ from services import audit, uploads
 from services.auth import Actor, require
 from services.errors import InvalidInput
 from services.telemetry.clef import MAX_REPORTED, SDK, ClefBatch, Refused, parse_lines
-from services.telemetry.schema import TS, table_schema
-from services.telemetry.store import TableWriter, new_files
+from services.telemetry.schema import TS, arrow_type, table_schema
+from services.telemetry.writer import TableWriter, new_files
 
 
 def _times(values: list[str]) -> pa.Array:
     """ISO-8601 texts (each already checked by fromisoformat) as UTC microseconds, converted in one go."""
     try:
         ns = pa.array(values, pa.string()).cast(pa.timestamp("ns", tz="UTC"))
-        return ns.cast(TS, safe=False)  # .NET writes 7 fractional digits: keep microseconds
+        return ns.cast(arrow_type(TS), safe=False)  # .NET writes 7 fractional digits: keep microseconds
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a form Arrow does not read: one by one
-        return pa.array([_utc(datetime.fromisoformat(v)) for v in values], TS)
+        return pa.array([_utc(datetime.fromisoformat(v)) for v in values], arrow_type(TS))
 
 
 def _utc(value: datetime) -> datetime:
@@ -117,7 +117,9 @@ class _Imported:
             return
         self.rows[table] = self.rows.get(table, 0) + data.num_rows
         if self.cutoff is not None:
-            ahead = pc.filter(data["TimeGenerated"], pc.greater(data["TimeGenerated"], pa.scalar(self.cutoff, TS)))
+            ahead = pc.filter(
+                data["TimeGenerated"], pc.greater(data["TimeGenerated"], pa.scalar(self.cutoff, arrow_type(TS)))
+            )
             if len(ahead):  # stored as they are; named in the message so a wrong clock is noticed
                 self.future += len(ahead)
                 latest = pc.max(ahead).as_py()

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from services.telemetry.store import MANIFESTS, compact, readable_files, table_dir
+from services.telemetry.store import MANIFESTS, readable_files, table_dir
+from services.telemetry.writer import compact
 
 SMALL_BYTES = 8 << 20  # a file under this size is merged with the other small files of its day
 TARGET_BYTES = 32 << 20  # most bytes of small files merged into one (the merge holds them in memory)

@@ -19,12 +19,12 @@ from services.telemetry import unsupported as u
 from services.telemetry.kql import syntax_message
 from services.telemetry.kql_engine import duckdb_kql
 from services.telemetry.kql_tree import Refused
+from services.telemetry.source import without_prefix
 from services.telemetry.translation import SCHEMA
 
 log = logging.getLogger(__name__)
 Position = tuple[int, int] | None
 
-_DUCKDB_PREFIX = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)? Error: ")
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 _COLUMN = re.compile(r'(?:[Cc]olumn(?: named)?|[Aa]lias with name) "([^"]+)"')
 _TYPES = {"VARCHAR": "string", "STRING_LITERAL": "string", "INTEGER_LITERAL": "long", "BIGINT": "long",
@@ -245,11 +245,6 @@ def _conversion(name: str, first: str) -> QueryError:
         return _error(name, f"{text} is compared with or converted to a number; compare numbers with "
                             "numbers, or convert explicitly with toreal() or toint().")  # fmt: skip
     return _error(name, f"{shown} cannot be converted to the type the query needs; {_CONVERT}.")
-
-
-def without_prefix(text: str) -> str:
-    """DuckDB's message without its "Binder Error: "-style prefix."""
-    return _DUCKDB_PREFIX.sub("", text).strip()
 
 
 def _generic(name: str, first: str) -> QueryError:

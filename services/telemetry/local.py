@@ -8,15 +8,15 @@ import threading
 import time
 import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from services.errors import QueryError
 from services.telemetry import classic
-from services.telemetry.kql_errors import explain, without_prefix
+from services.telemetry.kql_errors import explain
 from services.telemetry.parameters import Parameters, declared
-from services.telemetry.schema import DUCKDB_TYPES, TABLES, empty_select, table_schema
+from services.telemetry.schema import TABLES, empty_select, table_columns
 from services.telemetry.source import (
     QueryResult,
     QuerySpec,
@@ -24,9 +24,13 @@ from services.telemetry.source import (
     Timespan,
     code_span,
     timed_out,
+    without_prefix,
 )
 from services.telemetry.store import Footer, readable_files
 from services.telemetry.translation import translate
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # the names a query may read a table's files by: its own, and its classic Application Insights name
 _NAMES = {t: re.compile(r"\b(?:" + "|".join([t, *(c for c, (w, _) in classic.TABLES.items() if w == t)]) + r")\b")
@@ -101,7 +105,7 @@ class LocalTelemetrySource:
             named = bool(_NAMES[table].search(kql))
             if not (named or every):
                 continue
-            files, bad = readable_files(self.root, table, *(timespan or (None, None)))
+            files, bad = readable_files(self.root, table, *(timespan or (None, None)), con=con)
             if named:
                 skipped.extend(bad)
             if not files:
@@ -118,7 +122,13 @@ class LocalTelemetrySource:
         return skipped
 
     def query(
-        self, kql: str, *, timespan: Timespan | None, name: str = "query", parameters: Parameters | None = None
+        self,
+        kql: str,
+        *,
+        timespan: Timespan | None,
+        name: str = "query",
+        parameters: Parameters | None = None,
+        records: bool = False,
     ) -> QueryResult:
         """Run one KQL query over the store, restricted to the timespan; `parameters` are declared and bound, so the
         text's translation is reused whatever their values; raises QueryError."""
@@ -136,7 +146,8 @@ class LocalTelemetrySource:
             params = translated.bound(timespan[1] if timespan else None, parameters)
         except Exception as exc:  # every refusal and every engine failure becomes one message that says what to do
             raise explain(exc, kql, name, added_lines=added) from None
-        table = None
+        table: pa.Table | None = None
+        rows: tuple[list[str], list[tuple[Any, ...]]] | None = None
         skipped: list[SkippedFile] = []
         for attempt in range(2):
             con = self._connection()
@@ -145,7 +156,11 @@ class LocalTelemetrySource:
                 skipped = self._views(con, kql, timespan)
                 with timer:
                     rel = con.sql(translated.sql, params=params) if params else con.sql(translated.sql)
-                    table = (rel.limit(self.row_cap + 1) if self.row_cap else rel).to_arrow_table()
+                    capped = rel.limit(self.row_cap + 1) if self.row_cap else rel
+                    if records:  # Python values straight from DuckDB: no Arrow (`slo status` is a whole process)
+                        rows = (capped.columns, capped.fetchall())
+                    else:
+                        table = capped.to_arrow_table()
                 break
             except duckdb.InterruptException:
                 if not timer.fired:
@@ -161,13 +176,16 @@ class LocalTelemetrySource:
                     # every footer was checked, so this is damage inside a file: DuckDB's message names it
                     raise self._store_error(name, exc) from None
                 raise explain(exc, kql, name, added_lines=added) from None
-        assert table is not None
-        truncated = bool(self.row_cap) and table.num_rows > self.row_cap
-        if truncated:
+        got = len(rows[1]) if rows is not None else table.num_rows if table is not None else 0
+        truncated = bool(self.row_cap) and got > self.row_cap
+        if truncated and rows is not None:
+            rows = (rows[0], rows[1][: self.row_cap])
+        elif truncated and table is not None:
             table = table.slice(0, self.row_cap)
         return QueryResult(
             name=name,
             table=table,
+            rows=rows,
             truncated=truncated,
             elapsed_s=time.perf_counter() - started,
             source=self.kind,
@@ -184,7 +202,10 @@ class LocalTelemetrySource:
 
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:
         """Run the queries one after the other, in order."""
-        return [self.query(s.text, timespan=s.timespan, name=s.name, parameters=s.parameters) for s in specs]
+        return [
+            self.query(s.text, timespan=s.timespan, name=s.name, parameters=s.parameters, records=s.records)
+            for s in specs
+        ]
 
 
 class _Timer:
@@ -221,16 +242,15 @@ def _projection(table: str, footers: list[Footer]) -> str:
     """Every column of the table in its own type: cast where a file stores a compatible other type (ns times, a
     narrower integer), null where a file lacks it (older files; Type is the table's name), extra columns left out."""
     out = []
-    for f in table_schema(table):
-        sql_type = DUCKDB_TYPES[f.type]
-        having = [ft.columns[f.name] for ft in footers if f.name in ft.columns]
+    for name, sql_type in table_columns(table):
+        having = [ft.columns[name] for ft in footers if name in ft.columns]
         types = set(having)
-        col = f'"{f.name}"' if types == {f.type} else f'CAST("{f.name}" AS {sql_type})'
-        if f.name == "Type" and len(having) < len(footers):
+        col = f'"{name}"' if types == {sql_type} else f'CAST("{name}" AS {sql_type})'
+        if name == "Type" and len(having) < len(footers):
             col = f"COALESCE({col}, '{table}')" if types else f"'{table}'"
         elif not types:
             col = f"CAST(NULL AS {sql_type})"
-        out.append(f'{col} AS "{f.name}"')
+        out.append(f'{col} AS "{name}"')
     return ", ".join(out)
 
 

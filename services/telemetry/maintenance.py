@@ -14,7 +14,7 @@ from services.auth import Actor, require
 from services.telemetry.compaction import compact_small_files, remove_superseded, table_lock
 from services.telemetry.retention import RetentionPolicy, TableRetention, apply_table
 from services.telemetry.schema import TABLES
-from services.telemetry.store import compact
+from services.telemetry.writer import compact
 
 RETENTION = "Applying telemetry retention"
 

@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 
 from services.errors import InvalidInput
 from services.telemetry.schema import TABLES
-from services.telemetry.store import MANIFESTS, in_schema, readable_files, table_dir, write_table
+from services.telemetry.store import MANIFESTS, readable_files, table_dir
+from services.telemetry.writer import in_schema, write_table
 
 EVERY_TABLE = "*"
 MAX_DAYS = 36_500

@@ -27,10 +27,13 @@ def may_read(actor: Actor) -> None:
     require(actor, READ)
 
 
-def spec(name: str, *, start: datetime, end: datetime, label: str = "", **params: KqlValue) -> QuerySpec:
-    """The catalogue query `name` rendered over [start, end], for run_batch; `label` names it in messages."""
+def spec(
+    name: str, *, start: datetime, end: datetime, label: str = "", records: bool = False, **params: KqlValue
+) -> QuerySpec:
+    """The catalogue query `name` rendered over [start, end], for run_batch; `label` names it in messages; `records`:
+    the caller reads records() only (QuerySpec.records)."""
     text, beside = catalogue.parameterised(name, start=start, end=end, **params)
-    return QuerySpec(label or name, text, (start, end), beside)
+    return QuerySpec(label or name, text, (start, end), beside, records)
 
 
 def run(

@@ -8,12 +8,23 @@ completed by the classic-to-workspace column table of "Migrate to workspace-base
 
 from __future__ import annotations
 
-import pyarrow as pa
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING
 
-TS = pa.timestamp("us", tz="UTC")
-_S = pa.string()
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-COMMON: list[tuple[str, pa.DataType]] = [
+# Column types are DuckDB's names, as a file's footer reads in DuckDB (parquet_schema's duckdb_type): a query needs
+# no Arrow. The Arrow schema the writers use is built from them on first use (table_schema).
+TS = "TIMESTAMP WITH TIME ZONE"  # microseconds, UTC
+_S = "VARCHAR"
+_BOOL = "BOOLEAN"
+_F64 = "DOUBLE"
+_I64 = "BIGINT"
+_I32 = "INTEGER"
+
+COMMON: list[tuple[str, str]] = [
     ("TimeGenerated", TS),
     ("AppRoleName", _S),
     ("AppRoleInstance", _S),
@@ -39,27 +50,27 @@ COMMON: list[tuple[str, pa.DataType]] = [
     ("IKey", _S),
     ("ResourceGUID", _S),
 ]
-ITEM_COUNT = ("ItemCount", pa.int64())
+ITEM_COUNT = ("ItemCount", _I64)
 MEASUREMENTS = ("Measurements", _S)  # dynamic
 # the standard columns every Log Analytics table has, after Type
-STANDARD: list[tuple[str, pa.DataType]] = [
+STANDARD: list[tuple[str, str]] = [
     ("SourceSystem", _S),
     ("TenantId", _S),
     ("_ResourceId", _S),
     ("_SubscriptionId", _S),
-    ("_BilledSize", pa.float64()),
+    ("_BilledSize", _F64),
     ("_IsBillable", _S),
 ]
 REFERENCED = [("ReferencedItemId", _S), ("ReferencedType", _S)]
 
-OWN: dict[str, list[tuple[str, pa.DataType]]] = {
+OWN: dict[str, list[tuple[str, str]]] = {
     "AppRequests": [
         ("Id", _S),
         ("Name", _S),
         ("Url", _S),
-        ("Success", pa.bool_()),
+        ("Success", _BOOL),
         ("ResultCode", _S),
-        ("DurationMs", pa.float64()),
+        ("DurationMs", _F64),
         ("Source", _S),
         ("PerformanceBucket", _S),
         MEASUREMENTS,
@@ -72,9 +83,9 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("Target", _S),
         ("DependencyType", _S),
         ("Data", _S),
-        ("Success", pa.bool_()),
+        ("Success", _BOOL),
         ("ResultCode", _S),
-        ("DurationMs", pa.float64()),
+        ("DurationMs", _F64),
         ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
@@ -91,7 +102,7 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("InnermostMessage", _S),
         ("ProblemId", _S),
         ("HandledAt", _S),
-        ("SeverityLevel", pa.int32()),
+        ("SeverityLevel", _I32),
         ("Details", _S),  # dynamic
         MEASUREMENTS,
         ITEM_COUNT,
@@ -100,20 +111,20 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("InnermostMethod", _S),
         ("InnermostAssembly", _S),
     ],
-    "AppTraces": [("Message", _S), ("SeverityLevel", pa.int32()), MEASUREMENTS, ITEM_COUNT, *REFERENCED],
+    "AppTraces": [("Message", _S), ("SeverityLevel", _I32), MEASUREMENTS, ITEM_COUNT, *REFERENCED],
     "AppEvents": [("Name", _S), MEASUREMENTS, ITEM_COUNT],
     "AppMetrics": [
         ("Name", _S),
-        ("Sum", pa.float64()),
-        ("Min", pa.float64()),
-        ("Max", pa.float64()),
+        ("Sum", _F64),
+        ("Min", _F64),
+        ("Max", _F64),
         ITEM_COUNT,
     ],
     "AppPageViews": [
         ("Id", _S),
         ("Name", _S),
         ("Url", _S),
-        ("DurationMs", pa.float64()),
+        ("DurationMs", _F64),
         ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
@@ -122,13 +133,13 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("Id", _S),
         ("Name", _S),
         ("Location", _S),
-        ("Success", pa.bool_()),
+        ("Success", _BOOL),
         ("Message", _S),
-        ("DurationMs", pa.float64()),
+        ("DurationMs", _F64),
         ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
-        ("Size", pa.float64()),
+        ("Size", _F64),
     ],
     # no ItemCount and no Measurements, as in Azure: one row is one sample of one counter
     "AppPerformanceCounters": [
@@ -136,16 +147,16 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
         ("Category", _S),
         ("Counter", _S),
         ("Instance", _S),
-        ("Value", pa.float64()),
+        ("Value", _F64),
     ],
     "AppBrowserTimings": [
         ("Name", _S),
         ("Url", _S),
-        ("NetworkDurationMs", pa.float64()),
-        ("SendDurationMs", pa.float64()),
-        ("ReceiveDurationMs", pa.float64()),
-        ("ProcessingDurationMs", pa.float64()),
-        ("TotalDurationMs", pa.float64()),
+        ("NetworkDurationMs", _F64),
+        ("SendDurationMs", _F64),
+        ("ReceiveDurationMs", _F64),
+        ("ProcessingDurationMs", _F64),
+        ("TotalDurationMs", _F64),
         ("PerformanceBucket", _S),
         MEASUREMENTS,
         ITEM_COUNT,
@@ -154,9 +165,9 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
     # beside the service's telemetry and kept apart from its AppMetrics
     "AppSdkStats": [
         ("Name", _S),
-        ("Sum", pa.float64()),
-        ("Min", pa.float64()),
-        ("Max", pa.float64()),
+        ("Sum", _F64),
+        ("Min", _F64),
+        ("Max", _F64),
         ITEM_COUNT,
     ],
 }
@@ -164,38 +175,44 @@ OWN: dict[str, list[tuple[str, pa.DataType]]] = {
 TABLES: tuple[str, ...] = tuple(OWN)
 
 
-def table_schema(table: str) -> pa.Schema:
-    """The Arrow schema of one table: common columns, its own columns, Type, then the standard columns."""
+def table_columns(table: str) -> list[tuple[str, str]]:
+    """The table's columns with their DuckDB types: common columns, its own columns, Type, then the standard ones."""
     if table not in OWN:
         raise KeyError(f"unknown telemetry table {table!r}; known: {', '.join(TABLES)}")
-    return _SCHEMAS[table]
-
-
-def _schema(table: str) -> pa.Schema:
-    return pa.schema([*COMMON, *OWN[table], ("Type", _S), *STANDARD])
-
-
-_SCHEMAS = {t: _schema(t) for t in OWN}
+    return [*COMMON, *OWN[table], ("Type", _S), *STANDARD]
 
 
 def columns(table: str) -> list[str]:
     """The table's column names, in order."""
-    return table_schema(table).names
+    return [name for name, _ in table_columns(table)]
 
 
-DUCKDB_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.bool_(): "BOOLEAN",
-    pa.float64(): "DOUBLE",
-    pa.int64(): "BIGINT",
-    pa.int32(): "INTEGER",
-    TS: "TIMESTAMPTZ",
-}
+@cache
+def arrow_type(sql_type: str) -> pa.DataType:
+    """The Arrow type files store a column of this DuckDB type in (TS: microseconds, UTC)."""
+    import pyarrow as pa  # the writers' and the tests' need; a query reads footers and rows without it
+
+    return {
+        _S: pa.string(),
+        _BOOL: pa.bool_(),
+        _F64: pa.float64(),
+        _I64: pa.int64(),
+        _I32: pa.int32(),
+        TS: pa.timestamp("us", tz="UTC"),
+    }[sql_type]
+
+
+@cache
+def table_schema(table: str) -> pa.Schema:
+    """The Arrow schema of one table, as its files are written."""
+    import pyarrow as pa
+
+    return pa.schema([(name, arrow_type(t)) for name, t in table_columns(table)])
 
 
 def empty_select(table: str) -> str:
     """A SQL SELECT with the table's columns and no rows, for a table that has no files yet."""
-    cols = ", ".join(f'CAST(NULL AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in table_schema(table))
+    cols = ", ".join(f'CAST(NULL AS {t}) AS "{name}"' for name, t in table_columns(table))
     return f"SELECT {cols} WHERE false"
 
 
@@ -209,35 +226,38 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fits(actual: pa.DataType, expected: pa.DataType) -> bool:
-    """Whether values of `actual` convert to `expected` without loss (so one cast in the view is safe)."""
-    if pa.types.is_dictionary(actual):
-        actual = actual.value_type
+_INTEGERS = {"TINYINT": 8, "SMALLINT": 16, "INTEGER": 32, "BIGINT": 64, "HUGEINT": 128}
+_UNSIGNED = {"UTINYINT": 8, "USMALLINT": 16, "UINTEGER": 32, "UBIGINT": 64, "UHUGEINT": 128}
+_FLOATS = {"FLOAT": 32, "DOUBLE": 64}
+# a time that says it is UTC, whatever its unit (DuckDB reads milliseconds and seconds as microseconds)
+_UTC_TIMES = {TS, "TIMESTAMPTZ_NS"}
+
+
+def _fits(actual: str, expected: str) -> bool:
+    """Whether values of the DuckDB type `actual` convert to `expected` without loss (so one cast in the view is
+    safe). A naive time is not known to be UTC; an unsigned integer needs a bit more room than a signed one."""
     if actual == expected:
         return True
-    if pa.types.is_string(expected):
-        return pa.types.is_string(actual) or pa.types.is_large_string(actual) or pa.types.is_string_view(actual)
-    if pa.types.is_timestamp(expected):
-        return pa.types.is_timestamp(actual) and actual.tz is not None  # a naive time is not known to be UTC
-    if pa.types.is_integer(expected) or pa.types.is_floating(expected):
-        if pa.types.is_floating(actual):
-            return pa.types.is_floating(expected) and actual.bit_width <= expected.bit_width
-        if not pa.types.is_integer(actual):
-            return False
-        room = expected.bit_width if pa.types.is_integer(expected) else 53  # a double holds integers up to 2**53
-        return actual.bit_width < room if pa.types.is_unsigned_integer(actual) else actual.bit_width <= room
+    if expected == TS:
+        return actual in _UTC_TIMES
+    if expected in _INTEGERS or expected in _FLOATS:
+        if actual in _FLOATS:
+            return expected in _FLOATS and _FLOATS[actual] <= _FLOATS[expected]
+        room = _INTEGERS.get(expected, 53)  # a double holds integers up to 2**53
+        if actual in _UNSIGNED:
+            return _UNSIGNED[actual] < room
+        return actual in _INTEGERS and _INTEGERS[actual] <= room
     return False
 
 
-def mismatch(table: str, schema: pa.Schema) -> str | None:
-    """Why a file's schema cannot be read as `table` (a missing required column, a column of another type), or None.
-    Extra columns are ignored, and optional columns may be missing."""
-    expected = table_schema(table)
-    missing = [c for c in REQUIRED.get(table, ("TimeGenerated",)) if c not in schema.names]
+def mismatch(table: str, found: Mapping[str, str]) -> str | None:
+    """Why a file's columns (name: DuckDB type) cannot be read as `table` (a missing required column, a column of
+    another type), or None. Extra columns are ignored, and optional columns may be missing."""
+    missing = [c for c in REQUIRED.get(table, ("TimeGenerated",)) if c not in found]
     wrong = [
-        f"{f.name} is {schema.field(f.name).type}, expected {f.type}"
-        for f in expected
-        if f.name in schema.names and not _fits(schema.field(f.name).type, f.type)
+        f"{name} is {found[name]}, expected {t}"
+        for name, t in table_columns(table)
+        if name in found and not _fits(found[name], t)
     ]
     lacks = [f"lacks the required column{'s' * (len(missing) > 1)} {', '.join(missing)}"] if missing else []
     problems = lacks + wrong

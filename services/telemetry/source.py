@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,14 @@ def timed_out(name: str, seconds: float) -> QueryError:
     )
 
 
+_DUCKDB_PREFIX = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)? Error: ")
+
+
+def without_prefix(text: str) -> str:
+    """DuckDB's message without its "Binder Error: "-style prefix."""
+    return _DUCKDB_PREFIX.sub("", text).strip()
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     """A file of the local store that queries leave out, and why."""
@@ -44,7 +53,8 @@ class QueryResult:
 
     The local store hands its rows over as an Arrow table: `records()` reads them as Python values and `frame`, the
     pandas DataFrame the pages use, is built on first use, so a command that needs only figures (`slo status`) never
-    imports pandas. Azure's rows arrive as a frame.
+    imports pandas. A query asked for records only (QuerySpec.records) comes as DuckDB's Python rows, so neither
+    does it import Arrow. Azure's rows arrive as a frame.
     """
 
     def __init__(
@@ -53,6 +63,7 @@ class QueryResult:
         frame: pd.DataFrame | None = None,
         *,
         table: pa.Table | None = None,
+        rows: tuple[list[str], list[tuple[Any, ...]]] | None = None,
         warning: str | None = None,
         truncated: bool = False,
         elapsed_s: float = 0.0,
@@ -60,10 +71,11 @@ class QueryResult:
         extras: dict[str, object] | None = None,
         skipped: tuple[SkippedFile, ...] = (),
     ) -> None:
-        if (frame is None) == (table is None):
-            raise TypeError("a QueryResult holds a frame or an Arrow table")
+        if sum(x is not None for x in (frame, table, rows)) != 1:
+            raise TypeError("a QueryResult holds a frame, an Arrow table or (columns, rows)")
         self.name = name
         self.table = table
+        self.rows = rows
         if frame is not None:
             self.__dict__["frame"] = frame
         self.warning = warning
@@ -75,13 +87,22 @@ class QueryResult:
 
     @cached_property
     def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame, with the dtypes DuckDB gives a frame (built from the Arrow table by DuckDB)."""
+        """The rows as a DataFrame, with the dtypes DuckDB gives a frame (built from the Arrow table by DuckDB; from
+        Python rows by pandas, for a query asked for records)."""
+        if self.rows is not None:
+            import pandas as pd
+
+            names, values = self.rows
+            return normalise_frame(pd.DataFrame.from_records(values, columns=names))
         assert self.table is not None
         return normalise_frame(_converter().from_arrow(self.table).df())
 
     def records(self) -> list[dict[str, object]]:
         """The rows as dicts of Python values (datetimes, ints, floats, Decimals, None), without pandas when the rows
-        came as Arrow."""
+        came as Arrow or as rows."""
+        if self.rows is not None:
+            names, values = self.rows
+            return [dict(zip(names, row, strict=True)) for row in values]
         if self.table is not None and "frame" not in self.__dict__:
             rows: list[dict[str, object]] = self.table.to_pylist()
             import pyarrow as pa  # loaded already: the table is one of its
@@ -142,6 +163,7 @@ class QuerySpec:
     text: str
     timespan: Timespan | None = None
     parameters: Mapping[str, KqlValue] = field(default_factory=dict)  # values beside the text (telemetry.parameters)
+    records: bool = False  # the caller reads records() only: the local store skips Arrow (QueryResult)
 
 
 class TelemetrySource(Protocol):
@@ -156,9 +178,10 @@ class TelemetrySource(Protocol):
         timespan: Timespan | None,
         name: str = "query",
         parameters: Mapping[str, KqlValue] | None = None,
+        records: bool = False,
     ) -> QueryResult:
         """Run one KQL query; `timespan` restricts every table to [start, end]; `parameters` are values the text names
-        (services.telemetry.parameters)."""
+        (services.telemetry.parameters); `records`: the caller reads records() only (QuerySpec.records)."""
         ...
 
     def query_batch(self, specs: list[QuerySpec]) -> list[QueryResult]:

@@ -1,24 +1,21 @@
-"""The local telemetry store's files: <dir>/<Table>/*.parquet, each written as a temporary and renamed into place."""
+"""The local telemetry store's files, <dir>/<Table>/*.parquet, as readers see them: the complete files of a table and
+what each footer says (read by DuckDB, as a query reads them). writer.py writes them."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import time
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from services.telemetry.schema import TS, mismatch
+from services.telemetry.source import SkippedFile, without_prefix
 
-from services.telemetry.schema import TABLES, mismatch, table_schema
-from services.telemetry.source import SkippedFile
+if TYPE_CHECKING:
+    import duckdb
 
 
 def table_dir(root: Path, table: str) -> Path:
@@ -54,84 +51,193 @@ def table_files(root: Path, table: str) -> list[Path]:
 
 @dataclass(frozen=True)
 class Footer:
-    """What a file's Parquet footer says: its columns, its TimeGenerated range, or why it cannot be read."""
+    """What a file's Parquet footer says: its columns (name: DuckDB type), its TimeGenerated range, or why it cannot
+    be read."""
 
-    columns: Mapping[str, pa.DataType]
+    columns: Mapping[str, str]
     time_range: tuple[datetime, datetime] | None
     problem: str | None = None
 
 
-# One verdict per file version: a footer read is cheap, but a store of thousands of files is read on every query.
-@lru_cache(maxsize=20_000)
-def _footer(path: str, table: str, size: int, mtime_ns: int) -> Footer:
-    if size == 0:
-        return Footer({}, None, "an empty file (0 bytes), not Parquet")
+_READERS = threading.local()
+
+
+def _reader() -> duckdb.DuckDBPyConnection:
+    """This thread's in-memory DuckDB that reads footers (DuckDB reads them as a query will: no Arrow needed)."""
+    con = getattr(_READERS, "con", None)
+    if con is None:
+        import duckdb
+
+        con = _READERS.con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+class FooterCache:
+    """One verdict per file version (path, size, modification time), the newest 20,000: a footer read is cheap, but
+    a store of thousands of files is read on every query."""
+
+    def __init__(self, maxsize: int = 20_000) -> None:
+        self.maxsize = maxsize
+        self.misses = 0  # footers read from disk since the last clear
+        self._items: OrderedDict[tuple[str, str, int, int], Footer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int, int]) -> Footer | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, int, int], value: Footer) -> None:
+        with self._lock:
+            self.misses += 1
+            self._items[key] = value
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.misses = 0
+
+
+FOOTERS = FooterCache()
+
+
+def _read_footers(paths: list[str], table: str, con: duckdb.DuckDBPyConnection) -> dict[str, Footer]:
+    """The footers of several files, read by DuckDB in two queries for all; a file that fails the batch is read
+    alone, so one damaged file costs nobody else their verdict. A file that is gone is left out."""
+    import duckdb
+
     try:
-        with pq.ParquetFile(path) as pf:
-            meta = pf.metadata
-            arrow = pf.schema_arrow
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # a truncated or foreign file: pyarrow's reason, for the check's report
-        return Footer({}, None, f"not a readable Parquet file: {_first_line(exc)}")
-    columns = {f.name: f.type for f in arrow}
-    if len(columns) < len(arrow):
+        elements = con.execute(_SCHEMA, [paths]).fetchall()
+        stats = {row[0]: row[1:] for row in con.execute(_TIME_STATS, [paths]).fetchall()}
+    except duckdb.Error as exc:  # a truncated or foreign file: DuckDB's reason, for the check's report
+        if len(paths) > 1:
+            return {p: ft for one in paths for p, ft in _read_footers([one], table, con).items()}
+        if not Path(paths[0]).exists():
+            return {}  # replaced by a compaction since the listing
+        return {paths[0]: Footer({}, None, f"not a readable Parquet file: {_reason(exc, paths[0])}")}
+    by_file: dict[str, list[tuple[str, str, int]]] = {}
+    for file_name, *element in elements:
+        by_file.setdefault(file_name, []).append(tuple(element))
+    return {p: _verdict(table, by_file.get(p, []), stats.get(p)) for p in paths}
+
+
+def _verdict(table: str, elements: list[tuple[str, str, int]], stats: tuple[Any, ...] | None) -> Footer:
+    top = _top_level(elements)
+    columns = dict(top)
+    if len(columns) < len(top):
         return Footer({}, None, "has two columns of the same name")
-    return Footer(columns, _stats_range(meta), mismatch(table, arrow))
+    in_utc = columns.get("TimeGenerated") in (TS, "TIMESTAMPTZ_NS")
+    return Footer(columns, _stats_range(stats) if in_utc else None, mismatch(table, columns))
 
 
-# a timestamp column's statistics as integers since the epoch, by the column's unit; read raw because pyarrow's
-# datetime statistics import pandas, which `slo status` (a whole process) never needs otherwise
-_US = {"milliseconds": (1000, 1), "microseconds": (1, 1), "nanoseconds": (1, 1000)}  # (multiply, divide)
+# each file's schema elements in order (parquet_schema echoes the paths given as file_name)
+_SCHEMA = """
+SELECT file_name, name, duckdb_type, coalesce(num_children, 0) FROM parquet_schema(?) ORDER BY file_name, column_id
+"""
+
+
+def _top_level(elements: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
+    """The columns of a file (name, DuckDB type), from parquet_schema's elements in order: the root, then each
+    column followed by its nested fields, which are not columns of their own."""
+
+    def end_of(i: int) -> int:  # the index after element i and everything nested in it
+        j = i + 1
+        for _ in range(elements[i][2]):
+            j = end_of(j)
+        return j
+
+    out, i = [], 1
+    for _ in range(elements[0][2] if elements else 0):
+        out.append((elements[i][0], elements[i][1]))
+        i = end_of(i)
+    return out
+
+
+# per file, the TimeGenerated statistics of its row groups, in nanoseconds since the epoch (any unit fits)
+_TIME_STATS = """
+SELECT file_name, count(*), count(stats_min_value), count(stats_max_value),
+       epoch_ns(min(TRY_CAST(stats_min_value AS TIMESTAMPTZ_NS))),
+       epoch_ns(max(TRY_CAST(stats_max_value AS TIMESTAMPTZ_NS)))
+FROM parquet_metadata(?) WHERE path_in_schema = 'TimeGenerated' GROUP BY file_name
+"""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _stats_range(meta: pq.FileMetaData) -> tuple[datetime, datetime] | None:
-    names = meta.schema.names
-    if "TimeGenerated" not in names:
+def _stats_range(stats: tuple[Any, ...] | None) -> tuple[datetime, datetime] | None:
+    """The file's TimeGenerated range from its row groups' statistics, widened to whole microseconds so it covers
+    the rows; None when a row group has none (the file is then read whatever the range)."""
+    if stats is None:
         return None
-    col = names.index("TimeGenerated")
-    column = meta.schema.column(col)
-    logical = json.loads(column.logical_type.to_json())
-    unit = logical.get("timeUnit") if logical.get("Type") == "Timestamp" else None
-    if column.physical_type != "INT64" or unit not in _US:
+    groups, lows, highs, low, high = stats
+    if not groups or lows < groups or highs < groups or low is None or high is None:
         return None
-    lows, highs = [], []
-    for i in range(meta.num_row_groups):
-        stats = meta.row_group(i).column(col).statistics
-        if stats is None or not stats.has_min_max:
-            return None
-        lows.append(stats.min_raw)
-        highs.append(stats.max_raw)
-    if not lows:
-        return None
-    times, per = _US[unit]  # nanoseconds: the range widened to whole microseconds, so it still covers the rows
-    low, high = min(lows) * times // per, -(-max(highs) * times // per)
-    return _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)
+    return _EPOCH + timedelta(microseconds=low // 1000), _EPOCH + timedelta(microseconds=-(-high // 1000))
+
+
+def _reason(exc: Exception, path: str) -> str:
+    """DuckDB's first line without its error class, naming the file by nothing more than the report already does."""
+    return without_prefix(_first_line(exc)).replace(f" '{path}'", "").replace(path, "the file")
 
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def footers(paths: list[Path], table: str, con: duckdb.DuckDBPyConnection | None = None) -> dict[Path, Footer]:
+    """The files' footer verdicts (cached per path, size and modification time; the uncached ones read together, on
+    `con` or this thread's own connection); a file that is gone (replaced by a compaction since the listing) is
+    left out."""
+    out: dict[Path, Footer] = {}
+    wanted: dict[str, tuple[Path, tuple[str, str, int, int]]] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        key = (str(path), table, st.st_size, st.st_mtime_ns)
+        known = FOOTERS.get(key)
+        if known is not None:
+            out[path] = known
+        elif st.st_size == 0:
+            FOOTERS.put(key, empty := Footer({}, None, "an empty file (0 bytes), not Parquet"))
+            out[path] = empty
+        else:
+            wanted[str(path)] = (path, key)
+    read = _read_footers(list(wanted), table, con or _reader()) if wanted else {}
+    for name, (path, key) in wanted.items():
+        if name in read:
+            FOOTERS.put(key, read[name])
+            out[path] = read[name]
+    return {p: out[p] for p in paths if p in out}  # in the order given
+
+
 def footer(path: Path, table: str) -> Footer:
-    """The file's footer verdict (cached per path, size and modification time); raises FileNotFoundError."""
-    st = path.stat()
-    return _footer(str(path), table, st.st_size, st.st_mtime_ns)
+    """One file's footer verdict (footers()); raises FileNotFoundError when the file is gone."""
+    found = footers([path], table)
+    if path not in found:
+        raise FileNotFoundError(path)
+    return found[path]
 
 
 def readable_files(
-    root: Path, table: str, start: datetime | None = None, end: datetime | None = None
+    root: Path,
+    table: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[dict[Path, Footer], list[SkippedFile]]:
     """The table's files that may hold rows in [start, end] (every file when the range is open), with their
-    footers, and the files left out because they are not Parquet or not in the table's schema."""
+    footers, and the files left out because they are not Parquet or not in the table's schema. `con`: the DuckDB
+    connection to read footers on (a query's own: opening one costs 20 ms)."""
     good: dict[Path, Footer] = {}
     bad: list[SkippedFile] = []
-    for f in table_files(root, table):
-        try:
-            ft = footer(f, table)
-        except FileNotFoundError:
-            continue  # replaced by a compaction since the listing
+    for f, ft in footers(table_files(root, table), table, con).items():
         rng = ft.time_range
         if ft.problem is not None:
             bad.append(SkippedFile(str(f), ft.problem))
@@ -143,179 +249,3 @@ def readable_files(
 def files_overlapping(root: Path, table: str, start: datetime | None, end: datetime | None) -> list[Path]:
     """The table's readable files that may hold rows in [start, end] (every one when the range is open)."""
     return list(readable_files(root, table, start, end)[0])
-
-
-def to_table(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, list[Any]]) -> pa.Table:
-    """Rows (dicts) or columns (dict of lists) as an Arrow table in the table's schema; missing columns are null."""
-    schema = table_schema(table)
-    if isinstance(rows, Mapping):
-        columns: dict[str, list[Any]] = {k: list(v) for k, v in rows.items()}
-        n = len(next(iter(columns.values()))) if columns else 0
-    else:
-        rows = list(rows)
-        n = len(rows)
-        named = {k for r in rows for k in r}  # a column no row names is missing (so Type is the table's name)
-        columns = {f.name: [r.get(f.name) for r in rows] for f in schema if f.name in named}
-    unknown = set(columns) - set(schema.names)
-    if unknown:
-        raise ValueError(f"{table} has no columns {sorted(unknown)}")
-    arrays = []
-    for field in schema:
-        values = columns.get(field.name)
-        if values is None:
-            values = [table if field.name == "Type" else None] * n
-        arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _new_name() -> str:
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
-
-
-def _temporary(d: Path, name: str) -> Path:
-    return d / f".{name}.{uuid.uuid4().hex[:6]}.tmp"  # not *.parquet: readers never list it
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def write_table(root: Path, table: str, data: pa.Table, *, name: str | None = None) -> Path | None:
-    """Write one new Parquet file and rename it into place, so readers never see half a file."""
-    if table not in TABLES:
-        raise ValueError(f"unknown telemetry table {table!r}")
-    if data.num_rows == 0:
-        return None
-    data = data.cast(table_schema(table)) if data.schema != table_schema(table) else data
-    d = table_dir(root, table)
-    d.mkdir(parents=True, exist_ok=True)
-    name = name or _new_name()
-    final = d / f"{name}.parquet"
-    tmp = _temporary(d, name)
-    data = data.sort_by("TimeGenerated")
-    pq.write_table(data, tmp, row_group_size=256_000, compression="zstd")
-    _fsync(tmp)
-    os.replace(tmp, final)
-    return final
-
-
-def in_schema(table: str, data: pa.Table) -> pa.Table:
-    """A readable file's rows in the table's exact schema: extra columns dropped, missing ones null."""
-    n = data.num_rows
-    columns = []
-    for f in table_schema(table):
-        if f.name in data.column_names:  # a lossless conversion: readable_files checked every type
-            columns.append(data.column(f.name).cast(f.type, safe=False))
-        else:
-            columns.append(pa.array([table] * n) if f.name == "Type" else pa.nulls(n, f.type))
-    return pa.Table.from_arrays(columns, schema=table_schema(table))
-
-
-ROW_GROUP_ROWS = 131_072
-ROW_GROUP_BYTES = 32 << 20  # a row group is buffered in memory before it is written: exceptions' stacks are large
-STALE_TEMPORARY_S = 3600  # a temporary untouched this long belongs to a writer that was killed
-
-
-class TableWriter:
-    """One new file per table, written a row group at a time into temporaries that `commit` renames into place.
-
-    Rows need not arrive in time order: each row group's footer statistics hold its own min and max TimeGenerated,
-    which is what file pruning (the footer's time range) and DuckDB's row-group skipping read.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self._files: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
-        self._buffers: dict[str, list[pa.Table]] = {}
-
-    def write(self, table: str, data: pa.Table) -> None:
-        """Add rows to the table's file; they are written once a row group's worth is buffered."""
-        if table not in TABLES:
-            raise ValueError(f"unknown telemetry table {table!r}")
-        if data.num_rows == 0:
-            return
-        buffer = self._buffers.setdefault(table, [])
-        buffer.append(data.cast(table_schema(table)) if data.schema != table_schema(table) else data)
-        if sum(t.num_rows for t in buffer) >= ROW_GROUP_ROWS or sum(t.nbytes for t in buffer) >= ROW_GROUP_BYTES:
-            self._flush(table)
-
-    def _flush(self, table: str) -> None:
-        buffer = self._buffers.pop(table, [])
-        if not buffer:
-            return
-        if table not in self._files:
-            d = table_dir(self.root, table)
-            d.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temporaries(d)
-            name = _new_name()
-            tmp = _temporary(d, name)
-            writer = pq.ParquetWriter(tmp, table_schema(table), compression="zstd")
-            self._files[table] = (writer, tmp, d / f"{name}.parquet")
-        self._files[table][0].write_table(pa.concat_tables(buffer), row_group_size=ROW_GROUP_ROWS)
-
-    def commit(self) -> list[Path]:
-        """Finish every file, then rename them into place one right after the other; the new files."""
-        for table in list(self._buffers):
-            self._flush(table)
-        for writer, tmp, _ in self._files.values():
-            writer.close()
-            _fsync(tmp)
-        out = []
-        for _, tmp, final in self._files.values():  # all complete on disk before the first becomes visible
-            os.replace(tmp, final)
-            out.append(final)
-        self._files.clear()
-        return out
-
-    def abort(self) -> None:
-        """Remove the temporaries: nothing of this import becomes visible."""
-        self._buffers.clear()
-        for writer, tmp, _ in self._files.values():
-            with contextlib.suppress(Exception):
-                writer.close()
-            tmp.unlink(missing_ok=True)
-        self._files.clear()
-
-
-@contextlib.contextmanager
-def new_files(root: Path) -> Iterator[TableWriter]:
-    """A TableWriter whose temporaries are removed unless it was committed (an error, or nothing to keep)."""
-    writer = TableWriter(root)
-    try:
-        yield writer
-    finally:
-        writer.abort()  # after commit there is nothing left to remove
-
-
-def _remove_stale_temporaries(d: Path) -> None:
-    cutoff = time.time() - STALE_TEMPORARY_S
-    for tmp in d.glob(".*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
-            if tmp.stat().st_mtime < cutoff:
-                tmp.unlink()
-
-
-def compact(
-    root: Path, table: str, *, min_files: int = 2, files: list[Path] | None = None, keep_parts: bool = False
-) -> tuple[int, Path | None]:
-    """Merge a table's files (every readable one, or `files`) into one: write the merged file first, then remove the
-    parts it replaced (or, with `keep_parts`, leave them and their manifest, which hides them, for a later pass)."""
-    if files is None:
-        files = list(readable_files(root, table)[0])  # a file not in the table's schema stays where it is, unmerged
-    if len(files) < min_files:
-        return 0, None
-    merged = pa.concat_tables([in_schema(table, pq.read_table(f)) for f in files])
-    d = table_dir(root, table)
-    name = f"compacted-{_new_name()}"
-    # A manifest names the parts before the merged file appears, so a reader never counts a row twice.
-    (d / MANIFESTS).mkdir(exist_ok=True)
-    manifest = d / MANIFESTS / f"{name}.txt"
-    manifest.write_text("\n".join([f"{name}.parquet", *(f.name for f in files)]))
-    out = write_table(root, table, merged, name=name)
-    if keep_parts:
-        return len(files), out
-    for f in files:
-        f.unlink(missing_ok=True)
-    manifest.unlink()
-    return len(files), out

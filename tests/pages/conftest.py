@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from services.auth import Actor
 from services.db import session_scope
 from services.slos import service as slo_service
-from services.telemetry.store import to_table, write_table
+from services.telemetry.writer import to_table, write_table
 from tests.services.monitoring.fixtures import write_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from services.alerts import worker
 from services.auth import Actor
 from services.db import session_scope
 from services.telemetry.factory import build_source
-from services.telemetry.store import to_table, write_table
+from services.telemetry.writer import to_table, write_table
 from tests.pages.conftest import MAIN
 
 LEAD = Actor("lead", "lead")

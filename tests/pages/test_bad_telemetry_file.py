@@ -35,7 +35,7 @@ def test_failures_page_answers_from_the_good_file_and_names_the_bad(app_env: Eng
     assert metrics == {"requests": "200", "failed requests": "20", "failure rate": "10.00 %"}
     named = [w.value for w in at.warning if str(bad) in w.value]
     assert len(named) == 1, [w.value for w in at.warning]  # one warning, though every query read the table
-    assert "TimeGenerated is string" in named[0] and "telemetry check" in named[0]
+    assert "TimeGenerated is VARCHAR" in named[0] and "telemetry check" in named[0]
     assert "1 file left out of queries: `AppRequests/wrong-types.parquet`" in _sidebar(at)
 
 

@@ -16,7 +16,7 @@ from services.db import session_scope
 from services.incidents import service as incidents
 from services.incidents.schemas import parse_incident_input
 from services.postmortems import service as postmortems
-from services.telemetry.store import to_table, write_table
+from services.telemetry.writer import to_table, write_table
 from tests.pages.conftest import MAIN, rows_ending
 
 OPS = Actor("operator", "operator")

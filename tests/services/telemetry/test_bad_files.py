@@ -14,7 +14,8 @@ from services.auth import local_actor
 from services.telemetry import runner
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.schema import table_schema
-from services.telemetry.store import _footer, compact, readable_files, table_files
+from services.telemetry.store import FOOTERS, readable_files, table_files
+from services.telemetry.writer import compact
 from tests.telemetry_fixtures import AT, req, write
 
 START, END = AT - timedelta(days=1), AT
@@ -40,7 +41,7 @@ def health(root: Path) -> tuple[dict[str, object], tuple[str, ...], tuple[str, .
 
 
 BAD_FILES = {
-    "wrong types": (wrong_types, "TimeGenerated is string, expected timestamp[us, tz=UTC]"),
+    "wrong types": (wrong_types, "TimeGenerated is VARCHAR, expected TIMESTAMP WITH TIME ZONE"),
     # a writer killed mid-write under the final name: the first bytes of a Parquet file and no footer
     "truncated": (lambda p: p.write_bytes(b"PAR1\x15\x04\x15\x80"), "not a readable Parquet file"),
     "zero bytes": (lambda p: p.write_bytes(b""), "an empty file (0 bytes)"),
@@ -102,19 +103,19 @@ def test_extra_columns_and_missing_optional_columns_keep_working(tmp_path: Path)
 def test_the_verdict_is_read_once_per_file_version(tmp_path: Path) -> None:
     good_store(tmp_path)
     wrong_types(tmp_path / "AppRequests" / "bad.parquet")
-    _footer.cache_clear()
+    FOOTERS.clear()
     health(tmp_path)
-    reads = _footer.cache_info().misses
+    reads = FOOTERS.misses
     assert reads == 3
     health(tmp_path)
     health(tmp_path)
-    assert _footer.cache_info().misses == reads  # no footer read again
-    assert _footer.cache_info().maxsize is not None  # bounded
+    assert FOOTERS.misses == reads  # no footer read again
+    assert FOOTERS.maxsize is not None  # bounded
     # the bad file rewritten in place is a new version: read again, and now it answers
     (tmp_path / "AppRequests" / "bad.parquet").unlink()
     write(tmp_path, "AppRequests", [req(5)], name="bad")
     row, skipped, _ = health(tmp_path)
-    assert _footer.cache_info().misses == reads + 1 and row["requests"] == 4 and skipped == ()
+    assert FOOTERS.misses == reads + 1 and row["requests"] == 4 and skipped == ()
 
 
 def test_compaction_merges_the_good_files_and_leaves_the_bad_one(tmp_path: Path) -> None:
@@ -143,7 +144,7 @@ def test_check_lists_every_bad_file_with_its_reason_and_fails(
     get_settings.cache_clear()
     assert cli.main(["telemetry", "check"]) == 2
     out, err = capsys.readouterr()
-    assert f"{tmp_path / 'AppRequests' / 'bad.parquet'}: TimeGenerated is string" in out
+    assert f"{tmp_path / 'AppRequests' / 'bad.parquet'}: TimeGenerated is VARCHAR" in out
     assert f"{tmp_path / 'AppTraces' / 'empty.parquet'}: an empty file (0 bytes)" in out
     assert "AppRequests: 2 files readable, 1 left out" in out
     assert "2 telemetry files are left out of every query" in err

@@ -21,7 +21,7 @@ from services.auth import Actor
 from services.config import get_settings
 from services.db import session_scope
 from services.errors import InvalidInput
-from services.telemetry import store
+from services.telemetry import writer
 from services.telemetry.clef_import import import_files
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.store import footer, table_files
@@ -81,7 +81,7 @@ def test_a_large_valid_file_is_imported_whole_in_bounded_memory(sqlite_engine: E
 def test_an_import_that_fails_on_a_later_file_leaves_no_file(
     db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 1)  # every batch is written to the temporaries at once
+    monkeypatch.setattr(writer, "ROW_GROUP_ROWS", 1)  # every batch is written to the temporaries at once
     monkeypatch.setenv("SRE_UPLOAD_MAX_DECOMPRESSED_MB", "1")
     get_settings.cache_clear()
     bomb = tmp_path / "big.clef.gz"

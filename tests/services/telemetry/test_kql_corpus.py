@@ -23,7 +23,8 @@ from services.demo.tables import generate
 from services.errors import QueryError
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.source import QueryResult
-from services.telemetry.store import table_files, write_table
+from services.telemetry.store import table_files
+from services.telemetry.writer import write_table
 
 CORPUS_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "kql_corpus.yaml"
 END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # ago() and now() count back from the end of the query's timespan

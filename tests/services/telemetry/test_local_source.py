@@ -13,7 +13,8 @@ from services.errors import InvalidInput, QueryError
 from services.telemetry import catalogue
 from services.telemetry.kql import literal
 from services.telemetry.local import LocalTelemetrySource
-from services.telemetry.store import compact, table_files, to_table, write_table
+from services.telemetry.store import table_files
+from services.telemetry.writer import compact, to_table, write_table
 from tests.telemetry_fixtures import AT, req, write
 
 SPAN = (AT - timedelta(days=1), AT)

@@ -22,7 +22,8 @@ from services.telemetry import compaction
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.maintenance import maintain_store
 from services.telemetry.retention import parse_policy
-from services.telemetry.store import MANIFESTS, table_files, to_table, write_table
+from services.telemetry.store import MANIFESTS, table_files
+from services.telemetry.writer import to_table, write_table
 from tests.telemetry_fixtures import AT, req, write
 
 ADMIN = Actor("admin", "admin")

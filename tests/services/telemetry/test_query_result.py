@@ -1,5 +1,6 @@
-"""A query's rows: the local store hands them over as Arrow; `records()` reads Python values without pandas, and the
-frame the pages use has the dtypes a DuckDB frame has, whichever was read first."""
+"""A query's rows: the local store hands them over as Arrow (or, asked for records only, as DuckDB's Python rows);
+`records()` reads Python values without pandas, and the frame the pages use has the dtypes a DuckDB frame has,
+whichever was read first."""
 
 from __future__ import annotations
 
@@ -55,6 +56,30 @@ def test_records_are_python_values_before_and_after_the_frame() -> None:
     assert again["t"] == row["t"] and again["s"] == "x"
 
 
+def test_rows_asked_for_as_records_are_the_values_the_arrow_form_gives() -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rel = con.sql(MIXED)
+    as_rows = QueryResult("q", rows=(rel.columns, rel.fetchall()))
+    arrow, _ = _arrow_and_frame()
+    assert as_rows.records() == arrow.records()
+    (row,) = as_rows.records()
+    assert row["t"] == datetime(2026, 11, 1, 10, tzinfo=UTC) and row["t"].utcoffset() == timedelta(0)
+    assert row["span"] == timedelta(seconds=90) and row["dec"] == Decimal("1.500") and row["big"] == 42
+    frame = as_rows.frame  # not what records-only callers read, but a frame all the same
+    assert str(frame["t"].dtype).endswith(", UTC]") and frame["dec"].iloc[0] == 1.5
+
+
+def test_the_local_store_caps_the_rows_asked_for_as_records(tmp_path: Path) -> None:
+    write(tmp_path, "AppRequests", [req(m) for m in range(1, 8)])
+    src = LocalTelemetrySource(tmp_path, row_cap=5)
+    span = (AT - timedelta(days=1), AT)
+    kql = "AppRequests | project TimeGenerated, DurationMs | order by TimeGenerated desc"
+    rows = src.query(kql, timespan=span, records=True)
+    assert rows.table is None and rows.truncated and rows.warning is not None
+    assert rows.records() == src.query(kql, timespan=span).records()  # the same five rows, the same values
+
+
 def test_a_result_holds_rows_one_way() -> None:
     with pytest.raises(TypeError):
         QueryResult("q")
@@ -73,15 +98,17 @@ STATUS = """
 import json, sys
 from services.cli import main
 main(["slo", "status", "--at", sys.argv[1], "--json"])
-loaded = [m for m in ("pandas", "duckdb_kql.parser", "services.alerts.evaluation") if m in sys.modules]
+HEAVY = ("pandas", "pyarrow", "duckdb_kql.parser", "services.alerts.evaluation", "services.slos.schemas")
+loaded = [m for m in HEAVY if m in sys.modules]
 print(json.dumps(loaded))
 """
 
 
 @pytest.mark.heavy  # a child process: not in `make later`, which looks for dates
-def test_slo_status_imports_no_pandas_and_no_parser_once_translated(tmp_path: Path) -> None:
+def test_slo_status_imports_no_pandas_no_arrow_and_no_parser_once_translated(tmp_path: Path) -> None:
     # a whole process: what `slo status` loads is most of its time; the second process at another instant finds its
-    # translations on disk, so neither pandas (rows are Arrow) nor the KQL parser is loaded
+    # translations on disk, so neither the KQL parser is loaded, nor pandas or Arrow (footers and rows are read by
+    # DuckDB), nor the SLO input models (nothing is written)
     write(tmp_path / "t", "AppRequests", [req(m) for m in range(1, 30)])
     env = {**os.environ, "SRE_TELEMETRY_DIR": str(tmp_path / "t"), "SRE_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"}
     cli = [sys.executable, "-m", "services.cli"]

@@ -13,7 +13,8 @@ import pytest
 
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.schema import TABLES, table_schema
-from services.telemetry.store import compact, table_files
+from services.telemetry.store import table_files
+from services.telemetry.writer import compact
 from tests.telemetry_fixtures import AT, req, write
 
 SPAN = (AT - timedelta(days=1), AT)

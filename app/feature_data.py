@@ -17,9 +17,9 @@ from app.resources import telemetry_source
 from services.auth import Actor
 from services.db import session_scope
 from services.features import service as features
-from services.features.evidence import FeatureView
 from services.features.gates import STATES, ItemState
 from services.features.phases import skipped
+from services.features.views import FeatureView
 
 
 @dataclass(frozen=True)

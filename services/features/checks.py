@@ -9,7 +9,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from services.features.evidence import BACKTEST_DAYS, NEW_WINDOW, Evidence, FeatureView, IncidentView
+from services.features.evidence import BACKTEST_DAYS, NEW_WINDOW, Evidence
+from services.features.views import FeatureView, IncidentView
 from services.incidents.severities import MAJOR
 from services.incidents.workflow import OPEN_STATUSES
 from services.loadtests.verdict import verdict

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from services.features.checks import CHECKS, CheckResult, Link
-from services.features.evidence import Evidence, FeatureView
+from services.features.evidence import Evidence
 from services.features.models import GateSignOff
 from services.features.phases import PHASE_KEYS, PHASE_NAMES, RELEASE_READY, skipped
+from services.features.views import FeatureView
 
 STATES = ("passed", "open", "waived")
 

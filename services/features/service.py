@@ -14,12 +14,13 @@ from services.auth import Actor, require, role_rank
 from services.config import get_settings
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.features import repository as repo
-from services.features.evidence import Evidence, FeatureView, gather
+from services.features.evidence import Evidence, gather
 from services.features.gates import FeatureGates, checks_needed, judge, refusal
 from services.features.models import Feature, FeatureMove, GateSignOff, GateTemplate
 from services.features.phases import PHASE_NAMES, entry_phase, next_phase, previous_phase, sign_off_role
 from services.features.schemas import FeatureInput
 from services.features.template import validate_items
+from services.features.views import FeatureView
 from services.repository import check_version, flush_versioned, found_or_raise, get_or_raise
 from services.telemetry.source import TelemetrySource
 

@@ -101,9 +101,17 @@ FEATURES: list[tuple[dict[str, Any], str]] = [
 
 
 def import_sample_run(session: Session, *, actor: Actor, service: str, root: Path) -> int:
-    """The sample k6 run, tagged with the demo release; its id."""
+    """The sample k6 run (4 s, up to 3 VUs), tagged with the demo release; its id."""
     files = [InputFile(K6_DIR / n, n) for n in ("summary.json", "out.ndjson.gz")]
-    options = parse_import_options({"service": service, "label": "demo: ramp to 10 VUs", "git_ref": RELEASE})
+    options = parse_import_options({"service": service, "label": "demo: ramp to 3 VUs", "git_ref": RELEASE})
+    return loadtests.import_run(session, actor=actor, files=files, options=options, root=root).id
+
+
+def import_capacity_ramp(session: Session, *, actor: Actor, service: str, root: Path) -> int:
+    """The capacity ramp (three minutes, 5 to 110 requests a second, past the knee; services/demo/k6/capacity), for
+    the Capacity plan. Tagged with no release, so no gate judges a release by it; its id."""
+    files = [InputFile(K6_DIR / "capacity" / n, n) for n in ("summary.json", "out.ndjson.gz")]
+    options = parse_import_options({"service": service, "label": "demo: capacity ramp to 110 req/s"})
     return loadtests.import_run(session, actor=actor, files=files, options=options, root=root).id
 
 
@@ -154,4 +162,5 @@ def seed_demo_features(
     for f in features.list_features(session, actor=actor, release=RELEASE):
         if f.phase == "testing":
             features.sign_off(session, actor=actor, feature_id=f.id, item_key="testing.security", evidence=EVIDENCE)
+    import_capacity_ramp(session, actor=actor, service=service, root=loadtest_root)  # after the gates were judged
     return len(FEATURES)

@@ -88,7 +88,7 @@ TEMPLATE_V2 = [
 # L load-test import, T test-run import, C create, S sign-off, W waiver, A advance, then the run or feature id
 DEMO_FEATURE_WALK = (
     "L1 T1 T2 T3 T4 T5 T6 C1 S1 A1 S1 A1 S1 S1 W1 W1 A1 W1 A1 C2 S2 A2 S2 A2 S2 S2 W2 W2 A2 W2 A2 C3 C4 S4 A4 S4 A4 "
-    "C5 S5 A5 C6 S6 A6 S6 A6 S6 S6 W6 W6 A6 W6 A6 W6 S6 W6 A6 S1 S2"
+    "C5 S5 A5 C6 S6 A6 S6 A6 S6 S6 W6 W6 A6 W6 A6 W6 S6 W6 A6 S1 S2 L2"
 )
 WALK_ACTIONS = {"L": "loadtest.import", "T": "testrun.import", "C": "feature.create", "S": "feature.sign_off",
                 "W": "feature.waive", "A": "feature.advance"}  # fmt: skip
@@ -402,6 +402,11 @@ MUTATIONS: dict[str, Mutation] = {
         _one("gate_template.create", "gate_template", "3"),
     ),
     "services.demo.seed_features.import_sample_run": Mutation(
+        fx.nothing,
+        lambda s, f: f(s, actor=ADMIN, service="mana", root=get_settings().loadtests.dir),
+        _one("loadtest.import", "loadtest_run"),
+    ),
+    "services.demo.seed_features.import_capacity_ramp": Mutation(
         fx.nothing,
         lambda s, f: f(s, actor=ADMIN, service="mana", root=get_settings().loadtests.dir),
         _one("loadtest.import", "loadtest_run"),

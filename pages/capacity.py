@@ -30,7 +30,18 @@ with shown_errors("planning capacity"):
     by_id = {r.id: r for r in runs}
     c1, c2 = st.columns(2)
     run = by_id[c1.selectbox("Ramping run", list(by_id), key="capacity.run", format_func=lambda i: by_id[i].title)]
-    bucket = c2.number_input("Bucket (s)", min_value=1, max_value=600, value=60, step=5, key="capacity.bucket")
+    if st.session_state.get("capacity.bucket_run") != run.id:  # a newly chosen run starts at its own default
+        st.session_state["capacity.bucket"] = capacity.default_bucket_s(run.duration_s)
+        st.session_state["capacity.bucket_run"] = run.id
+    bucket = c2.number_input(
+        "Bucket (s)",
+        min_value=1,
+        max_value=600,
+        step=5,
+        key="capacity.bucket",
+        help=f"By default the longest of {', '.join(map(str, capacity.BUCKETS_S))} s that gives the run at least "
+        f"{capacity.MIN_BUCKETS} buckets (60 s makes the sustained RPS a 1-minute average, like production's peak).",
+    )
     with c1:
         threshold = latency_threshold(actor, run)
     replicas_measured = int(c2.number_input("Replicas the run measured", min_value=1, value=1, key="capacity.replicas"))

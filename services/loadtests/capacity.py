@@ -1,8 +1,9 @@
 """The capacity plan: throughput versus latency from a ramping run, the highest sustained RPS within the latency
 SLO, the headroom against production's peak and the replicas a chosen headroom needs.
 
-sustained bucket  = a whole time bucket (default 60 s, the run covers all of it) whose p95 ≤ the SLO threshold
-                    (60 s buckets make the sustained RPS a 1-minute average, like production's peak RPS)
+sustained bucket  = a whole time bucket (the run covers all of it) whose p95 ≤ the SLO threshold; by default 60 s
+                    (the sustained RPS is then a 1-minute average, like production's peak RPS), shorter for a run
+                    too short for six of them (default_bucket_s)
 sustained RPS     = the highest RPS among sustained buckets
 per-replica RPS   = sustained RPS / replicas the run measured
 headroom now      = sustained RPS / production peak RPS − 1
@@ -22,6 +23,18 @@ from services.errors import InvalidInput
 from services.monitoring import figures
 from services.telemetry import runner
 from services.telemetry.source import TelemetrySource
+
+BUCKETS_S = (60, 30, 15, 10, 5)
+MIN_BUCKETS = 6
+
+
+def default_bucket_s(duration_s: float | None) -> int:
+    """The bucket a run is first planned with: the longest of BUCKETS_S that gives it at least MIN_BUCKETS buckets
+    (60 s for a run of six minutes or more, so the sustained RPS is a 1-minute average like production's peak), 1 s
+    for a run shorter than 30 s, 60 s when the run's length is unknown."""
+    if duration_s is None:
+        return BUCKETS_S[0]
+    return next((b for b in BUCKETS_S if duration_s / b >= MIN_BUCKETS), 1)
 
 
 def curve(frame: pd.DataFrame, *, threshold_ms: float) -> pd.DataFrame:

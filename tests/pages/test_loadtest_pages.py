@@ -22,6 +22,7 @@ from services.loadtests.schemas import ImportOptions, InputFile
 from tests.pages.conftest import MAIN
 
 K6 = Path(__file__).resolve().parents[1] / "fixtures" / "k6"
+DEMO_RAMP = Path(__file__).resolve().parents[2] / "services" / "demo" / "k6" / "capacity"
 TIMEOUT = 60
 
 
@@ -174,6 +175,27 @@ def test_capacity_page_plans_replicas_and_an_hpa(app_env: Engine) -> None:
     yaml = at.code[0].value
     assert "kind: HorizontalPodAutoscaler" in yaml and "apiVersion: autoscaling/v2" in yaml
     assert "minReplicas: 1" in yaml
+
+
+def test_each_run_is_first_planned_with_its_own_bucket(app_env: Engine) -> None:
+    short = _store(app_env, "out.ndjson", label="four seconds")  # the fixture run lasts 4 s: 1-s buckets
+    with session_scope(app_env) as s:
+        ramp = service.import_run(
+            s,
+            actor=Actor("dev", "developer"),
+            files=[InputFile(DEMO_RAMP / n, n) for n in ("summary.json", "out.ndjson.gz")],
+            options=ImportOptions(service="mana", label="three minutes"),
+            root=get_settings().loadtests.dir,
+        ).id
+    at = _app("capacity")
+    assert at.selectbox(key="capacity.run").value == ramp  # the newest
+    assert at.number_input(key="capacity.bucket").value == 30  # three minutes: six 30-s buckets
+    assert any(m.label == "Sustained RPS" for m in at.metric)  # the ramp has a knee: a plan, not a warning
+    at.selectbox(key="capacity.run").set_value(short).run()
+    assert at.number_input(key="capacity.bucket").value == 1
+    at.number_input(key="capacity.bucket").set_value(2).run()
+    at.selectbox(key="capacity.run").set_value(ramp).run()
+    assert at.number_input(key="capacity.bucket").value == 30 and not at.exception  # back to the ramp's own
 
 
 def test_a_lead_deletes_a_run_and_its_points(app_env: Engine) -> None:

@@ -138,3 +138,17 @@ def test_verdicts_from_a_summary_alone(engine: Engine, loadtest_dir: Path) -> No
     assert v["latency 10ms"].met is None and "needs raw points" in v["latency 10ms"].formula
     assert v["orders avail"].met is None
     assert dataclasses.replace(r, points_file=None).has_points is False
+
+
+@pytest.mark.parametrize(
+    ("duration_s", "bucket_s"),
+    [(None, 60), (3600, 60), (360, 60), (359, 30), (180, 30), (179, 15), (60, 10), (30, 5), (29.9, 1), (4, 1)],
+)
+def test_a_run_is_first_planned_with_the_longest_bucket_that_gives_it_six(
+    duration_s: float | None, bucket_s: int
+) -> None:
+    assert capacity.default_bucket_s(duration_s) == bucket_s
+    if duration_s is not None and bucket_s > 1:
+        assert duration_s / bucket_s >= capacity.MIN_BUCKETS  # six of them
+        longer = [b for b in capacity.BUCKETS_S if b > bucket_s]
+        assert all(duration_s / b < capacity.MIN_BUCKETS for b in longer)  # and no longer bucket gives six

@@ -44,7 +44,7 @@ class FeatureCard:
     passed: int
     open: int
     waived: int
-    blocking: tuple[str, ...]  # required items of the current phase still open
+    blocking: tuple[str, ...]  # the titles of the current phase's required items still open
 
     @property
     def blocked(self) -> bool:
@@ -94,8 +94,8 @@ class FeatureDetail:
         return skipped(phase, entry=self.feature.entry, current=self.feature.phase)
 
     def blocking(self) -> list[str]:
-        """The keys of the current phase's required items still open."""
-        return [i.key for i in self.phase_items(self.feature.phase) if i.required and i.state == "open"]
+        """The titles of the current phase's required items still open."""
+        return [i.title for i in self.phase_items(self.feature.phase) if i.required and i.state == "open"]
 
 
 def feature_refs(actor: Actor) -> list[FeatureRef]:
@@ -128,7 +128,7 @@ def board_cards(_actor: Actor, role: str, version: tuple[int, int, int]) -> Boar
     cards = []
     for g in judged:
         f, counts = g.feature, g.counts()
-        blocking = tuple(i.key for i in g.blocking())
+        blocking = tuple(i.title for i in g.blocking())
         cards.append(
             FeatureCard(
                 f.id,

@@ -30,7 +30,7 @@ with shown_errors("loading the feature"):
         counts, blocking = detail.counts(f.phase), detail.blocking()
         st.markdown(
             f"**Gate of {PHASE_NAMES[f.phase]}**: {gate_summary(counts['passed'], counts['open'], counts['waived'])}"
-            + (f" · waiting for {inert(', '.join(blocking))}" if blocking else " · ready to advance")
+            + (f" · waiting for: {inert('; '.join(blocking))}" if blocking else " · ready to advance")
         )
         move_buttons(actor, detail, version)
         st.subheader("Checklist", divider="gray")

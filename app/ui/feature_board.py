@@ -34,7 +34,7 @@ def feature_card(card: FeatureCard) -> None:
         icon, state = (BLOCKED, "blocked") if card.blocked else (READY, "ready")
         st.markdown(f"{icon} {gate_summary(card.passed, card.open, card.waived)} · {state}")
         if card.blocked:
-            st.caption(inert("waiting for " + ", ".join(card.blocking)))
+            st.caption(inert("waiting for: " + "; ".join(card.blocking)))
         st.page_link(
             FEATURE_PAGE, label="Open", icon=":material/arrow_forward:", query_params={"feature": str(card.id)}
         )

@@ -45,7 +45,8 @@ def summary(v: VersionView, name: str) -> None:
     """Who made the version, how, over which window."""
     how = {"telemetry": "built from production telemetry", "upload": "uploaded", "edit": "edited"}[v.origin]
     window = f" over {when(v.window[0])} – {when(v.window[1])}" if v.window else ""
-    st.caption(inert(f"Version {v.version}: {how}{window} by {v.created_by} at {when(v.created_at)}. {v.note}"))
+    note = f" Note: {v.note}" if v.note else ""  # the author's words, as typed
+    st.caption(inert(f"Version {v.version}: {how}{window} by {v.created_by} at {when(v.created_at)}.{note}"))
     share = v.coverage.share
     c1, c2, c3 = st.columns(3)
     c1.metric("Stubs", len(v.mappings))

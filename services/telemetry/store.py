@@ -70,6 +70,7 @@ def _reader() -> duckdb.DuckDBPyConnection:
 
         con = _READERS.con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET memory_limit = '256MB'")  # footers only: a thread's reader never takes the machine's memory
     return con
 
 
@@ -107,8 +108,9 @@ FOOTERS = FooterCache()
 
 
 def _read_footers(paths: list[str], table: str, con: duckdb.DuckDBPyConnection) -> dict[str, Footer]:
-    """The footers of several files, read by DuckDB in two queries for all; a file that fails the batch is read
-    alone, so one damaged file costs nobody else their verdict. A file that is gone is left out."""
+    """The footers of several files, read by DuckDB in two queries for all. A batch a damaged file fails is split
+    in halves and each read again, so the damaged file ends up read alone and costs nobody else their verdict, in
+    about 2·log2(n) more queries rather than n. A file that is gone is left out."""
     import duckdb
 
     try:
@@ -116,7 +118,8 @@ def _read_footers(paths: list[str], table: str, con: duckdb.DuckDBPyConnection) 
         stats = {row[0]: row[1:] for row in con.execute(_TIME_STATS, [paths]).fetchall()}
     except duckdb.Error as exc:  # a truncated or foreign file: DuckDB's reason, for the check's report
         if len(paths) > 1:
-            return {p: ft for one in paths for p, ft in _read_footers([one], table, con).items()}
+            half = len(paths) // 2
+            return _read_footers(paths[:half], table, con) | _read_footers(paths[half:], table, con)
         if not Path(paths[0]).exists():
             return {}  # replaced by a compaction since the listing
         return {paths[0]: Footer({}, None, f"not a readable Parquet file: {_reason(exc, paths[0])}")}

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from services.telemetry import store
 from services.telemetry.local import LocalTelemetrySource
 from services.telemetry.store import FOOTERS, footer, footers, readable_files
 from tests.telemetry_fixtures import AT
@@ -104,3 +105,22 @@ def test_one_damaged_file_in_a_batch_costs_the_others_nothing(tmp_path: Path) ->
     assert gone not in footers([gone, good[0]], "AppRequests")  # replaced by a compaction: left out
     with pytest.raises(FileNotFoundError):
         footer(gone, "AppRequests")
+
+
+def test_a_damaged_file_among_many_is_found_in_a_few_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [_file(tmp_path, f"f{i:02d}") for i in range(32)]
+    for bad in (paths[5], paths[21]):
+        bad.write_bytes(b"PAR1 damaged in place")
+    reads: list[int] = []
+    real = store._read_footers
+
+    def counted(batch: list[str], table: str, con: object) -> dict[str, object]:
+        reads.append(len(batch))
+        return real(batch, table, con)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_read_footers", counted)
+    FOOTERS.clear()
+    got = footers(paths, "AppRequests")
+    assert [p for p in paths if got[p].problem] == [paths[5], paths[21]]
+    assert len(reads) <= 1 + 2 * 2 * 5  # halving: two damaged files of 32 cost at most 2·2·log2(32) more reads
+    assert sum(1 for n in reads if n == 1) <= 4  # not every file alone

@@ -55,24 +55,51 @@ def overlaid(frames: dict[str, pd.DataFrame], field: str, *, height: int = 200) 
     )
 
 
-def throughput_latency(curve: pd.DataFrame, threshold_ms: float) -> alt.LayerChart:
-    """RPS against p95 per bucket; sustained buckets highlighted; the SLO threshold as a rule."""
-    t = zoned_time(curve.dropna(subset=["p95_ms"]), "bucket", tooltip_title="bucket start")
-    data = t.data.assign(
-        kind=lambda f: f["sustained"].map({True: "sustained (whole bucket, p95 within SLO)", False: "other"})
+SUSTAINED = "sustained: whole bucket, p95 within the SLO"
+OVER = "whole bucket, p95 over the SLO"
+PARTIAL = "partial bucket (the run covers part of it)"
+
+
+def bucket_kind(curve: pd.DataFrame, threshold_ms: float) -> pd.Series:
+    """Each bucket's kind on the chart: sustained, over the SLO, or partial (not judged)."""
+    over = curve["full"] & (curve["p95_ms"] > threshold_ms)
+    return pd.Series(
+        [SUSTAINED if s else OVER if o else PARTIAL for s, o in zip(curve["sustained"], over, strict=True)],
+        index=curve.index,
+        dtype=object,
     )
+
+
+def throughput_latency(curve: pd.DataFrame, threshold_ms: float) -> alt.LayerChart:
+    """RPS against p95 per bucket, coloured by kind (sustained green, over the SLO red, partial grey); the SLO
+    threshold as a rule. p95 on a log scale, so the knee and the threshold stay readable next to a saturated
+    bucket of seconds."""
+    t = zoned_time(curve.dropna(subset=["p95_ms"]), "bucket", tooltip_title="bucket start")
+    data = t.data.assign(kind=lambda f: bucket_kind(f, threshold_ms))
+    log = bool(len(data)) and bool((data["p95_ms"] > 0).all()) and threshold_ms > 0
     points = (
         alt.Chart(data)
         .mark_circle(size=70)
         .encode(
             x=alt.X("rps:Q", title="requests / s (per bucket)", axis=value_axis("rps")),
-            y=alt.Y("p95_ms:Q", title="p95 (ms)", axis=value_axis("p95_ms")),
-            color=alt.Color("kind:N", title=None, scale=alt.Scale(range=["#2ca02c", "#999999"])),
+            y=alt.Y(
+                "p95_ms:Q",
+                title="p95 (ms, log scale)" if log else "p95 (ms)",
+                axis=value_axis("p95_ms"),
+                scale=alt.Scale(type="log") if log else alt.Undefined,
+            ),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=[SUSTAINED, OVER, PARTIAL], range=["#2ca02c", "#d33", "#999999"]),
+                legend=alt.Legend(orient="bottom", labelLimit=400),
+            ),
             tooltip=[
                 t.tooltip,
                 alt.Tooltip("rps:Q", format=",.2f"),
                 alt.Tooltip("p95_ms:Q", format=",.1f"),
                 alt.Tooltip("vus:Q", title="VUs"),
+                alt.Tooltip("kind:N", title="bucket"),
             ],
         )
     )

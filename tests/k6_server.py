@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.e2e.streamlit_server import free_port
+from tests.uvicorn_thread import served
 
 # an endpoint's mean service time in seconds, under load (workers given): with 2 workers and capacity.js's mix
 # (shops 70 %, orders 20 %, cart 10 %) about 22 ms a request, so 2 workers sustain about 90 requests a second
@@ -75,16 +74,5 @@ def serve(workers: int | None = None) -> Iterator[str]:
     """Serve the API on 127.0.0.1 (a free port) on uvicorn in a thread until the block ends; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(app(workers), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="k6-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the k6 test API did not start")
-        time.sleep(0.02)
-    try:
+    with served(config, name="k6-api"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)

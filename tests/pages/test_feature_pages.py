@@ -73,9 +73,7 @@ def test_the_board_shows_each_feature_in_its_phase_column_with_its_gate_counts(a
         f"#{bug} Checkout rounding",
         ":red[:material/block:] 0 passed · 3 open · 0 waived · blocked",
     ]
-    assert "waiting for: Unit tests passed; Integration tests passed" in [
-        shown(c.value) for c in board[3].caption
-    ]
+    assert "waiting for: Unit tests passed; Integration tests passed" in [shown(c.value) for c in board[3].caption]
     assert "New feature" in [e.label for e in at.expander]
     with session_scope() as s:  # as `sre-backoffice feature sign-off` would: no page clears the cache
         features.sign_off(s, actor=LEAD, feature_id=planned, item_key="planning.scope", evidence="agreed with nok")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.uvicorn_thread import served
 
 
 @dataclass
@@ -54,16 +55,9 @@ def slow_receiver(*, delay_s: float) -> Iterator[tuple[str, Received]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_app(received), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the receiver did not start"
-        time.sleep(0.02)
+    config = uvicorn.Config(_app(received), log_level="warning", lifespan="off")
     try:
-        yield f"http://127.0.0.1:{port}/hook", received
+        with served(config, name="slow-receiver", sockets=[sock], timeout_s=10):
+            yield f"http://127.0.0.1:{port}/hook", received
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         sock.close()

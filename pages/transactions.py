@@ -7,6 +7,7 @@ from app.auth import current_actor
 from app.data import catalogue_query
 from app.ui import format as fmt
 from app.ui.errors import shown_errors
+from app.ui.query_result import time_columns
 from app.ui.safe import inert
 from app.ui.timerange import time_range
 from app.ui.transaction_detail import search_fields, transaction_detail
@@ -32,7 +33,9 @@ with shown_errors("searching transactions"):
             f"No requests match between {fmt.when(start)} and {fmt.when(end)}; loosen the search or widen the range."
         )
     elif not found.empty:
-        st.dataframe(found, hide_index=True, width="stretch", key="transactions.results")
+        st.dataframe(
+            found, hide_index=True, width="stretch", key="transactions.results", column_config=time_columns(found)
+        )
         st.caption(f"{len(found)} requests (newest first, at most 100).")
         chosen = st.selectbox("Open transaction", list(dict.fromkeys(found["OperationId"])), key="transactions.pick")
         at = pd.Timestamp(found.loc[found["OperationId"] == chosen, "TimeGenerated"].iloc[0]).to_pydatetime()

@@ -18,12 +18,19 @@ from services.features.schemas import parse_feature_input
 FEATURE_PAGE = "../pages/feature.py"
 FLASH = "home.flash"  # (message, feature id) of the feature just created, shown after the rerun
 BLOCKED = ":red[:material/block:]"
+SHOWN_OPEN = 3  # open items a card names; the feature page lists them all
 READY = ":green[:material/check_circle:]"
 
 
 def gate_summary(passed: int, open_: int, waived: int) -> str:
     """A gate's counts as the board and the checklist word them."""
     return f"{passed} passed · {open_} open · {waived} waived"
+
+
+def waiting_for(blocking: tuple[str, ...]) -> str:
+    """The open items a card names: the first SHOWN_OPEN titles, then how many more."""
+    more = len(blocking) - SHOWN_OPEN
+    return "waiting for: " + "; ".join(blocking[:SHOWN_OPEN]) + (f"; and {more} more" if more > 0 else "")
 
 
 def feature_card(card: FeatureCard) -> None:
@@ -34,7 +41,7 @@ def feature_card(card: FeatureCard) -> None:
         icon, state = (BLOCKED, "blocked") if card.blocked else (READY, "ready")
         st.markdown(f"{icon} {gate_summary(card.passed, card.open, card.waived)} · {state}")
         if card.blocked:
-            st.caption(inert("waiting for: " + "; ".join(card.blocking)))
+            st.caption(inert(waiting_for(card.blocking)))
         st.page_link(
             FEATURE_PAGE, label="Open", icon=":material/arrow_forward:", query_params={"feature": str(card.id)}
         )

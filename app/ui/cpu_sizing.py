@@ -18,21 +18,19 @@ from services.loadtests.report import RunReport
 from services.monitoring import counters
 
 
-def _windows(run: RunReport, production: tuple[datetime, datetime, str]) -> list[tuple[str, datetime, datetime]]:
-    out = [("production", production[0], production[1])]
-    if run.started_at is not None and run.ended_at is not None:
-        out.append((f"load-test run #{run.id}", run.started_at, run.ended_at))
-    return out
-
-
 def measured(actor: Actor, run: RunReport, production: tuple[datetime, datetime, str]) -> list[cpu.CpuPerRequest]:
-    """CPU per request of the run's role over production's window and the run's, each that has telemetry; a notice
-    for each that has not (instead of zeros)."""
+    """CPU per request of the run's role over production's window and the run's, each that has telemetry (the run's
+    only when the store saw its load); a notice for each that has not (instead of zeros)."""
+    windows: list[tuple[str, datetime, datetime, float | None]] = [("production", production[0], production[1], None)]
+    if run.started_at is not None and run.ended_at is not None:
+        windows.append((f"load-test run #{run.id}", run.started_at, run.ended_at, run.rps))
     out: list[cpu.CpuPerRequest] = []
-    for source, start, end in _windows(run, production):
+    for source, start, end, run_rps in windows:
         try:
             out.append(
-                cpu.cpu_per_request(catalogue_query, actor=actor, role=run.service, start=start, end=end, source=source)
+                cpu.run_cpu_per_request(
+                    catalogue_query, actor=actor, role=run.service, start=start, end=end, source=source, run_rps=run_rps
+                )
             )
         except cpu.NoCounters:
             window = f"the {source} window ({fmt.when(start)} – {fmt.when(end)})"

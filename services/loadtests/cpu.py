@@ -8,6 +8,10 @@ CPU per request  = (average CPU % × instances) / requests per second
                    (services.monitoring.figures); in % of one role instance per request per second
 replicas needed  = ceil(target RPS × CPU per request / target utilisation %), target RPS = peak × (1 + headroom)
 binds            = the sizing that asks for more replicas; the HorizontalPodAutoscaler targets the same utilisation
+
+A load-test run's window counts only when the store's telemetry saw the run: its requests per second in the window
+at least MATCHED × the run's own (k6's rate). Otherwise the run loaded an environment this store does not watch
+(a test API, a staging slot whose telemetry goes elsewhere), and the window's CPU and requests are somebody else's.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from services.monitoring import counters, figures
 from services.telemetry.runner import Runner
 
 DEFAULT_UTILISATION = 70  # % CPU the HorizontalPodAutoscaler keeps each replica at
+MATCHED = 0.5  # a run's window counts when the store saw at least this share of the run's requests per second
 FORMULA = (
     "CPU per request = (average CPU % × instances) / requests per second over the window; replicas = ceil(target "
     "RPS × CPU per request / target utilisation %); the sizing that asks for more replicas binds."
@@ -35,6 +40,10 @@ class NoCounters(InvalidInput):
         window = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
         super().__init__(counters.missing(role, window))
         self.role, self.start, self.end = role, start, end
+
+
+class OtherEnvironment(InvalidInput):
+    """The store's telemetry in a run's window did not see the run's load."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,21 @@ def cpu_per_request(
             "requests per second."
         )
     return CpuPerRequest(source, role, start, end, load.cpu_pct, load.instances, health.average_rps)
+
+
+def run_cpu_per_request(
+    run: Runner, *, actor: Actor, role: str, start: datetime, end: datetime, source: str, run_rps: float | None
+) -> CpuPerRequest:
+    """CPU per request over a load-test run's window; OtherEnvironment when the store's telemetry of `role` there
+    has fewer than MATCHED × the run's requests per second (NoCounters, InvalidInput as cpu_per_request)."""
+    found = cpu_per_request(run, actor=actor, role=role, start=start, end=end, source=source)
+    if run_rps and found.rps < MATCHED * run_rps:
+        raise OtherEnvironment(
+            f"the store's telemetry of {role} in the {source} window has {found.rps:,.3f} requests/s against the "
+            f"run's {run_rps:,.2f}: the run loaded an environment whose telemetry is not in this store, so its CPU "
+            "per request is left out (run the test where this store's telemetry comes from)"
+        )
+    return found
 
 
 @dataclass(frozen=True)

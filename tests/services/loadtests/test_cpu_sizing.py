@@ -148,3 +148,20 @@ def test_a_window_without_counters_says_so_instead_of_a_zero(
 def test_the_hpa_targets_the_chosen_utilisation() -> None:
     text = capacity.hpa_yaml(name="mana", namespace="prod", min_replicas=5, max_replicas=10, cpu_utilization=60)
     assert "          averageUtilization: 60\n" in text
+
+
+def test_a_run_the_store_did_not_see_is_left_out_of_the_cpu_sizing(
+    raw: tuple[pd.DataFrame, pd.DataFrame, LocalTelemetrySource],
+) -> None:
+    pcs, reqs, source = raw
+    _, _, rps = _expected(pcs, reqs)  # about 1.45 requests/s of mana in the window
+    window = {"actor": VIEWER, "role": "mana", "start": START, "end": END, "source": "load-test run #2"}
+    seen = cpu.run_cpu_per_request(runner.bound(source), run_rps=rps / cpu.MATCHED, **window)  # exactly the share
+    assert seen.rps == pytest.approx(rps)
+    with pytest.raises(cpu.OtherEnvironment) as caught:  # k6 sent 100 requests/s: not to what this store watches
+        cpu.run_cpu_per_request(runner.bound(source), run_rps=100.0, **window)
+    assert str(caught.value).startswith(
+        f"the store's telemetry of mana in the load-test run #2 window has {rps:,.3f} requests/s against the run's "
+        "100.00: the run loaded an environment whose telemetry is not in this store"
+    )
+    assert cpu.run_cpu_per_request(runner.bound(source), run_rps=None, **window).rps == pytest.approx(rps)

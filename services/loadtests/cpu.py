@@ -88,7 +88,7 @@ def run_cpu_per_request(
     found = cpu_per_request(run, actor=actor, role=role, start=start, end=end, source=source)
     if run_rps and found.rps < MATCHED * run_rps:
         raise OtherEnvironment(
-            f"the store's telemetry of {role} in the {source} window has {found.rps:,.3f} requests/s against the "
+            f"the store's telemetry of {role} in the run's window has {found.rps:,.3f} requests/s against the "
             f"run's {run_rps:,.2f}: the run loaded an environment whose telemetry is not in this store, so its CPU "
             "per request is left out (run the test where this store's telemetry comes from)"
         )

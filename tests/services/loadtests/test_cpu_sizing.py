@@ -161,7 +161,7 @@ def test_a_run_the_store_did_not_see_is_left_out_of_the_cpu_sizing(
     with pytest.raises(cpu.OtherEnvironment) as caught:  # k6 sent 100 requests/s: not to what this store watches
         cpu.run_cpu_per_request(runner.bound(source), run_rps=100.0, **window)
     assert str(caught.value).startswith(
-        f"the store's telemetry of mana in the load-test run #2 window has {rps:,.3f} requests/s against the run's "
+        f"the store's telemetry of mana in the run's window has {rps:,.3f} requests/s against the run's "
         "100.00: the run loaded an environment whose telemetry is not in this store"
     )
     assert cpu.run_cpu_per_request(runner.bound(source), run_rps=None, **window).rps == pytest.approx(rps)

@@ -56,6 +56,7 @@ def overlaid(frames: dict[str, pd.DataFrame], field: str, *, height: int = 200) 
 
 
 SUSTAINED = "sustained: whole bucket, p95 within the SLO"
+LOG_TICKS_MS = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]  # a log axis labelled at 1-3-10 steps
 OVER = "whole bucket, p95 over the SLO"
 PARTIAL = "partial bucket (the run covers part of it)"
 
@@ -85,7 +86,7 @@ def throughput_latency(curve: pd.DataFrame, threshold_ms: float) -> alt.LayerCha
             y=alt.Y(
                 "p95_ms:Q",
                 title="p95 (ms, log scale)" if log else "p95 (ms)",
-                axis=value_axis("p95_ms"),
+                axis=alt.Axis(format=",~r", values=LOG_TICKS_MS) if log else value_axis("p95_ms"),
                 scale=alt.Scale(type="log") if log else alt.Undefined,
             ),
             color=alt.Color(

@@ -154,7 +154,9 @@ def cmd_demo_live(args: argparse.Namespace) -> None:
     with session_scope() as s:
         start_live(s, actor=_actor(args.actor), root=settings.telemetry.dir, interval_s=interval)
     print(f"writing live demo traffic to {settings.telemetry.dir} every {interval:g}s; Ctrl+C stops", flush=True)
-    generator.live(settings.telemetry.dir, interval_s=interval, stop=stop)
+    generator.live(
+        settings.telemetry.dir, interval_s=interval, stop=stop, rate_per_minute=settings.demo.live_rate_per_minute
+    )
 
 
 def cmd_kql(args: argparse.Namespace) -> None:

@@ -217,6 +217,8 @@ class DemoSettings(BaseSettings):
     model_config = _section("SRE_DEMO_")
 
     live_interval_s: float = Field(default=5.0, validation_alias="SRE_DEMO_LIVE_INTERVAL_S")
+    # mean requests a minute of the live traffic before its daily curve (the seeded history's is 60)
+    live_rate_per_minute: float = Field(default=60.0, gt=0, validation_alias="SRE_DEMO_LIVE_RATE_PER_MINUTE")
 
 
 class IngestSettings(BaseSettings):

@@ -95,7 +95,12 @@ def test_demo_live_is_refused_to_a_viewer_and_audited_once_per_run(
     assert "Running live demo traffic needs the admin role; you are viewer." in capsys.readouterr().err
     root = isolated_settings / "telemetry"
     assert not root.exists() and _records(sqlite_engine) == []
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    # a rate at which every 0.2-s tick holds requests whatever the hour (the daily curve's night is about 1/8 of it)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "SRE_DEMO_LIVE_RATE_PER_MINUTE": "6000",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "demo", "live", "--interval", "0.2"],
         env=env,

@@ -1,18 +1,30 @@
-"""Hostile upload files (a few MB of gzip that decompress to a gigabyte) and the peak memory of a CLI run on them."""
+"""Upload files for the tests: zip archives of given entries, hostile ones (a few MB of gzip that decompress to a
+gigabyte), and the peak memory of a CLI run on them."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GB = 1 << 30
 _BLOCK = 16 << 20
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    """A deflated zip archive holding each name with its bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def write_gzip(path: Path, head: bytes, *, filler: bytes = b"a", size: int = GB, tail: bytes = b"") -> Path:

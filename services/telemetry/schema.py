@@ -230,7 +230,7 @@ _INTEGERS = {"TINYINT": 8, "SMALLINT": 16, "INTEGER": 32, "BIGINT": 64, "HUGEINT
 _UNSIGNED = {"UTINYINT": 8, "USMALLINT": 16, "UINTEGER": 32, "UBIGINT": 64, "UHUGEINT": 128}
 _FLOATS = {"FLOAT": 32, "DOUBLE": 64}
 # a time that says it is UTC, whatever its unit (DuckDB reads milliseconds and seconds as microseconds)
-_UTC_TIMES = {TS, "TIMESTAMPTZ_NS"}
+UTC_TIMES = frozenset({TS, "TIMESTAMPTZ_NS"})
 
 
 def _fits(actual: str, expected: str) -> bool:
@@ -239,7 +239,7 @@ def _fits(actual: str, expected: str) -> bool:
     if actual == expected:
         return True
     if expected == TS:
-        return actual in _UTC_TIMES
+        return actual in UTC_TIMES
     if expected in _INTEGERS or expected in _FLOATS:
         if actual in _FLOATS:
             return expected in _FLOATS and _FLOATS[actual] <= _FLOATS[expected]

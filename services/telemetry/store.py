@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.telemetry.schema import TS, mismatch
+from services.telemetry.schema import UTC_TIMES, mismatch
 from services.telemetry.source import SkippedFile, without_prefix
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _verdict(table: str, elements: list[tuple[str, str, int]], stats: tuple[Any,
     columns = dict(top)
     if len(columns) < len(top):
         return Footer({}, None, "has two columns of the same name")
-    in_utc = columns.get("TimeGenerated") in (TS, "TIMESTAMPTZ_NS")
+    in_utc = columns.get("TimeGenerated") in UTC_TIMES
     return Footer(columns, _stats_range(stats) if in_utc else None, mismatch(table, columns))
 
 

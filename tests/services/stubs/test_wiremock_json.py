@@ -11,6 +11,7 @@ import pytest
 
 from services.errors import InvalidInput
 from services.stubs import wiremock_json
+from tests.hostile_uploads import zip_bytes
 
 STUB = {"request": {"method": "POST", "urlPath": "/verify"}, "response": {"status": 200, "jsonBody": {"ok": True}}}
 
@@ -86,14 +87,6 @@ def test_an_export_reads_back_as_the_same_mappings() -> None:
     assert wiremock_json.read("set.zip", data) == mappings
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in entries.items():
-            z.writestr(name, content)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -109,9 +102,12 @@ def _zip(entries: dict[str, bytes]) -> bytes:
         (b'{"request": {"urlPattern": "(("}, "response": {}}', "request.urlPattern is not a regular expression"),
         (b'{"request": {}, "response": {"fault": "EXPLODE"}}', r"response.fault"),
         (b"[" * 100_000, "nests its JSON too deep"),
-        (_zip({"../mappings/a.json": json.dumps(STUB).encode()}), r"path leaves its folder \(../mappings/a.json\)"),
-        (_zip({"mappings/readme.txt": b"hi"}), "holds no .json file"),
-        (_zip({"mappings/a.json": b" " * (11 << 20)}), "unpacks to more than 10 MB"),
+        (
+            zip_bytes({"../mappings/a.json": json.dumps(STUB).encode()}),
+            r"path leaves its folder \(../mappings/a.json\)",
+        ),
+        (zip_bytes({"mappings/readme.txt": b"hi"}), "holds no .json file"),
+        (zip_bytes({"mappings/a.json": b" " * (11 << 20)}), "unpacks to more than 10 MB"),
         (b"PK\x03\x04 cut short", "starts like a zip but cannot be read"),
     ],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import time
 import tracemalloc
 import zipfile
@@ -13,7 +12,7 @@ import pytest
 
 from services.errors import InvalidInput
 from services.testruns.formats import parse_files, parse_one
-from tests.hostile_uploads import write_gzip
+from tests.hostile_uploads import write_gzip, zip_bytes
 from tests.services.testruns.reports import FIXTURES, LIMIT, MB
 from tests.services.testruns.reports import counts as _counts
 from tests.services.testruns.reports import one as _one
@@ -23,26 +22,18 @@ from tests.services.testruns.reports import trx as _trx
 # --- content decides the format; archives ---------------------------------------------------------------------
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_gzip_and_misleading_names_are_read_by_content() -> None:
     circle = (FIXTURES / "TEST-com.shape.CircleTest.xml").read_bytes()
     gz = _one("circle.xml", gzip.compress(circle))  # gzip named .xml
     assert gz.file == "circle.xml" and _counts(gz) == {"passed": 6, "failed": 1, "error": 1}
     assert _counts(_one("report.gz", circle)) == _counts(gz)  # plain named .gz
-    zipped = _one("report.xml", _zip({"TEST-Circle.xml": circle}))  # zip named .xml
+    zipped = _one("report.xml", zip_bytes({"TEST-Circle.xml": circle}))  # zip named .xml
     assert zipped.file == "report.xml/TEST-Circle.xml" and _counts(zipped) == _counts(gz)
     assert parse_one("one.xml", gzip.compress(circle), max_bytes=LIMIT).cases == gz.cases
 
 
 def test_a_zip_yields_one_report_per_report_inside() -> None:
-    archive = _zip({
+    archive = zip_bytes({
         "surefire-reports/": b"",
         "surefire-reports/TEST-com.shape.CircleTest.xml": (FIXTURES / "TEST-com.shape.CircleTest.xml").read_bytes(),
         "surefire-reports/com.shape.CircleTest.txt": b"Tests run: 8, Failures: 1, Errors: 1",
@@ -59,7 +50,7 @@ def test_a_zip_yields_one_report_per_report_inside() -> None:
 
 def test_files_and_archives_together(tmp_path: Path) -> None:
     path = tmp_path / "upload.bin"
-    path.write_bytes(_zip({"a.xml": (FIXTURES / "TEST-NoTimeTestCaseTest.xml").read_bytes()}))
+    path.write_bytes(zip_bytes({"a.xml": (FIXTURES / "TEST-NoTimeTestCaseTest.xml").read_bytes()}))
     reports = parse_files(
         [("run.trx", FIXTURES / "dotnet-xunit.trx"), ("more.zip", path)], max_bytes=LIMIT
     )  # fmt: skip
@@ -133,14 +124,14 @@ def test_bad_durations_are_refused_with_the_value() -> None:
 
 def test_unsafe_or_empty_zips_are_refused() -> None:
     good = (FIXTURES / "TEST-NoTimeTestCaseTest.xml").read_bytes()
-    evil = _refusal([("evil.zip", _zip({"ok.xml": good, "../evil.xml": good}))])
+    evil = _refusal([("evil.zip", zip_bytes({"ok.xml": good, "../evil.xml": good}))])
     assert evil.startswith("evil.zip: holds an entry whose path leaves its folder (../evil.xml); nothing was imported")
-    assert "(/etc/cron.d/x.xml)" in _refusal([("abs.zip", _zip({"/etc/cron.d/x.xml": good}))])
-    none = _refusal([("logs.zip", _zip({"build.log": b"BUILD SUCCESS", "docs/": b""}))])
+    assert "(/etc/cron.d/x.xml)" in _refusal([("abs.zip", zip_bytes({"/etc/cron.d/x.xml": good}))])
+    none = _refusal([("logs.zip", zip_bytes({"build.log": b"BUILD SUCCESS", "docs/": b""}))])
     assert none.startswith("logs.zip: holds no JUnit or TRX report (no .xml or .trx file inside); nothing was imported")
-    others = _refusal([("cfg.zip", _zip({"pom.xml": b"<project/>"}))])
+    others = _refusal([("cfg.zip", zip_bytes({"pom.xml": b"<project/>"}))])
     assert "(its XML files are not reports: pom.xml, root element <project>)" in others
-    broken = _refusal([("broken.zip", _zip({"a.xml": good})[:60])])
+    broken = _refusal([("broken.zip", zip_bytes({"a.xml": good})[:60])])
     assert broken.startswith("broken.zip: starts like a zip but cannot be read")
     cut_gzip = _refusal([("cut.xml.gz", gzip.compress(good)[:-12])])
     assert cut_gzip.startswith("cut.xml.gz: starts like gzip but cannot be decompressed")
@@ -193,7 +184,7 @@ def test_zip_bombs_stop_at_the_limit(tmp_path: Path) -> None:
     assert peak < 4 * MB  # refused on the sizes the archive declares, before reading an entry
     # the entries' declared sizes are small (a gzip each), what they decompress to is not: counted while reading
     inner = gzip.compress(SUITE_OPEN + b" " * (3 * MB) + SUITE_CLOSE)
-    nested = _zip({f"part{i}.xml": inner for i in range(20)})
+    nested = zip_bytes({f"part{i}.xml": inner for i in range(20)})
     message, peak = _peak(lambda: parse_files([("nested.zip", nested)], max_bytes=2 * MB))
     assert message.startswith("nested.zip: holds more than the 2 MB a file may hold once decompressed")
     assert peak < 10 * MB
